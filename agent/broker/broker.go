@@ -1,0 +1,102 @@
+// Package broker runs a small in-process MQTT broker on a loopback address, for demos and tests.
+//
+// It accepts every client and every topic (allow-all auth), which is only acceptable because Start refuses
+// to listen on anything but a loopback address. Sessions and retained messages live in RAM and are lost on
+// Close.
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// Broker is a running MQTT 3.1.1/5 broker. Its methods are safe for concurrent use.
+type Broker struct {
+	srv  *mqtt.Server
+	addr string
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start listens on addr ("127.0.0.1:0", "[::1]:1883", "localhost:1883") and serves MQTT over TCP until
+// Close. A port of 0 picks a free port; Addr reports it. Start refuses any address whose host is not a
+// loopback address or "localhost". log receives the broker's own log lines; nil discards them.
+func Start(addr string, log *slog.Logger) (*Broker, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("broker: address %q: %w", addr, err)
+	}
+	if !loopbackHost(host) {
+		return nil, fmt.Errorf("broker: refusing non-loopback address %q: the demo broker allows every client", addr)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	srv := mqtt.New(&mqtt.Options{Logger: log})
+	if err := srv.AddHook(new(allowAll), nil); err != nil {
+		return nil, fmt.Errorf("broker: auth hook: %w", err)
+	}
+	l := listeners.NewTCP(listeners.Config{Type: listeners.TypeTCP, ID: "tcp", Address: addr})
+	if err := srv.AddListener(l); err != nil {
+		return nil, fmt.Errorf("broker: listen on %s: %w", addr, err)
+	}
+	// "localhost" may resolve to anything in a badly configured /etc/hosts; check what we got.
+	bound := l.Address()
+	if h, _, err := net.SplitHostPort(bound); err != nil || !loopbackIP(h) {
+		_ = srv.Close()
+		return nil, fmt.Errorf("broker: %q bound to non-loopback %s", addr, bound)
+	}
+	if err := srv.Serve(); err != nil {
+		_ = srv.Close()
+		return nil, fmt.Errorf("broker: serve: %w", err)
+	}
+	return &Broker{srv: srv, addr: bound}, nil
+}
+
+func loopbackHost(host string) bool {
+	return host == "localhost" || loopbackIP(host)
+}
+
+func loopbackIP(host string) bool {
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Addr is the address the broker listens on, as host:port with the actual port.
+func (b *Broker) Addr() string { return b.addr }
+
+// URL is the broker's address as an MQTT client URL, "tcp://host:port".
+func (b *Broker) URL() string { return "tcp://" + b.addr }
+
+// Close stops listening, disconnects every client (the broker sends their last wills) and discards all
+// sessions and retained messages. Calling Close again returns the first result.
+func (b *Broker) Close() error {
+	b.closeOnce.Do(func() {
+		if err := b.srv.Close(); err != nil {
+			b.closeErr = errors.Join(errors.New("broker: close"), err)
+		}
+	})
+	return b.closeErr
+}
+
+// allowAll lets every client connect and use every topic. The library's own auth.AllowHook would pull in a
+// YAML dependency for its ledger, so this is the same two answers without it.
+type allowAll struct{ mqtt.HookBase }
+
+func (*allowAll) ID() string { return "allow-all" }
+
+func (*allowAll) Provides(b byte) bool {
+	return b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck
+}
+
+func (*allowAll) OnConnectAuthenticate(*mqtt.Client, packets.Packet) bool { return true }
+
+func (*allowAll) OnACLCheck(*mqtt.Client, string, bool) bool { return true }

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const mod = "github.com/ashiato/ashiato"
+
+type pkgInfo struct {
+	ImportPath string
+	Deps       []string
+	Imports    []string
+}
+
+// listPackages runs `go list -deps` over the whole module and returns its own packages with their
+// transitive dependencies.
+func listPackages(t *testing.T) []pkgInfo {
+	t.Helper()
+	root, err := filepath.Abs("../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "list", "-json=ImportPath,Deps,Imports", "./...")
+	cmd.Dir = root
+	cmd.Env = append(cmd.Environ(), "GOOS=linux", "CGO_ENABLED=0")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var pkgs []pkgInfo
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var p pkgInfo
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	if len(pkgs) < 10 {
+		t.Fatalf("go list found only %d packages", len(pkgs))
+	}
+	return pkgs
+}
+
+func isStd(p string) bool { return !strings.Contains(strings.SplitN(p, "/", 2)[0], ".") }
+
+func under(p, prefix string) bool { return p == prefix || strings.HasPrefix(p, prefix+"/") }
+
+// rule says what a set of packages must not depend on (transitively), and why.
+type rule struct {
+	who    func(p string) bool
+	name   string
+	bad    func(dep string) bool
+	why    string
+	direct bool // check direct imports only, not transitive dependencies
+}
+
+// TestDependencyDirections writes the style guide's dependency table as code.
+func TestDependencyDirections(t *testing.T) {
+	local := func(prefix string) func(string) bool {
+		return func(p string) bool { return under(p, mod+"/"+prefix) }
+	}
+	periph := func(d string) bool { return strings.HasPrefix(d, "periph.io/") }
+	webcam := func(d string) bool { return under(d, "github.com/blackjack/webcam") }
+	paho := func(d string) bool { return under(d, "github.com/eclipse/paho.mqtt.golang") }
+	rules := []rule{
+		{local("hal"), "hal", func(d string) bool { return !isStd(d) && !under(d, mod+"/hal") },
+			"hal is the seam: standard library only", false},
+		{local("agent/event"), "agent/event", func(d string) bool { return !isStd(d) },
+			"the wire contract must be importable by any subscriber: standard library only", false},
+		{func(p string) bool { return local("agent")(p) && !local("agent/cmd")(p) }, "agent (not cmd)",
+			func(d string) bool {
+				return periph(d) || webcam(d) || local("drivers")(d) || local("board")(d) || local("tools")(d)
+			}, "the agent sees devices only through hal", false},
+		{func(p string) bool { return local("agent")(p) && !local("agent/publish")(p) && !local("agent/cmd")(p) },
+			"agent except publish", func(d string) bool { return paho(d) }, "paho is confined to agent/publish", true},
+		{local("drivers"), "drivers", func(d string) bool {
+			return under(d, "periph.io/x/host") || local("board")(d) || local("agent")(d)
+		}, "drivers take periph's narrow conn interfaces, never the host, board or agent", false},
+		{local("board"), "board", local("agent"), "board builds devices; it does not know the pipeline", false},
+		{local("tools"), "tools", func(d string) bool { return local("board")(d) || local("drivers")(d) || periph(d) || webcam(d) },
+			"tools run on laptops: no hardware packages", false},
+		{local("agent/tracker"), "agent/tracker", func(d string) bool {
+			return !isStd(d) && !under(d, mod+"/hal") && !local("agent/tracker")(d)
+		}, "the tracker is pure: frames in, tracks out", false},
+	}
+	pkgs := listPackages(t)
+	checked := map[string]int{}
+	for _, p := range pkgs {
+		for _, r := range rules {
+			if !r.who(p.ImportPath) {
+				continue
+			}
+			checked[r.name]++
+			deps := p.Deps
+			if r.direct {
+				deps = p.Imports
+			}
+			for _, d := range deps {
+				if r.bad(d) {
+					t.Errorf("%s depends on %s: %s", p.ImportPath, d, r.why)
+				}
+			}
+		}
+		// A driver must not import another driver (TinyGo's rule: one package per part).
+		if local("drivers")(p.ImportPath) {
+			self := strings.SplitN(strings.TrimPrefix(p.ImportPath, mod+"/drivers/"), "/", 2)[0]
+			for _, d := range p.Deps {
+				if local("drivers")(d) {
+					other := strings.SplitN(strings.TrimPrefix(d, mod+"/drivers/"), "/", 2)[0]
+					if other != self {
+						t.Errorf("driver %s imports driver %s", p.ImportPath, d)
+					}
+				}
+			}
+		}
+		// Only main packages (composition roots) may import board.
+		if !local("agent/cmd")(p.ImportPath) && !local("board")(p.ImportPath) {
+			for _, d := range p.Imports {
+				if local("board")(d) {
+					t.Errorf("%s imports board; only the main package may", p.ImportPath)
+				}
+			}
+		}
+	}
+	for _, r := range rules {
+		if checked[r.name] == 0 {
+			t.Errorf("rule %q matched no package: the table is stale", r.name)
+		}
+	}
+}

@@ -1,0 +1,327 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/ashiato/ashiato/agent/event"
+	"github.com/ashiato/ashiato/drivers/synth"
+)
+
+// buildAgent builds the ashiato binary once per test run.
+var buildOnce struct {
+	sync.Once
+	path string
+	err  error
+}
+
+func agentBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "ashiato-e2e")
+		if err != nil {
+			buildOnce.err = err
+			return
+		}
+		buildOnce.path = filepath.Join(dir, "ashiato")
+		cmd := exec.Command("go", "build", "-o", buildOnce.path, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildOnce.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildOnce.err != nil {
+		t.Fatal(buildOnce.err)
+	}
+	return buildOnce.path
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func mosquittoPath() string {
+	for _, p := range []string{"/usr/sbin/mosquitto", "/usr/bin/mosquitto"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("mosquitto"); err == nil {
+		return p
+	}
+	return ""
+}
+
+// startMosquitto runs a real Mosquitto on a free loopback port for the duration of the test.
+func startMosquitto(t *testing.T) string {
+	t.Helper()
+	bin := mosquittoPath()
+	if bin == "" {
+		t.Skip("mosquitto not installed (apt-get install mosquitto; .ci/run installs it)")
+	}
+	port := freePort(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "mosquitto.conf")
+	os.WriteFile(conf, []byte(fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n", port)), 0o600)
+	cmd := exec.Command(bin, "-c", conf)
+	var logBuf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting mosquitto: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	for i := 0; ; i++ {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if i > 100 {
+			t.Fatalf("mosquitto did not listen on %s: %s", addr, logBuf.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return "tcp://" + addr
+}
+
+// subscriber collects every message on a topic filter.
+type subscriber struct {
+	mu   sync.Mutex
+	msgs []paho.Message
+	c    paho.Client
+}
+
+func subscribe(t *testing.T, broker, filter string) *subscriber {
+	t.Helper()
+	s := &subscriber{}
+	opts := paho.NewClientOptions().AddBroker(broker).SetClientID(fmt.Sprintf("e2e-sub-%d", time.Now().UnixNano()))
+	s.c = paho.NewClient(opts)
+	if tok := s.c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscriber connect: %v", tok.Error())
+	}
+	tok := s.c.Subscribe(filter, 1, func(_ paho.Client, m paho.Message) {
+		s.mu.Lock()
+		s.msgs = append(s.msgs, m)
+		s.mu.Unlock()
+	})
+	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
+	t.Cleanup(func() { s.c.Disconnect(100) })
+	return s
+}
+
+func (s *subscriber) on(topic string) [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out [][]byte
+	for _, m := range s.msgs {
+		if m.Topic() == topic {
+			out = append(out, m.Payload())
+		}
+	}
+	return out
+}
+
+// checkTrack validates one track message against the documented schema.
+func checkTrack(t *testing.T, b []byte, sensor string) event.Track {
+	t.Helper()
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatalf("track is not JSON: %v: %s", err, b)
+	}
+	for _, k := range []string{"v", "sensor", "track", "space", "w", "h", "points"} {
+		if _, ok := raw[k]; !ok {
+			t.Fatalf("track lacks %q: %s", k, b)
+		}
+	}
+	var tr event.Track
+	if err := json.Unmarshal(b, &tr); err != nil {
+		t.Fatalf("track does not decode: %v", err)
+	}
+	if tr.V != 1 || tr.Sensor != sensor || tr.Space != "image" || tr.W <= 0 || tr.H <= 0 || len(tr.ID) < 16 {
+		t.Fatalf("bad track header: %+v", tr)
+	}
+	if len(tr.Points) == 0 {
+		t.Fatal("track without points")
+	}
+	prev := tr.Points[0]
+	for i, p := range tr.Points {
+		if p.X < 0 || p.X > 1 || p.Y < 0 || p.Y > 1 {
+			t.Fatalf("point %d outside [0,1]: %+v", i, p)
+		}
+		if i > 0 && (p.F <= prev.F || p.T < prev.T) {
+			t.Fatalf("points not in frame order at %d: %+v after %+v", i, p, prev)
+		}
+		prev = p
+	}
+	return tr
+}
+
+func TestSynthThroughMosquitto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	broker := startMosquitto(t)
+	bin := agentBinary(t)
+	const frames = 600
+	spec := fmt.Sprintf("synth:frames=%d,seed=7,pace=asap", frames)
+	opts, err := synth.ParseSpec(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	people := synth.PeopleIn(opts, frames)
+
+	sub := subscribe(t, broker, "ashiato/v1/e2e/cam1/#")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "-source", spec, "-broker", broker, "-store", "e2e", "-sensor", "cam1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("agent: %v\n%s", err, stderr.String())
+	}
+	top := event.Topics{Store: "e2e", Sensor: "cam1"}
+	// The agent exits only after the broker acknowledged every track, so they are at the broker now;
+	// give the subscriber's own delivery a moment.
+	deadline := time.Now().Add(5 * time.Second)
+	var statuses [][]byte
+	for time.Now().Before(deadline) {
+		statuses = sub.on(top.Topic(event.LeafStatus))
+		if len(statuses) > 0 {
+			var st event.Status
+			json.Unmarshal(statuses[len(statuses)-1], &st)
+			if st.State == event.StateStopped {
+				break
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tracks := sub.on(top.Topic(event.LeafTracks))
+	ids := map[string]bool{}
+	for _, b := range tracks {
+		tr := checkTrack(t, b, "cam1")
+		if ids[tr.ID] {
+			t.Fatalf("track id %s reused", tr.ID)
+		}
+		ids[tr.ID] = true
+		if tr.W != 640 || tr.H != 480 {
+			t.Fatalf("track image size %dx%d", tr.W, tr.H)
+		}
+	}
+	var last event.Status
+	if len(statuses) == 0 || json.Unmarshal(statuses[len(statuses)-1], &last) != nil {
+		t.Fatalf("no status received")
+	}
+	if last.State != event.StateStopped || last.Frames != frames || last.TracksClosed != uint64(len(tracks)) ||
+		last.TracksPublished != last.TracksClosed {
+		t.Fatalf("final status %+v; received %d tracks", last, len(tracks))
+	}
+	// Every synthetic walker should be one track; allow a tolerance for walkers clipped at the ends of the
+	// clip and for the odd split or merge.
+	lo, hi := people*7/10, people*13/10+1
+	t.Logf("%d walkers in the scene, %d tracks received", people, len(tracks))
+	if len(tracks) < lo || len(tracks) > hi {
+		t.Fatalf("%d tracks for %d walkers; want %d..%d", len(tracks), people, lo, hi)
+	}
+	if !strings.Contains(stderr.String(), "indicator (virtual)") {
+		t.Errorf("the virtual indicator did not log:\n%s", stderr.String())
+	}
+}
+
+// sharedDir finds ../shared next to the repository, or skips.
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	d, _ := filepath.Abs("../../../../shared")
+	if _, err := os.Stat(filepath.Join(d, "data")); err != nil {
+		t.Skipf("../shared/data not present (%v): replay test needs the workplace's footage", err)
+	}
+	return d
+}
+
+func TestReplayPETSThroughFFmpeg(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	shared := sharedDir(t)
+	ffmpeg, err := exec.LookPath("ffmpeg")
+	if err != nil {
+		t.Skip("ffmpeg not installed (apt-get install ffmpeg; .ci/run installs it)")
+	}
+	bin := agentBinary(t)
+	clip := filepath.Join(shared, "data/pets09-s2l1-dev/vtest-dev.avi")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dec := exec.CommandContext(ctx, ffmpeg, "-v", "error", "-i", clip, "-f", "yuv4mpegpipe", "-pix_fmt", "gray", "-")
+	agentCmd := exec.CommandContext(ctx, bin, "-source", "y4m:-", "-sink", "stdout", "-pace", "asap", "-sensor", "pets")
+	pipe, err := dec.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	agentCmd.Stdin = pipe
+	var out, stderr bytes.Buffer
+	agentCmd.Stdout, agentCmd.Stderr = &out, &stderr
+	if err := dec.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := agentCmd.Run(); err != nil {
+		t.Fatalf("agent: %v\n%s", err, stderr.String())
+	}
+	if err := dec.Wait(); err != nil {
+		t.Fatalf("ffmpeg: %v", err)
+	}
+	var tracks int
+	var stopped bool
+	sc := bufio.NewScanner(&out)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var l event.Line
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("stdout line is not a JSON message: %v: %.200s", err, sc.Bytes())
+		}
+		switch {
+		case strings.HasSuffix(l.Topic, "/tracks"):
+			tr := checkTrack(t, l.Payload, "pets")
+			if tr.W != 768 || tr.H != 576 {
+				t.Fatalf("track size %dx%d, want 768x576", tr.W, tr.H)
+			}
+			tracks++
+		case strings.HasSuffix(l.Topic, "/status"):
+			var st event.Status
+			json.Unmarshal(l.Payload, &st)
+			if st.State == event.StateStopped {
+				stopped = true
+				if st.Frames != 400 {
+					t.Errorf("stopped status counts %d frames, want 400", st.Frames)
+				}
+			}
+		}
+	}
+	if tracks < 10 {
+		t.Fatalf("only %d tracks from 400 frames of PETS", tracks)
+	}
+	if !stopped {
+		t.Error("no stopped status at the end of the replay")
+	}
+	t.Logf("PETS dev replay: %d tracks", tracks)
+}

@@ -1,0 +1,413 @@
+// Package config is the agent's one configuration file: a strictly decoded TOML document with a documented
+// default for every option.
+//
+// Every public notice (panel, poster, MQTT notice topic) is rendered from the same Config that drives
+// capture, so a sign can never disagree with what the device does.
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/ashiato/ashiato/agent/event"
+	"github.com/ashiato/ashiato/agent/notice"
+)
+
+// Duration is a time.Duration written in TOML as a string such as "2s" or "5m".
+type Duration time.Duration
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("not a duration (want e.g. \"2s\" or \"5m\"): %q", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Config is the whole configuration. The zero value of every field means its documented default, which
+// WithDefaults fills in.
+type Config struct {
+	Sensor  Sensor  `toml:"sensor"`
+	Capture Capture `toml:"capture"`
+	Tracker Tracker `toml:"tracker"`
+	MQTT    MQTT    `toml:"mqtt"`
+	Privacy Privacy `toml:"privacy"`
+	Board   Board   `toml:"board"`
+	Panel   Panel   `toml:"panel"`
+	// Notice is the public notice shown on the panel, the poster and the notice topic. Absent means the
+	// demo notice, which is allowed only for replayed and synthetic sources.
+	Notice *notice.Notice `toml:"notice"`
+}
+
+// EffectiveNotice is the notice every sign is rendered from: the configured one with its defaults, or the
+// demo notice when none is configured.
+func (c *Config) EffectiveNotice() notice.Notice {
+	if c.Notice == nil {
+		return notice.Default().WithDefaults()
+	}
+	return c.Notice.WithDefaults()
+}
+
+// Sensor names this unit in topics.
+type Sensor struct {
+	Store string `toml:"store"` // "" means "demo-store"; [A-Za-z0-9_-]{1,64}
+	ID    string `toml:"id"`    // "" means "sensor-1"; [A-Za-z0-9_-]{1,64}
+}
+
+// Capture selects the frame source.
+type Capture struct {
+	// Source is "synth" (or "synth:frames=600,seed=1,…"), "y4m:PATH", "y4m:-" (stdin), "v4l2:/dev/videoN"
+	// or "v4l2:auto". "" means "synth".
+	Source string `toml:"source"`
+	// Pace is "realtime" or "asap" for replayed and synthetic sources; "" means realtime.
+	Pace string `toml:"pace"`
+	// Width, Height and FPS are what a V4L2 camera is asked for; 0 means 640, 480 and 10.
+	Width  int     `toml:"width"`
+	Height int     `toml:"height"`
+	FPS    float64 `toml:"fps"`
+	// RingSlots is the number of frame slots in the locked ring; 0 means 4.
+	RingSlots int `toml:"ring_slots"`
+	// StallTimeout is how long a live camera may deliver nothing before capture counts as stopped; 0 means 3s.
+	StallTimeout Duration `toml:"stall_timeout"`
+}
+
+// Tracker tunes the tracker.
+type Tracker struct {
+	// ProcWidth is the processing width frames are downscaled to; 0 means 384.
+	ProcWidth int `toml:"proc_width"`
+	// MaxCoast is how long a lost track is kept; 0 means 2s.
+	MaxCoast Duration `toml:"max_coast"`
+	// MinHits is how many detections confirm a track; 0 means 3.
+	MinHits int `toml:"min_hits"`
+	// ROI is a polygon in normalised image coordinates where tracks may start; empty means everywhere.
+	ROI [][2]float64 `toml:"roi"`
+	// PrivacyZones are polygons in normalised image coordinates whose pixels are zeroed in the ring slot
+	// before anything reads them.
+	PrivacyZones [][][2]float64 `toml:"privacy_zones"`
+}
+
+// MQTT says where messages go.
+type MQTT struct {
+	// Broker is "tcp://HOST:PORT", "tls://HOST:PORT", "embedded" (an in-process broker on loopback) or
+	// "stdout" (JSON lines, no broker). "" means "embedded".
+	Broker string `toml:"broker"`
+	// EmbeddedListen is the loopback address of the embedded broker; "" means "127.0.0.1:1883".
+	EmbeddedListen string `toml:"embedded_listen"`
+	// ClientID is the MQTT client id; "" means "ashiato-<store>-<sensor>".
+	ClientID string `toml:"client_id"`
+	// UsernameFile and PasswordFile hold credentials; the environment variables ASHIATO_MQTT_USERNAME and
+	// ASHIATO_MQTT_PASSWORD take precedence. Empty means none.
+	UsernameFile string `toml:"username_file"`
+	PasswordFile string `toml:"password_file"`
+	// CAFile, CertFile, KeyFile and ServerName configure tls:// brokers.
+	CAFile     string `toml:"ca_file"`
+	CertFile   string `toml:"cert_file"`
+	KeyFile    string `toml:"key_file"`
+	ServerName string `toml:"server_name"`
+	// OutboxMessages and OutboxBytes cap the RAM outbox of closed tracks; 0 means 10000 and 16 MiB.
+	OutboxMessages int `toml:"outbox_messages"`
+	OutboxBytes    int `toml:"outbox_bytes"`
+	// StatusInterval is how often status and stats are published; 0 means 10s.
+	StatusInterval Duration `toml:"status_interval"`
+}
+
+// Privacy holds the settings that protect shoppers. No MQTT command can change them.
+type Privacy struct {
+	// RequireLockedMemory refuses to start when the frame ring cannot be mlock'ed. Unset means true for
+	// live cameras and false for replayed and synthetic sources, which film nobody.
+	RequireLockedMemory *bool `toml:"require_locked_memory"`
+	// Indicator is "gpio" (a GPIO LED; capture refuses to start without it) or "none" (development only;
+	// loudly marked in status). Replayed and synthetic sources always use a virtual indicator that logs.
+	// "" means "gpio".
+	Indicator string `toml:"indicator"`
+}
+
+// Board picks the hardware profile. Only live cameras use it.
+type Board struct {
+	Name      string `toml:"name"`       // "" or "auto" detects it; else rpizero2w, rpi3b, rpi4b or rpi5
+	LEDPin    string `toml:"led_pin"`    // "" means the profile's default (GPIO26)
+	ButtonPin string `toml:"button_pin"` // "" means the profile's default (GPIO16); "none" disables it
+	Panel     string `toml:"panel"`      // "" means the profile's default; none, waveshare213v4, inky-ssd1608(-red)
+	ActiveLow bool   `toml:"active_low_led"`
+}
+
+// Panel controls the public notice display.
+type Panel struct {
+	// PNG, if set, is a path where the agent also writes the current panel image (the demo does).
+	PNG string `toml:"png"`
+}
+
+// Load reads and strictly decodes path, then validates it. All problems are returned together.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, b)
+}
+
+// Parse strictly decodes a TOML document (name is used in messages) and validates it. An unknown key is an
+// error naming the key and its line.
+func Parse(name string, b []byte) (*Config, error) {
+	var c Config
+	dec := toml.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		var sm *toml.StrictMissingError
+		var de *toml.DecodeError
+		switch {
+		case errors.As(err, &sm):
+			var errs []error
+			for _, e := range sm.Errors {
+				row, _ := e.Position()
+				errs = append(errs, fmt.Errorf("%s:%d: unknown key %q", name, row, strings.Join(e.Key(), ".")))
+			}
+			return nil, errors.Join(errs...)
+		case errors.As(err, &de):
+			row, col := de.Position()
+			return nil, fmt.Errorf("%s:%d:%d: %s", name, row, col, strings.TrimPrefix(de.Error(), "toml: "))
+		default:
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &c, nil
+}
+
+// SourceKind is the part of Capture.Source before the colon: synth, y4m or v4l2.
+func (c *Config) SourceKind() string {
+	k, _, _ := strings.Cut(c.WithDefaults().Capture.Source, ":")
+	return k
+}
+
+// Live reports whether the source is a real camera, which binds the indicator invariant.
+func (c *Config) Live() bool { return c.SourceKind() == "v4l2" }
+
+// RequireLocked reports whether the agent must refuse to start with an unlocked ring.
+func (c *Config) RequireLocked() bool {
+	if c.Privacy.RequireLockedMemory != nil {
+		return *c.Privacy.RequireLockedMemory
+	}
+	return c.Live()
+}
+
+// WithDefaults returns a copy of c with every zero field set to its default.
+func (c Config) WithDefaults() Config {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&c.Sensor.Store, "demo-store")
+	def(&c.Sensor.ID, "sensor-1")
+	def(&c.Capture.Source, "synth")
+	def(&c.Capture.Pace, "realtime")
+	if c.Capture.Width == 0 {
+		c.Capture.Width = 640
+	}
+	if c.Capture.Height == 0 {
+		c.Capture.Height = 480
+	}
+	if c.Capture.FPS == 0 {
+		c.Capture.FPS = 10
+	}
+	if c.Capture.RingSlots == 0 {
+		c.Capture.RingSlots = 4
+	}
+	if c.Capture.StallTimeout == 0 {
+		c.Capture.StallTimeout = Duration(3 * time.Second)
+	}
+	if c.Tracker.ProcWidth == 0 {
+		c.Tracker.ProcWidth = 384
+	}
+	if c.Tracker.MaxCoast == 0 {
+		c.Tracker.MaxCoast = Duration(2 * time.Second)
+	}
+	if c.Tracker.MinHits == 0 {
+		c.Tracker.MinHits = 3
+	}
+	def(&c.MQTT.Broker, "embedded")
+	def(&c.MQTT.EmbeddedListen, "127.0.0.1:1883")
+	def(&c.MQTT.ClientID, "ashiato-"+c.Sensor.Store+"-"+c.Sensor.ID)
+	if c.MQTT.OutboxMessages == 0 {
+		c.MQTT.OutboxMessages = 10000
+	}
+	if c.MQTT.OutboxBytes == 0 {
+		c.MQTT.OutboxBytes = 16 << 20
+	}
+	if c.MQTT.StatusInterval == 0 {
+		c.MQTT.StatusInterval = Duration(10 * time.Second)
+	}
+	def(&c.Privacy.Indicator, "gpio")
+	return c
+}
+
+// Validate checks every option and returns one error per problem, joined.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if c.Sensor.Store != "" && !event.ValidName(c.Sensor.Store) {
+		bad("sensor.store", "%q must be 1-64 characters of A-Z a-z 0-9 _ -", c.Sensor.Store)
+	}
+	if c.Sensor.ID != "" && !event.ValidName(c.Sensor.ID) {
+		bad("sensor.id", "%q must be 1-64 characters of A-Z a-z 0-9 _ -", c.Sensor.ID)
+	}
+	if s := c.Capture.Source; s != "" {
+		kind, arg, _ := strings.Cut(s, ":")
+		switch kind {
+		case "synth":
+		case "y4m", "v4l2":
+			if arg == "" {
+				bad("capture.source", "%q needs a path, e.g. %s:/dev/video0 or y4m:-", s, kind)
+			}
+		default:
+			bad("capture.source", "%q is not synth, y4m:PATH or v4l2:DEVICE", s)
+		}
+	}
+	switch c.Capture.Pace {
+	case "", "realtime", "asap":
+	default:
+		bad("capture.pace", "%q is not realtime or asap", c.Capture.Pace)
+	}
+	if c.Capture.Width < 0 || c.Capture.Width > 4096 {
+		bad("capture.width", "%d is outside 0..4096", c.Capture.Width)
+	}
+	if c.Capture.Height < 0 || c.Capture.Height > 4096 {
+		bad("capture.height", "%d is outside 0..4096", c.Capture.Height)
+	}
+	if c.Capture.FPS < 0 || c.Capture.FPS > 120 {
+		bad("capture.fps", "%g is outside 0..120", c.Capture.FPS)
+	}
+	if c.Capture.RingSlots != 0 && (c.Capture.RingSlots < 3 || c.Capture.RingSlots > 64) {
+		bad("capture.ring_slots", "%d is outside 3..64", c.Capture.RingSlots)
+	}
+	if c.Capture.StallTimeout < 0 {
+		bad("capture.stall_timeout", "must not be negative")
+	}
+	if c.Tracker.ProcWidth != 0 && (c.Tracker.ProcWidth < 64 || c.Tracker.ProcWidth > 4096) {
+		bad("tracker.proc_width", "%d is outside 64..4096", c.Tracker.ProcWidth)
+	}
+	if c.Tracker.MaxCoast < 0 {
+		bad("tracker.max_coast", "must not be negative")
+	}
+	if c.Tracker.MinHits < 0 || c.Tracker.MinHits > 100 {
+		bad("tracker.min_hits", "%d is outside 0..100", c.Tracker.MinHits)
+	}
+	checkPoly := func(key string, p [][2]float64) {
+		if len(p) < 3 {
+			bad(key, "a polygon needs at least 3 points, has %d", len(p))
+		}
+		for i, pt := range p {
+			if !(pt[0] >= 0 && pt[0] <= 1 && pt[1] >= 0 && pt[1] <= 1) {
+				bad(key, "point %d (%g, %g) is outside [0,1]", i, pt[0], pt[1])
+			}
+		}
+	}
+	if len(c.Tracker.ROI) > 0 {
+		checkPoly("tracker.roi", c.Tracker.ROI)
+	}
+	for i, z := range c.Tracker.PrivacyZones {
+		checkPoly(fmt.Sprintf("tracker.privacy_zones[%d]", i), z)
+	}
+	switch b := c.MQTT.Broker; {
+	case b == "", b == "embedded", b == "stdout":
+	case strings.HasPrefix(b, "tcp://"), strings.HasPrefix(b, "tls://"), strings.HasPrefix(b, "ssl://"):
+		if !strings.Contains(b[6:], ":") {
+			bad("mqtt.broker", "%q needs a port, e.g. tcp://localhost:1883", b)
+		}
+	default:
+		bad("mqtt.broker", "%q is not tcp://HOST:PORT, tls://HOST:PORT, embedded or stdout", b)
+	}
+	if c.MQTT.ClientID != "" && len(c.MQTT.ClientID) > 128 {
+		bad("mqtt.client_id", "longer than 128 characters")
+	}
+	if c.MQTT.OutboxMessages < 0 {
+		bad("mqtt.outbox_messages", "must not be negative")
+	}
+	if c.MQTT.OutboxBytes < 0 {
+		bad("mqtt.outbox_bytes", "must not be negative")
+	}
+	if c.MQTT.StatusInterval < 0 || (c.MQTT.StatusInterval > 0 && c.MQTT.StatusInterval.D() < time.Second) {
+		bad("mqtt.status_interval", "must be at least 1s")
+	}
+	if (c.MQTT.CertFile == "") != (c.MQTT.KeyFile == "") {
+		bad("mqtt.cert_file", "cert_file and key_file go together")
+	}
+	switch c.Privacy.Indicator {
+	case "", "gpio", "none":
+	default:
+		bad("privacy.indicator", "%q is not gpio or none", c.Privacy.Indicator)
+	}
+	switch c.Board.Panel {
+	case "", "none", "waveshare213v4", "inky-ssd1608", "inky-ssd1608-red":
+	default:
+		bad("board.panel", "%q is not none, waveshare213v4, inky-ssd1608 or inky-ssd1608-red", c.Board.Panel)
+	}
+	switch c.Board.Name {
+	case "", "auto", "rpizero2w", "rpi3b", "rpi4b", "rpi5":
+	default:
+		bad("board.name", "%q is not auto, rpizero2w, rpi3b, rpi4b or rpi5", c.Board.Name)
+	}
+	if c.Notice != nil {
+		errs = append(errs, c.Notice.Validate()...)
+	} else if c.Live() {
+		bad("notice", "a live camera needs a [notice] section: shoppers must be told who films, why and whom to ask")
+	}
+	return errors.Join(errs...)
+}
+
+// Hash is a short sha256 of the effective configuration (with defaults), for status attestation. It does
+// not cover secrets, which live in files and the environment, not in Config.
+func (c *Config) Hash() string {
+	d := c.WithDefaults()
+	b, _ := json.Marshal(d)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+// Credentials returns the MQTT username and password: from ASHIATO_MQTT_USERNAME and ASHIATO_MQTT_PASSWORD
+// if set, else from the configured files (trailing newlines trimmed). Either may be "". They must never be
+// logged or published.
+func (c *Config) Credentials() (user, pass string, err error) {
+	read := func(env, file, key string) (string, error) {
+		if v, ok := os.LookupEnv(env); ok {
+			return v, nil
+		}
+		if file == "" {
+			return "", nil
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("config: mqtt.%s: %w", key, err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	if user, err = read("ASHIATO_MQTT_USERNAME", c.MQTT.UsernameFile, "username_file"); err != nil {
+		return "", "", err
+	}
+	if pass, err = read("ASHIATO_MQTT_PASSWORD", c.MQTT.PasswordFile, "password_file"); err != nil {
+		return "", "", err
+	}
+	return user, pass, nil
+}

@@ -1,0 +1,155 @@
+package config
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestUnknownKeyNamesKeyAndLine(t *testing.T) {
+	doc := "[sensor]\nstore = \"s1\"\n\n[capture]\nsorce = \"synth\"\n"
+	_, err := Parse("a.toml", []byte(doc))
+	if err == nil {
+		t.Fatal("unknown key accepted")
+	}
+	if !strings.Contains(err.Error(), `a.toml:5: unknown key "capture.sorce"`) {
+		t.Fatalf("error = %q; want key and line 5", err)
+	}
+}
+
+func TestAllBadValuesReportedAtOnce(t *testing.T) {
+	doc := `
+[sensor]
+store = "no spaces allowed"
+[capture]
+source = "rtsp://cam"
+pace = "fast"
+ring_slots = 2
+[mqtt]
+broker = "mqtt.example.com"
+status_interval = "10ms"
+[privacy]
+indicator = "maybe"
+[tracker]
+roi = [[0.0, 0.0], [2.0, 0.0]]
+`
+	_, err := Parse("b.toml", []byte(doc))
+	if err == nil {
+		t.Fatal("bad config accepted")
+	}
+	for _, key := range []string{"sensor.store", "capture.source", "capture.pace", "capture.ring_slots",
+		"mqtt.broker", "mqtt.status_interval", "privacy.indicator", "tracker.roi"} {
+		if !strings.Contains(err.Error(), key+":") {
+			t.Errorf("error does not mention %s:\n%v", key, err)
+		}
+	}
+	if n := strings.Count(err.Error(), "\n") + 1; n < 9 {
+		t.Errorf("got %d messages, want one per problem (≥9):\n%v", n, err)
+	}
+}
+
+func TestSyntaxErrorHasPosition(t *testing.T) {
+	_, err := Parse("c.toml", []byte("[sensor]\nstore = \n"))
+	if err == nil || !strings.HasPrefix(err.Error(), "c.toml:2:") {
+		t.Fatalf("error = %v; want c.toml:2:…", err)
+	}
+}
+
+func TestBadDuration(t *testing.T) {
+	_, err := Parse("d.toml", []byte("[tracker]\nmax_coast = \"two seconds\"\n"))
+	if err == nil || !strings.Contains(err.Error(), "duration") {
+		t.Fatalf("error = %v", err)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Parse("empty.toml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.WithDefaults()
+	if d.Capture.Source != "synth" || d.MQTT.Broker != "embedded" || d.Sensor.Store != "demo-store" ||
+		d.Capture.RingSlots != 4 || d.Tracker.MaxCoast.D() != 2*time.Second ||
+		d.MQTT.ClientID != "ashiato-demo-store-sensor-1" || d.Privacy.Indicator != "gpio" {
+		t.Fatalf("defaults = %+v", d)
+	}
+	if c.Live() || c.RequireLocked() {
+		t.Fatal("synthetic source should not be live or require a locked ring by default")
+	}
+}
+
+func TestRequireLockedDefaultsByLiveness(t *testing.T) {
+	if _, err := Parse("e.toml", []byte("[capture]\nsource = \"v4l2:/dev/video0\"\n")); err == nil ||
+		!strings.Contains(err.Error(), "notice:") {
+		t.Fatalf("live camera without a notice: err = %v; want a notice error", err)
+	}
+	c, err := Parse("e.toml", []byte("[capture]\nsource = \"v4l2:/dev/video0\"\n"+exampleNotice))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Live() || !c.RequireLocked() {
+		t.Fatal("live camera must require a locked ring by default")
+	}
+	c, err = Parse("f.toml", []byte("[capture]\nsource = \"v4l2:auto\"\n[privacy]\nrequire_locked_memory = false\n"+exampleNotice))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RequireLocked() {
+		t.Fatal("explicit false ignored")
+	}
+}
+
+func TestLoadExampleConfig(t *testing.T) {
+	// The example shipped in the repository must always be valid.
+	p := filepath.Join("..", "..", "ashiato.example.toml")
+	if _, err := Load(p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestHashChangesWithConfig(t *testing.T) {
+	a, _ := Parse("a", nil)
+	b, _ := Parse("b", []byte("[sensor]\nid = \"door\"\n"))
+	if a.Hash() == b.Hash() || len(a.Hash()) != 16 {
+		t.Fatalf("hashes %q %q", a.Hash(), b.Hash())
+	}
+	if a.Hash() != a.Hash() {
+		t.Fatal("hash not stable")
+	}
+}
+
+const exampleNotice = `
+[notice]
+operator_ja = "テスト商店"
+operator_en = "Test Shop"
+purpose_ja = "混雑の把握"
+purpose_en = "Measuring crowding"
+area_ja = "店内"
+area_en = "Inside the shop"
+retention_ja = "90日"
+retention_en = "90 days"
+third_parties_ja = "なし"
+third_parties_en = "none"
+contact_ja = "店舗スタッフ"
+contact_en = "Store staff"
+policy_url = "https://example.com/p"
+`
+
+func TestNoticeValidatedWithTheRest(t *testing.T) {
+	_, err := Parse("g.toml", []byte("[capture]\npace = \"slow\"\n[notice]\noperator_ja = \"x\"\n"))
+	if err == nil || !strings.Contains(err.Error(), "capture.pace") || !strings.Contains(err.Error(), "notice.purpose_ja") {
+		t.Fatalf("err = %v; want capture.pace and notice.* errors together", err)
+	}
+	c, err := Parse("h.toml", []byte(exampleNotice))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := c.EffectiveNotice(); n.OperatorEN != "Test Shop" || n.CollectedEN == "" {
+		t.Fatalf("effective notice %+v", n)
+	}
+	d, _ := Parse("i.toml", nil)
+	if d.EffectiveNotice().Hash() == c.EffectiveNotice().Hash() {
+		t.Fatal("demo and configured notices hash alike")
+	}
+}

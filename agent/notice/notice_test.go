@@ -1,0 +1,157 @@
+package notice
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestDefaultIsValidAndDemo(t *testing.T) {
+	d := Default()
+	if errs := d.Validate(); len(errs) != 0 {
+		t.Fatalf("Default().Validate() = %v", errs)
+	}
+	if !strings.Contains(d.OperatorJA, "デモ") || !strings.Contains(strings.ToLower(d.OperatorEN), "demo") {
+		t.Errorf("default operator %q / %q does not say it is a demo", d.OperatorJA, d.OperatorEN)
+	}
+	if d.CollectedJA != DefaultCollectedJA || d.RawImageEN != DefaultRawImageEN {
+		t.Error("Default() lacks the device-behaviour defaults")
+	}
+}
+
+func TestValidateNamesMissingKeys(t *testing.T) {
+	errs := Notice{}.Validate()
+	got := map[string]bool{}
+	for _, e := range errs {
+		got[e.Error()] = true
+	}
+	typ := reflect.TypeFor[Notice]()
+	for i := 0; i < typ.NumField(); i++ {
+		key := typ.Field(i).Tag.Get("toml")
+		msg := "notice." + key + ": required"
+		isOptional := strings.HasPrefix(key, "collected_") || strings.HasPrefix(key, "never_collected_") || strings.HasPrefix(key, "raw_image_")
+		if got[msg] == isOptional {
+			t.Errorf("%s: reported %v, optional %v", key, got[msg], isOptional)
+		}
+	}
+	n := Default()
+	n.OperatorJA = "  "
+	if errs := n.Validate(); len(errs) != 1 || errs[0].Error() != "notice.operator_ja: required" {
+		t.Errorf("blank operator_ja: %v", errs)
+	}
+	n = Default()
+	n.PurposeEN = "two\nlines"
+	if errs := n.Validate(); len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), "notice.purpose_en: ") {
+		t.Errorf("multi-line purpose_en: %v", errs)
+	}
+}
+
+func TestValidateURL(t *testing.T) {
+	for u, ok := range map[string]bool{
+		"https://example.com/p":    true,
+		"http://192.0.2.1/privacy": true,
+		"ftp://example.com/p":      false,
+		"javascript:alert(1)":      false,
+		"example.com/p":            false,
+		"https:///nohost":          false,
+		"https://example.com/" + strings.Repeat("a", MaxURLLen): false,
+	} {
+		n := Default()
+		n.PolicyURL = u
+		errs := n.Validate()
+		if ok != (len(errs) == 0) {
+			t.Errorf("%q: errors %v, want ok=%v", u, errs, ok)
+		}
+		for _, e := range errs {
+			if !strings.HasPrefix(e.Error(), "notice.policy_url: ") {
+				t.Errorf("%q: error %q does not name the key", u, e)
+			}
+		}
+	}
+}
+
+func TestHashAndJSON(t *testing.T) {
+	d := Default()
+	h := d.Hash()
+	if len(h) != 64 || strings.Trim(h, "0123456789abcdef") != "" {
+		t.Fatalf("Hash = %q, want 64 hex digits", h)
+	}
+	// Empty defaulted fields hash like their explicit defaults; any text change changes the hash.
+	blank := d
+	blank.CollectedJA, blank.RawImageEN = "", ""
+	if blank.Hash() != h {
+		t.Error("a notice relying on defaults hashes differently from the explicit one")
+	}
+	for i := 0; i < reflect.TypeFor[Notice]().NumField(); i++ {
+		c := d
+		f := reflect.ValueOf(&c).Elem().Field(i)
+		f.SetString(f.String() + "!")
+		if c.Hash() == h {
+			t.Errorf("changing field %d does not change the hash", i)
+		}
+	}
+
+	var m map[string]any
+	if err := json.Unmarshal(d.JSON(7), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m["v"] != float64(7) || m["hash"] != h {
+		t.Errorf("v=%v hash=%v, want 7 and %s", m["v"], m["hash"], h)
+	}
+	typ := reflect.TypeFor[Notice]()
+	for i := 0; i < typ.NumField(); i++ {
+		key := typ.Field(i).Tag.Get("json")
+		if m[key] != reflect.ValueOf(d).Field(i).String() {
+			t.Errorf("JSON %s = %v, want %q", key, m[key], reflect.ValueOf(d).Field(i).String())
+		}
+	}
+	if len(m) != typ.NumField()+2 {
+		t.Errorf("JSON has %d keys, want %d", len(m), typ.NumField()+2)
+	}
+	amp := d
+	amp.ContactEN = "Desk <A&B>"
+	if !strings.Contains(string(amp.JSON(1)), `"Desk <A&B>"`) {
+		t.Errorf("HTML escaping altered the payload: %s", amp.JSON(1))
+	}
+	if blank.JSON(1) == nil || string(blank.JSON(1)) != string(d.JSON(1)) {
+		t.Error("JSON does not apply defaults")
+	}
+}
+
+func TestFromTOML(t *testing.T) {
+	n, err := FromTOML([]byte("[mqtt]\nbroker = \"x\"\n"))
+	if err != nil || n != Default() {
+		t.Errorf("no [notice]: %v, default=%v", err, n == Default())
+	}
+	src := `
+[other]
+x = 1
+[notice]
+operator_ja = "株式会社テスト"
+operator_en = "Test K.K."
+policy_url = "https://example.org/privacy"
+`
+	n, err = FromTOML([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.OperatorJA != "株式会社テスト" || n.PolicyURL != "https://example.org/privacy" {
+		t.Errorf("decoded %+v", n)
+	}
+	if n.PurposeJA != "" {
+		t.Error("a present [notice] was merged with the demo values")
+	}
+	if n.CollectedEN != DefaultCollectedEN {
+		t.Error("defaults not applied")
+	}
+	if errs := n.Validate(); len(errs) == 0 {
+		t.Error("a partial [notice] validated")
+	}
+	if _, err := FromTOML([]byte("[notice]\noperater_ja = \"x\"\n")); err == nil || !strings.Contains(err.Error(), "operater_ja") {
+		t.Errorf("misspelt key: %v", err)
+	}
+	if _, err := FromTOML([]byte("[notice\n")); err == nil || !strings.HasPrefix(err.Error(), "notice: ") {
+		t.Errorf("bad TOML: %v", err)
+	}
+}

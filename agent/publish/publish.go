@@ -1,0 +1,428 @@
+// Package publish sends the agent's messages to an MQTT broker (or to stdout) without ever blocking the caller.
+//
+// The Publisher owns one connection at a time, built fresh for every attempt so that each connection's last
+// will carries its own birth number. QoS-1 messages wait in a bounded RAM outbox until the broker
+// acknowledges them; retained values are re-published on every connect; the retained status topic reads
+// "online" on every connect, "offline" (the broker's last will) when the connection dies, and "stopped" on a
+// clean exit. Only paho.go talks to the MQTT library.
+package publish
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ashiato/ashiato/agent/event"
+)
+
+// Message is one MQTT message. Payload is owned by the Publisher once passed in: the caller must not
+// modify it afterwards.
+type Message struct {
+	Topic   string
+	Payload []byte
+	QoS     byte
+	Retain  bool
+}
+
+// Config configures a Publisher. The zero value of each field means the documented default.
+type Config struct {
+	// Broker is "tcp://host:port", "tls://host:port" (also mqtt://, mqtts://, ssl://), or "stdout" to write
+	// JSON lines to Stdout instead of using MQTT. Credentials must not be put in the URL; use Username and
+	// Password.
+	Broker string
+	// ClientID is the MQTT client id; "" means "ashiato-<store>-<sensor>". The session is persistent
+	// (clean session false), so the id must be unique to this sensor.
+	ClientID string
+	// Topics names the sensor; both names must satisfy event.ValidName.
+	Topics event.Topics
+	// Stdout receives the lines when Broker is "stdout"; nil means os.Stdout.
+	Stdout io.Writer
+	// OutboxMessages caps the number of queued QoS-1 messages; 0 means 10000.
+	OutboxMessages int
+	// OutboxBytes caps the payload bytes of queued QoS-1 messages; 0 means 16 MiB.
+	OutboxBytes int
+	// Status returns the JSON body of the status topic for state (event.StateOnline, StateOffline or
+	// StateStopped) and birth, the number of the connection it belongs to. It is called at every connect
+	// (online, and offline for that connection's will), on RefreshStatus, and at shutdown (stopped), from
+	// the Run goroutine (in stdout mode also from Close and RefreshStatus), so it must be safe for
+	// concurrent use and must not block. nil means a minimal event.Status with V, State, Birth and Sensor.
+	Status func(state string, birth uint64) []byte
+	// Username and Password authenticate to the broker; "" means none. They are never logged.
+	Username string
+	Password string
+	// CAFile is a PEM bundle of the CAs trusted for tls:// brokers; "" means the system roots. CertFile and
+	// KeyFile are a PEM client certificate and key for mutual TLS; "" means none. ServerName overrides the
+	// name checked against the broker's certificate; "" means the host of Broker.
+	CAFile, CertFile, KeyFile, ServerName string
+	// Logger receives connection events and drops; nil discards.
+	Logger *slog.Logger
+}
+
+// Counters is a snapshot of the Publisher's state.
+type Counters struct {
+	Published       uint64 // QoS-1 outbox messages acknowledged by the broker (stdout: lines written by Enqueue)
+	Dropped         uint64 // outbox messages dropped unacknowledged because the outbox was full
+	OutboxDepth     int    // messages in the outbox, sent or not, awaiting acknowledgement
+	OutboxBytes     int    // their payload bytes
+	Reconnects      uint64 // successful connections after the first
+	Connected       bool   // a connection is up right now
+	Birth           uint64 // number of the current (or last) connection; 0 before the first
+	CommandsDropped uint64 // inbound commands dropped: too large, or the Commands channel was full
+}
+
+const (
+	defaultOutboxMessages = 10000
+	defaultOutboxBytes    = 16 << 20
+	maxCommandBytes       = 4 << 10
+	commandQueue          = 16
+	ephemeralQueue        = 64
+	stdoutBroker          = "stdout"
+	dropLogEvery          = 10 * time.Second
+)
+
+// ErrNotConnected is returned by Close when there was no connection to send the "stopped" status on; the
+// broker has already published (or will publish) the "offline" last will instead.
+var ErrNotConnected = errors.New(`publish: not connected, "stopped" status not sent`)
+
+// Publisher delivers messages to one broker. Create it with New, run Run in its own goroutine, and end
+// with Close (or cancel Run's context). All methods are safe for concurrent use.
+type Publisher struct {
+	cfg     Config
+	log     *slog.Logger
+	topics  event.Topics
+	status  func(state string, birth uint64) []byte
+	dial    func(dialOptions) client
+	tls     tlsFiles
+	useTLS  bool
+	tlsHost string
+
+	// Timing, fixed after New; tests shorten them.
+	minBackoff, maxBackoff time.Duration
+	connectTimeout         time.Duration
+	ackTimeout             time.Duration
+	stopTimeout            time.Duration // for the "stopped" status when Run's context ends
+	keepAlive              time.Duration
+	window                 int // QoS-1 publishes awaiting PUBACK at once
+
+	mu          sync.Mutex
+	out         outbox
+	retained    map[string]retainedValue
+	retVer      uint64
+	settled     chan struct{} // closed and replaced whenever outbox entries leave; guarded by mu
+	published   uint64
+	reconnects  uint64
+	birth       uint64
+	connected   bool
+	cmdDropped  uint64
+	stdoutDone  bool // stdout mode: "stopped" written
+	lastDropLog time.Time
+
+	stdout   io.Writer // stdout mode only; writes guarded by mu
+	wake     chan struct{}
+	eph      chan Message
+	cmds     chan Message
+	refresh  atomic.Bool
+	running  atomic.Bool
+	closing  chan struct{}
+	closeMu  sync.Once
+	closeReq chan closeRequest
+	runDone  chan struct{}
+}
+
+type retainedValue struct {
+	payload []byte
+	ver     uint64
+}
+
+type closeRequest struct {
+	ctx   context.Context
+	reply chan error
+}
+
+// New checks cfg and returns an idle Publisher; nothing is connected until Run.
+func New(cfg Config) (*Publisher, error) {
+	if !event.ValidName(cfg.Topics.Store) || !event.ValidName(cfg.Topics.Sensor) {
+		return nil, fmt.Errorf("publish: invalid store/sensor names %q/%q", cfg.Topics.Store, cfg.Topics.Sensor)
+	}
+	if cfg.OutboxMessages < 0 || cfg.OutboxBytes < 0 {
+		return nil, errors.New("publish: negative outbox cap")
+	}
+	if cfg.OutboxMessages == 0 {
+		cfg.OutboxMessages = defaultOutboxMessages
+	}
+	if cfg.OutboxBytes == 0 {
+		cfg.OutboxBytes = defaultOutboxBytes
+	}
+	if cfg.ClientID == "" {
+		cfg.ClientID = "ashiato-" + cfg.Topics.Store + "-" + cfg.Topics.Sensor
+	}
+	p := &Publisher{
+		cfg:            cfg,
+		log:            cfg.Logger,
+		topics:         cfg.Topics,
+		status:         cfg.Status,
+		dial:           dialPaho,
+		minBackoff:     500 * time.Millisecond,
+		maxBackoff:     30 * time.Second,
+		connectTimeout: 10 * time.Second,
+		ackTimeout:     30 * time.Second,
+		stopTimeout:    2 * time.Second,
+		keepAlive:      30 * time.Second,
+		window:         64,
+		out:            outbox{maxMsgs: cfg.OutboxMessages, maxBytes: cfg.OutboxBytes, next: 1},
+		retained:       map[string]retainedValue{},
+		settled:        make(chan struct{}),
+		wake:           make(chan struct{}, 1),
+		eph:            make(chan Message, ephemeralQueue),
+		cmds:           make(chan Message, commandQueue),
+		closing:        make(chan struct{}),
+		closeReq:       make(chan closeRequest),
+		runDone:        make(chan struct{}),
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.status == nil {
+		p.status = p.defaultStatus
+	}
+	if cfg.Broker == stdoutBroker {
+		p.stdout = cfg.Stdout
+		if p.stdout == nil {
+			p.stdout = os.Stdout
+		}
+		return p, nil
+	}
+	u, err := url.Parse(cfg.Broker)
+	if err != nil {
+		// url.Parse echoes its input, which could hold a password; don't wrap it.
+		return nil, errors.New("publish: Broker is not a URL")
+	}
+	if u.User != nil {
+		return nil, errors.New("publish: put broker credentials in Username/Password, not in the URL")
+	}
+	switch u.Scheme {
+	case "tcp", "mqtt":
+	case "tls", "ssl", "mqtts":
+		p.tls = tlsFiles{ca: cfg.CAFile, cert: cfg.CertFile, key: cfg.KeyFile, serverName: cfg.ServerName}
+		p.useTLS, p.tlsHost = true, u.Hostname()
+		if _, err := p.tls.config(u.Hostname()); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("publish: broker scheme %q not supported (tcp, tls or stdout)", u.Scheme)
+	}
+	if u.Hostname() == "" || u.Port() == "" {
+		return nil, fmt.Errorf("publish: broker %q needs host:port", cfg.Broker)
+	}
+	return p, nil
+}
+
+func (p *Publisher) defaultStatus(state string, birth uint64) []byte {
+	b, _ := json.Marshal(event.Status{V: event.Version, State: state, Birth: birth, Sensor: p.topics.Sensor})
+	return b
+}
+
+func (p *Publisher) statusMessage(state string, birth uint64) Message {
+	return Message{Topic: p.topics.Topic(event.LeafStatus), Payload: p.status(state, birth), QoS: 1, Retain: true}
+}
+
+func (p *Publisher) signal() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Enqueue queues m for delivery at QoS 1 (m.QoS is ignored; m.Retain is kept). It never blocks on the
+// network: the message waits in the outbox until the broker acknowledges it, across reconnects. When the
+// outbox is full the oldest entries are dropped and counted in Counters.Dropped; a message larger than
+// OutboxBytes is dropped at once. In stdout mode the line is written before Enqueue returns.
+func (p *Publisher) Enqueue(m Message) {
+	m.QoS = 1
+	if !p.checkTopic(m.Topic) {
+		return
+	}
+	if p.stdout != nil {
+		p.writeLine(m, true)
+		return
+	}
+	p.mu.Lock()
+	logIt := false
+	if p.out.push(m) > 0 {
+		p.notifySettledLocked()
+		// Drops come in floods while the broker is away: log at most every dropLogEvery.
+		if now := time.Now(); now.Sub(p.lastDropLog) >= dropLogEvery {
+			p.lastDropLog, logIt = now, true
+		}
+	}
+	total := p.out.dropped
+	p.mu.Unlock()
+	if logIt {
+		p.log.Warn("publish: outbox full, dropping oldest messages", "dropped_total", total)
+	}
+	p.signal()
+}
+
+// SetRetained sets the retained value of topic. The latest value wins: it is published retained at QoS 1
+// now if connected, and again on every later connect. An empty payload clears the broker's retained
+// message. The status topic belongs to the Publisher; use RefreshStatus for it instead. In stdout mode the
+// line is written before SetRetained returns.
+func (p *Publisher) SetRetained(topic string, payload []byte) {
+	if !p.checkTopic(topic) {
+		return
+	}
+	if p.stdout != nil {
+		p.writeLine(Message{Topic: topic, Payload: payload, QoS: 1, Retain: true}, false)
+		return
+	}
+	p.mu.Lock()
+	p.retVer++
+	p.retained[topic] = retainedValue{payload: payload, ver: p.retVer}
+	p.mu.Unlock()
+	p.signal()
+}
+
+// RefreshStatus re-publishes the "online" status, asking Config.Status for a fresh body, if connected.
+// Use it when something in the status body changed.
+func (p *Publisher) RefreshStatus() {
+	if p.stdout != nil {
+		p.mu.Lock()
+		birth := p.birth
+		p.mu.Unlock()
+		if birth > 0 {
+			p.writeLine(p.statusMessage(event.StateOnline, birth), false)
+		}
+		return
+	}
+	p.refresh.Store(true)
+	p.signal()
+}
+
+// checkTopic reports whether topic can be published, and logs it if not. A topic the broker or client
+// library would refuse must not enter the outbox, where it would fail and be retried forever.
+func (p *Publisher) checkTopic(topic string) bool {
+	if topic == "" || len(topic) > 65535 || !utf8.ValidString(topic) || strings.ContainsAny(topic, "+#\x00") {
+		p.log.Error("publish: invalid topic, message dropped", "topic", topic)
+		return false
+	}
+	return true
+}
+
+// SendEphemeral sends m at QoS 0 without retain if connected, and otherwise drops it silently. It is
+// meant for periodic values such as stats, where only the latest matters.
+func (p *Publisher) SendEphemeral(m Message) {
+	m.QoS, m.Retain = 0, false
+	if !p.checkTopic(m.Topic) {
+		return
+	}
+	if p.stdout != nil {
+		p.writeLine(m, false)
+		return
+	}
+	p.mu.Lock()
+	up := p.connected
+	p.mu.Unlock()
+	if !up {
+		return
+	}
+	select {
+	case p.eph <- m:
+	default:
+	}
+}
+
+// Commands returns the channel of inbound messages on <prefix>/cmd/#. Payloads over 4 KiB, and messages
+// arriving while the channel (capacity 16) is full, are dropped, logged and counted. Retained commands
+// arrive with Retain set. Ignoring the channel is safe. In stdout mode nothing ever arrives.
+func (p *Publisher) Commands() <-chan Message { return p.cmds }
+
+// Counters returns a snapshot of the counters.
+func (p *Publisher) Counters() Counters {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return Counters{
+		Published:       p.published,
+		Dropped:         p.out.dropped,
+		OutboxDepth:     len(p.out.q),
+		OutboxBytes:     p.out.bytes,
+		Reconnects:      p.reconnects,
+		Connected:       p.connected,
+		Birth:           p.birth,
+		CommandsDropped: p.cmdDropped,
+	}
+}
+
+// Drain blocks until every message enqueued before the call has been acknowledged by the broker or
+// dropped from the outbox, or until ctx is done (then it returns ctx.Err()). It needs Run to make
+// progress. In stdout mode it returns nil at once.
+func (p *Publisher) Drain(ctx context.Context) error {
+	if p.stdout != nil {
+		return nil
+	}
+	p.mu.Lock()
+	target := p.out.next
+	for {
+		if !p.out.pendingBefore(target) {
+			p.mu.Unlock()
+			return nil
+		}
+		ch := p.settled
+		p.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("publish: drain: %w", ctx.Err())
+		}
+		p.mu.Lock()
+	}
+}
+
+// notifySettledLocked wakes Drain callers. p.mu must be held.
+func (p *Publisher) notifySettledLocked() {
+	close(p.settled)
+	p.settled = make(chan struct{})
+}
+
+// Close ends the Publisher: if connected, it publishes the retained "stopped" status, waits for its
+// acknowledgement (bounded by ctx), and disconnects cleanly, and Run then returns nil. Unacknowledged
+// outbox messages are abandoned; call Drain first to wait for them. If Run is connecting or backing off,
+// Close stops it and returns ErrNotConnected. If Run is not running, Close only prevents a later Run from
+// connecting. In stdout mode Close writes the "stopped" line (once). Calling Close again returns nil.
+func (p *Publisher) Close(ctx context.Context) error {
+	first := false
+	p.closeMu.Do(func() { first = true; close(p.closing) })
+	if !first {
+		return nil
+	}
+	if p.stdout != nil {
+		p.writeStopped()
+		return nil
+	}
+	if !p.running.Load() {
+		return nil
+	}
+	req := closeRequest{ctx: ctx, reply: make(chan error, 1)}
+	select {
+	case p.closeReq <- req:
+	case <-p.runDone:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("publish: close: %w", ctx.Err())
+	}
+	select {
+	case err := <-req.reply:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("publish: close: %w", ctx.Err())
+	}
+}

@@ -1,0 +1,412 @@
+package tracker
+
+import (
+	"github.com/ashiato/ashiato/agent/tracker/assoc"
+	"github.com/ashiato/ashiato/hal"
+)
+
+// detector holds the downscaled per-pixel state: the current image, the background model and the masks.
+// Everything here is at processing resolution; no full-resolution pixel survives a call.
+type detector struct {
+	fw, fh int // capture size the state was built for
+	s      int // downscale factor
+	w, h   int // processing size
+
+	cur    []uint8 // current frame, downscaled
+	bg     []uint8 // background estimate (approximate median)
+	v      []uint8 // per-pixel threshold (Σ-Δ deviation)
+	fg     []uint8 // raw foreground mask, 0 or 1
+	mask   []uint8 // cleaned mask, 0 or 1
+	prot   []uint8 // 1 inside confirmed tracks' boxes: the background is not updated there
+	hsum   []uint8 // scratch for the 3×3 filter
+	prev   []uint8 // previous frame, downscaled (for the motion test of ghosts)
+	colCnt []int32 // per-column scratch for splitting
+	colBot []int32
+	still  []uint8 // frames a foreground pixel has been part of a motionless blob
+	run    []int8  // bootstrap: signed count of consecutive frames above (+) or below (−) the model
+
+	frames      int   // frames since the model was (re)seeded
+	bootMS      int64 // time of the first frame since reseed
+	updAccMS    int64 // frame time accumulated towards the next background step
+	lastMS      int64
+	ghostFrames uint8 // ghostMS in frames at the observed frame rate
+
+	// Connected components.
+	runs   []run
+	parent []int32
+	blobs  []blob
+	rowRun []int32 // index of the first run of each row, len h+1
+}
+
+type run struct {
+	y, x0, x1 int32 // inclusive x range
+	label     int32
+}
+
+type blob struct {
+	area                   int32
+	minX, maxX, minY, maxY int32
+	sumX                   int64
+	motion                 int32 // pixels that changed since the previous frame
+	edgeCur, edgeBg        int32 // gradient across the outline in the image and in the model
+	root                   bool
+}
+
+// Detection thresholds, in grey levels at processing resolution.
+const (
+	minThr      = 14
+	maxThr      = 48
+	bootFrames  = 25   // frames of fast background learning after (re)seed
+	bgStepMS    = 100  // one ±1 background step per this much frame time
+	motionThr   = 8    // grey-level change that counts as motion
+	ghostMS     = 1500 // a motionless untracked blob is absorbed after this long
+	globalReset = 45   // percent of foreground pixels that means a sudden global change
+)
+
+func (d *detector) setup(fw, fh, procW int) {
+	s := 1
+	for fw/s > procW {
+		s++
+	}
+	d.fw, d.fh, d.s = fw, fh, s
+	d.w, d.h = fw/s, fh/s
+	n := d.w * d.h
+	d.cur = make([]uint8, n)
+	d.bg = make([]uint8, n)
+	d.v = make([]uint8, n)
+	d.fg = make([]uint8, n)
+	d.mask = make([]uint8, n)
+	d.prot = make([]uint8, n)
+	d.hsum = make([]uint8, n)
+	d.prev = make([]uint8, n)
+	d.still = make([]uint8, n)
+	d.colCnt = make([]int32, d.w)
+	d.colBot = make([]int32, d.w)
+	d.runs = make([]run, 0, 1024)
+	d.parent = make([]int32, 0, 1024)
+	d.blobs = make([]blob, 0, 1024)
+	d.rowRun = make([]int32, d.h+1)
+	d.frames = 0
+}
+
+// downscale box-averages f into d.cur.
+func (d *detector) downscale(f *hal.Frame) {
+	s, w := d.s, d.w
+	stride := f.Stride
+	if stride < f.Width {
+		stride = f.Width
+	}
+	pix := f.Pix
+	if s == 1 {
+		for y := 0; y < d.h; y++ {
+			copy(d.cur[y*w:(y+1)*w], pix[y*stride:y*stride+w])
+		}
+		return
+	}
+	if s == 2 {
+		for y := 0; y < d.h; y++ {
+			r0 := pix[2*y*stride : 2*y*stride+2*w]
+			r1 := pix[(2*y+1)*stride : (2*y+1)*stride+2*w]
+			out := d.cur[y*w : (y+1)*w]
+			for x := range out {
+				out[x] = uint8((uint(r0[2*x]) + uint(r0[2*x+1]) + uint(r1[2*x]) + uint(r1[2*x+1]) + 2) >> 2)
+			}
+		}
+		return
+	}
+	n := uint(s * s)
+	for y := 0; y < d.h; y++ {
+		out := d.cur[y*w : (y+1)*w]
+		for x := range out {
+			var sum uint
+			for yy := 0; yy < s; yy++ {
+				row := pix[(y*s+yy)*stride+x*s : (y*s+yy)*stride+x*s+s]
+				for _, p := range row {
+					sum += uint(p)
+				}
+			}
+			out[x] = uint8((sum + n/2) / n)
+		}
+	}
+}
+
+// foreground thresholds d.cur against the background into d.fg and returns the foreground pixel count.
+func (d *detector) foreground() int {
+	cnt := 0
+	cur, bg, v, fg := d.cur, d.bg[:len(d.cur)], d.v[:len(d.cur)], d.fg[:len(d.cur)]
+	for i, c := range cur {
+		diff := int(c) - int(bg[i])
+		if diff < 0 {
+			diff = -diff
+		}
+		var b uint8
+		if diff > int(v[i]) {
+			b = 1
+			cnt++
+		}
+		fg[i] = b
+	}
+	return cnt
+}
+
+// seed makes the current frame the background.
+func (d *detector) seed(timeMS int64) {
+	copy(d.bg, d.cur)
+	copy(d.prev, d.cur)
+	clear(d.still)
+	for i := range d.v {
+		d.v[i] = minThr
+	}
+	d.frames = 0
+	d.bootMS = timeMS
+	d.updAccMS = 0
+}
+
+// update moves the background towards the current frame. During bootstrap it steps fast everywhere;
+// afterwards one grey level per bgStepMS of frame time everywhere except on foreground inside the boxes
+// of confirmed tracks that have moved (see protect).
+func (d *detector) update(timeMS int64) {
+	cur, bg, v, fg, prot := d.cur, d.bg[:len(d.cur)], d.v[:len(d.cur)], d.fg[:len(d.cur)], d.prot[:len(d.cur)]
+	d.updAccMS += timeMS - d.lastMS
+	if d.updAccMS < bgStepMS {
+		return
+	}
+	d.updAccMS -= bgStepMS
+	if d.updAccMS > bgStepMS {
+		d.updAccMS = 0
+	}
+	still := d.still[:len(cur)]
+	for i, c := range cur {
+		st := still[i]
+		if fg[i] != 0 && prot[i] != 0 && st&0x80 == 0 {
+			continue
+		}
+		if st&0x7f >= d.ghostFrames {
+			// Part of a blob that has not moved for a while and is no tracked person: a ghost or an
+			// object left behind. Take it into the background at once.
+			bg[i] = c
+			still[i] = 0
+			continue
+		}
+		b := bg[i]
+		var diff int
+		if c > b {
+			bg[i] = b + 1
+			diff = int(c) - int(b)
+		} else if c < b {
+			bg[i] = b - 1
+			diff = int(b) - int(c)
+		}
+		if fg[i] == 0 {
+			// Σ-Δ deviation: track 3·|I−B| by unit steps, within [minThr, maxThr].
+			t := 3 * diff
+			vi := v[i]
+			if t > int(vi) && vi < maxThr {
+				v[i] = vi + 1
+			} else if t < int(vi) && vi > minThr {
+				v[i] = vi - 1
+			}
+		}
+	}
+}
+
+// ghosts finds motionless blobs: blobs of which almost no pixel changed since the previous frame. Their
+// pixels' still counters (low 7 bits) grow; every other pixel's counter is reset. A motionless blob whose
+// outline is an edge of the background model but not of the current image is a ghost (the model is wrong
+// there: something that was learnt has left); its pixels get the ghost bit (0x80), which lets the
+// background update absorb them even inside a tracked person's box. The update absorbs pixels whose count
+// reaches ghostFrames.
+func (d *detector) ghosts() {
+	cur, bg, prev, still := d.cur, d.bg[:len(d.cur)], d.prev[:len(d.cur)], d.still[:len(d.cur)]
+	w := d.w
+	for i := range d.blobs {
+		b := &d.blobs[i]
+		b.motion, b.edgeCur, b.edgeBg = 0, 0, 0
+	}
+	for _, r := range d.runs {
+		o := int(r.y) * w
+		c, p := cur[o+int(r.x0):o+int(r.x1)+1], prev[o+int(r.x0):o+int(r.x1)+1]
+		m := int32(0)
+		for x, v := range c {
+			diff := int(v) - int(p[x])
+			if diff > motionThr || diff < -motionThr {
+				m++
+			}
+		}
+		b := &d.blobs[r.label]
+		b.motion += m
+		// Horizontal gradient across the run's two ends.
+		if r.x0 > 0 && r.x1 < int32(w-1) {
+			i0, i1 := o+int(r.x0), o+int(r.x1)
+			b.edgeCur += absDiff(cur[i0-1], cur[i0+1]) + absDiff(cur[i1-1], cur[i1+1])
+			b.edgeBg += absDiff(bg[i0-1], bg[i0+1]) + absDiff(bg[i1-1], bg[i1+1])
+		}
+	}
+	mask := d.mask[:len(cur)]
+	for i, m := range mask {
+		if m == 0 {
+			still[i] = 0
+		}
+	}
+	for _, r := range d.runs {
+		b := &d.blobs[r.label]
+		o := int(r.y) * w
+		st := still[o+int(r.x0) : o+int(r.x1)+1]
+		if b.motion*10 < b.area {
+			var ghost, inc uint8 = 0, 1
+			if 10*b.edgeCur < 7*b.edgeBg {
+				ghost = 0x80
+				if 3*b.edgeCur < b.edgeBg {
+					inc = 4 // an unmistakable ghost heals four times as fast
+				}
+			}
+			for x, v := range st {
+				st[x] = min(v&0x7f+inc, 0x7f) | ghost
+			}
+		} else {
+			clear(st)
+		}
+	}
+}
+
+func absDiff(a, b uint8) int32 {
+	if a > b {
+		return int32(a - b)
+	}
+	return int32(b - a)
+}
+
+// clean writes the 3×3 majority of d.fg into d.mask (a pixel is set when at least k of its 9 neighbours
+// are), and clears the border.
+func (d *detector) clean(k uint8) {
+	w, h := d.w, d.h
+	fg, hs, m := d.fg, d.hsum, d.mask
+	for y := 0; y < h; y++ {
+		r := fg[y*w : (y+1)*w]
+		o := hs[y*w : (y+1)*w]
+		o[0] = r[0] + r[1]
+		for x := 1; x < w-1; x++ {
+			o[x] = r[x-1] + r[x] + r[x+1]
+		}
+		o[w-1] = r[w-2] + r[w-1]
+	}
+	clear(m[:w])
+	clear(m[(h-1)*w:])
+	for y := 1; y < h-1; y++ {
+		a, b, c := hs[(y-1)*w:y*w], hs[y*w:(y+1)*w], hs[(y+1)*w:(y+2)*w]
+		o := m[y*w : (y+1)*w]
+		for x := range o {
+			var bit uint8
+			if a[x]+b[x]+c[x] >= k {
+				bit = 1
+			}
+			o[x] = bit
+		}
+	}
+}
+
+// label finds the 8-connected components of d.mask with a run-based union-find and fills d.blobs (only
+// entries with root set are components).
+func (d *detector) label() {
+	w, h := d.w, d.h
+	d.runs = d.runs[:0]
+	d.parent = d.parent[:0]
+	prevStart, prevEnd := int32(0), int32(0)
+	for y := 0; y < h; y++ {
+		row := d.mask[y*w : (y+1)*w]
+		start := int32(len(d.runs))
+		d.rowRun[y] = start
+		p := prevStart
+		for x := 0; x < w; {
+			if row[x] == 0 {
+				x++
+				continue
+			}
+			x0 := x
+			for x < w && row[x] != 0 {
+				x++
+			}
+			x1 := x - 1
+			lbl := int32(len(d.parent))
+			d.parent = append(d.parent, lbl)
+			// Runs of the previous row that touch [x0-1, x1+1].
+			for p < prevEnd && d.runs[p].x1 < int32(x0-1) {
+				p++
+			}
+			for q := p; q < prevEnd && d.runs[q].x0 <= int32(x1+1); q++ {
+				d.union(lbl, d.runs[q].label)
+			}
+			d.runs = append(d.runs, run{y: int32(y), x0: int32(x0), x1: int32(x1), label: lbl})
+		}
+		prevStart, prevEnd = start, int32(len(d.runs))
+	}
+	d.rowRun[h] = int32(len(d.runs))
+	// Statistics per root.
+	if cap(d.blobs) < len(d.parent) {
+		d.blobs = make([]blob, len(d.parent), 2*len(d.parent))
+	}
+	d.blobs = d.blobs[:len(d.parent)]
+	for i := range d.blobs {
+		d.blobs[i] = blob{minX: 1 << 30, minY: 1 << 30, maxX: -1, maxY: -1}
+	}
+	for i := range d.runs {
+		r := &d.runs[i]
+		l := d.find(r.label)
+		r.label = l
+		b := &d.blobs[l]
+		b.root = true
+		n := r.x1 - r.x0 + 1
+		b.area += n
+		b.sumX += int64(n) * int64(r.x0+r.x1) / 2
+		b.minX = min(b.minX, r.x0)
+		b.maxX = max(b.maxX, r.x1)
+		b.minY = min(b.minY, r.y)
+		b.maxY = max(b.maxY, r.y)
+	}
+}
+
+func (d *detector) find(x int32) int32 {
+	p := d.parent
+	for p[x] != x {
+		p[x] = p[p[x]]
+		x = p[x]
+	}
+	return x
+}
+
+func (d *detector) union(a, b int32) {
+	ra, rb := d.find(a), d.find(b)
+	if ra == rb {
+		return
+	}
+	if ra < rb {
+		d.parent[rb] = ra
+	} else {
+		d.parent[ra] = rb
+	}
+}
+
+// protect marks the boxes (in capture pixels) of confirmed tracks that have moved as not to be learnt where
+// they are foreground, so people who stop are not absorbed. Tracks that never moved are not protected: a
+// ghost left by a wrong seed must be allowed to heal.
+func (d *detector) protect(boxes []assoc.Box) {
+	clear(d.prot)
+	s := float64(d.s)
+	for _, b := range boxes {
+		if !b.Confirmed || !b.Moved {
+			continue
+		}
+		x0 := int((b.X-0.6*b.W)/s) - 1
+		x1 := int((b.X+0.6*b.W)/s) + 1
+		y0 := int((b.Y-1.1*b.H)/s) - 1
+		y1 := int((b.Y+0.1*b.H)/s) + 1
+		x0, x1 = max(x0, 0), min(x1, d.w-1)
+		y0, y1 = max(y0, 0), min(y1, d.h-1)
+		for y := y0; y <= y1; y++ {
+			row := d.prot[y*d.w : (y+1)*d.w]
+			for x := x0; x <= x1; x++ {
+				row[x] = 1
+			}
+		}
+	}
+}

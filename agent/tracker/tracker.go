@@ -1,0 +1,211 @@
+package tracker
+
+import (
+	"time"
+
+	"github.com/ashiato/ashiato/agent/tracker/assoc"
+	"github.com/ashiato/ashiato/hal"
+)
+
+// Config tunes the tracker. The zero value of each field means its documented default.
+type Config struct {
+	// ProcWidth is the processing width; frames are box-downscaled by an integer factor so the width is at
+	// most ProcWidth. 0 means 384 (so 768→384, 640→320).
+	ProcWidth int
+	// MaxCoast is how long a lost track coasts before it is closed; 0 means 2s. Measured in frame time.
+	MaxCoast time.Duration
+	// MinHits is the number of hits to confirm a track; 0 means 3.
+	MinHits int
+	// ROI, if non-empty, is a polygon in normalised [0,1] image coordinates: tracks may only start inside
+	// it.
+	ROI [][2]float64
+	// Assoc tunes the association stage (advanced). Its MaxCoast and MinHits are ignored in favour of the
+	// fields above; other zero fields mean the tracker's defaults, which suit blob detections.
+	Assoc assoc.Config
+}
+
+// Point is one foot point (bottom-centre of the person) of a track, in capture pixels. Frame is the
+// hal.Frame.Seq and TimeMS its hal.Frame.Time in Unix milliseconds.
+type Point = assoc.Point
+
+// Track is a closed, confirmed track: one Point per frame from its first detection to its last, with the
+// frames it coasted over filled by interpolation. ID is unique within a Tracker.
+type Track = assoc.Track
+
+// Tracker turns luma frames into tracks. It is a pure function of the frames it is given: it starts no
+// goroutines, does no I/O and takes time only from hal.Frame.Time. It is not safe for concurrent use.
+type Tracker struct {
+	cfg    Config
+	det    detector
+	as     *assoc.Tracker
+	dets   []assoc.Detection
+	boxes  []assoc.Box
+	cands  []cand
+	pred   []assoc.Box // tracks predicted to this frame's time
+	size   sizeModel
+	splitX []float64
+	cuts   []int32
+	roi    [][2]float64
+}
+
+// New returns a Tracker with an empty background model.
+func New(cfg Config) *Tracker {
+	if cfg.ProcWidth <= 0 {
+		cfg.ProcWidth = 384
+	}
+	t := &Tracker{cfg: cfg}
+	t.roi = append([][2]float64(nil), cfg.ROI...)
+	ac := cfg.Assoc
+	ac.MaxCoast, ac.MinHits = cfg.MaxCoast, cfg.MinHits
+	if ac.MaxTentativeMiss == 0 {
+		ac.MaxTentativeMiss = 2
+	}
+	if ac.MinTravel == 0 {
+		ac.MinTravel = 0.5
+	}
+	if ac.Accel == 0 {
+		// Blob foot points jitter more than detector boxes, and people turn within a group.
+		ac.Accel = 1
+	}
+
+	t.as = assoc.New(ac)
+	return t
+}
+
+// Step processes one frame. It reads f.Pix only during the call and keeps nothing of it but downscaled,
+// derived state (the background model). It returns the tracks closed by this frame, or nil; the slice is
+// valid until the next Step, Flush or Reset, but the Points slices are the caller's. A frame whose size
+// differs from the previous one resets the tracker (open tracks are dropped, not reported).
+func (t *Tracker) Step(f *hal.Frame) []Track {
+	if f.Width <= 0 || f.Height <= 0 {
+		return nil
+	}
+	d := &t.det
+	if d.fw != f.Width || d.fh != f.Height {
+		t.as.Reset()
+		d.setup(f.Width, f.Height, t.cfg.ProcWidth)
+		t.size.reset(d.h)
+	}
+	timeMS := f.Time.UnixMilli()
+	d.downscale(f)
+	if d.frames == 0 {
+		d.seed(timeMS)
+	}
+	t.pred = t.as.Boxes(timeMS, t.pred[:0])
+	n := d.foreground()
+	t.dets = t.dets[:0]
+	if d.frames > 0 && n*100 > globalReset*len(d.cur) {
+		// Sudden global change (lights, exposure): relearn the background; tracks coast meanwhile.
+		d.seed(timeMS)
+	} else {
+		d.clean(4)
+		d.label()
+		d.ghosts()
+		t.blobsToDetections()
+	}
+	closed := t.as.Update(f.Seq, timeMS, t.dets)
+	t.boxes = t.as.Boxes(timeMS, t.boxes[:0])
+	d.protect(t.boxes)
+	if d.frames > 0 {
+		dt := max(timeMS-d.lastMS, 1)
+		d.ghostFrames = uint8(min(max(ghostMS/dt, 3), 120))
+	}
+	d.update(timeMS)
+	copy(d.prev, d.cur)
+	d.lastMS = timeMS
+	d.frames++
+	if len(closed) == 0 {
+		return nil
+	}
+	return closed
+}
+
+// blobsToDetections turns components into foot-point detections in capture pixels. Fragments of one
+// person (split where clothing matches the background) are merged first: two boxes that overlap
+// horizontally by at least half the narrower one and are vertically closer than a third of the taller one
+// become one.
+func (t *Tracker) blobsToDetections() {
+	d := &t.det
+	minArea := int32(d.w * d.h / 1500)
+	c := t.cands[:0]
+	for i := range d.blobs {
+		b := &d.blobs[i]
+		if !b.root || b.area < minArea/4 {
+			continue
+		}
+		c = append(c, cand{x0: b.minX, x1: b.maxX, y0: b.minY, y1: b.maxY, area: b.area, label: int32(i)})
+	}
+	for merged := true; merged; {
+		merged = false
+		for i := 0; i < len(c); i++ {
+			for j := i + 1; j < len(c); j++ {
+				if !mergeable(&c[i], &c[j]) {
+					continue
+				}
+				c[i].x0, c[i].x1 = min(c[i].x0, c[j].x0), max(c[i].x1, c[j].x1)
+				c[i].y0, c[i].y1 = min(c[i].y0, c[j].y0), max(c[i].y1, c[j].y1)
+				c[i].area += c[j].area
+				c[i].merged = true
+				c[j] = c[len(c)-1]
+				c = c[:len(c)-1]
+				j--
+				merged = true
+			}
+		}
+	}
+	t.cands = c
+	for _, b := range c {
+		if b.area < minArea {
+			continue
+		}
+		t.emitSplit(b)
+	}
+}
+
+// cand is a candidate person box at processing resolution (inclusive bounds).
+type cand struct {
+	x0, x1, y0, y1, area int32
+	label                int32   // component label (root)
+	merged               bool    // made of several components
+	split                bool    // a part of a split component; cx is its centre of mass
+	cx                   float64 // centre column (split parts)
+}
+
+func mergeable(a, b *cand) bool {
+	ov := min(a.x1, b.x1) - max(a.x0, b.x0) + 1
+	if 2*ov < min(a.x1-a.x0+1, b.x1-b.x0+1) {
+		return false
+	}
+	gap := max(a.y0, b.y0) - min(a.y1, b.y1) - 1
+	return 3*gap < max(a.y1-a.y0+1, b.y1-b.y0+1)
+}
+
+// Flush closes and returns every open confirmed track. The background model is kept.
+func (t *Tracker) Flush() []Track {
+	return t.as.Flush()
+}
+
+// InView is the number of confirmed tracks matched in the last frame (not coasting).
+func (t *Tracker) InView() int { return t.as.InView() }
+
+// Reset forgets the background model and all tracks without reporting them; call Flush first to keep
+// them. The next frame seeds a new background model.
+func (t *Tracker) Reset() {
+	t.as.Reset()
+	t.det.frames = 0
+}
+
+// inPolygon reports whether (x, y) is inside poly (even-odd rule).
+func inPolygon(poly [][2]float64, x, y float64) bool {
+	in := false
+	j := len(poly) - 1
+	for i := range poly {
+		xi, yi := poly[i][0], poly[i][1]
+		xj, yj := poly[j][0], poly[j][1]
+		if (yi > y) != (yj > y) && x < (xj-xi)*(y-yi)/(yj-yi)+xi {
+			in = !in
+		}
+		j = i
+	}
+	return in
+}

@@ -1,0 +1,247 @@
+package tracker
+
+import (
+	"math"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/ashiato/ashiato/hal"
+)
+
+// runScene feeds frames 0..n-1 of sc to a new tracker and returns all closed tracks, Flush included. If
+// scribble is set, every frame's Pix is overwritten right after Step (the next frame uses another buffer).
+func runScene(t testing.TB, cfg Config, sc *scene, n int, scribble bool) []Track {
+	t.Helper()
+	tr := New(cfg)
+	bufs := [2][]byte{make([]byte, sc.w*sc.h), make([]byte, sc.w*sc.h)}
+	var out []Track
+	for i := 0; i < n; i++ {
+		f := hal.Frame{Pix: bufs[i%2]}
+		sc.render(i, &f)
+		out = append(out, tr.Step(&f)...)
+		if scribble {
+			for j := range f.Pix {
+				f.Pix[j] = uint8(j*31 + i)
+			}
+		}
+	}
+	return append(out, tr.Flush()...)
+}
+
+// checkFollows asserts that tr follows wk within tol pixels on every frame it covers, and covers at least
+// minCover of the frames wk is in view.
+func checkFollows(t *testing.T, tr Track, wk *walker, tol float64, minCover int) {
+	t.Helper()
+	covered := 0
+	for _, p := range tr.Points {
+		x, y, ok := wk.at(int(p.Frame))
+		if !ok {
+			t.Errorf("track %d has a point at frame %d where the walker is not in view", tr.ID, p.Frame)
+			continue
+		}
+		if d := math.Hypot(p.X-x, p.Y-y); d > tol {
+			t.Errorf("track %d frame %d: point (%.1f,%.1f), truth (%.1f,%.1f), %.1f px off", tr.ID, p.Frame, p.X, p.Y, x, y, d)
+		}
+		covered++
+	}
+	if covered < minCover {
+		t.Errorf("track %d covers %d frames, want at least %d", tr.ID, covered, minCover)
+	}
+}
+
+func TestOneWalker(t *testing.T) {
+	sc := newScene(640, 480, 1)
+	wk := sc.add(30, 90, 40, waypt{30, 80, 400}, waypt{90, 560, 380})
+	tracks := runScene(t, Config{}, sc, 110, false)
+	if len(tracks) != 1 {
+		t.Fatalf("got %d tracks, want 1", len(tracks))
+	}
+	checkFollows(t, tracks[0], wk, 6, 55)
+	for i := 1; i < len(tracks[0].Points); i++ {
+		if p, q := tracks[0].Points[i-1], tracks[0].Points[i]; q.Frame != p.Frame+1 || q.TimeMS <= p.TimeMS {
+			t.Fatalf("points %d,%d not consecutive: %+v %+v", i-1, i, p, q)
+		}
+	}
+}
+
+func TestTwoWalkers(t *testing.T) {
+	sc := newScene(768, 576, 2)
+	a := sc.add(34, 100, 200, waypt{30, 60, 300}, waypt{105, 700, 320})
+	b := sc.add(40, 120, 30, waypt{40, 700, 520}, waypt{120, 80, 500})
+	tracks := runScene(t, Config{}, sc, 135, false)
+	if len(tracks) != 2 {
+		t.Fatalf("got %d tracks, want 2", len(tracks))
+	}
+	if tracks[0].ID == tracks[1].ID {
+		t.Fatalf("both tracks have id %d", tracks[0].ID)
+	}
+	for _, tr := range tracks {
+		x, _, _ := a.at(int(tr.Points[0].Frame))
+		if math.Abs(tr.Points[0].X-x) < 20 {
+			checkFollows(t, tr, a, 7, 65)
+		} else {
+			checkFollows(t, tr, b, 7, 70)
+		}
+	}
+}
+
+func TestWalkerWhoStops(t *testing.T) {
+	sc := newScene(640, 480, 3)
+	// Walks 3 s, stands still 8 s (longer than the 2 s coast), walks on.
+	wk := sc.add(30, 90, 50, waypt{30, 80, 400}, waypt{60, 300, 400}, waypt{140, 300, 400}, waypt{170, 560, 400})
+	tracks := runScene(t, Config{}, sc, 185, false)
+	if len(tracks) != 1 {
+		for _, tr := range tracks {
+			t.Logf("track %d frames %d..%d", tr.ID, tr.Points[0].Frame, tr.Points[len(tr.Points)-1].Frame)
+		}
+		t.Fatalf("got %d tracks, want 1", len(tracks))
+	}
+	checkFollows(t, tracks[0], wk, 6, 130)
+}
+
+// TestBusyFirstFrame starts with people in the first frame, so the background is seeded with them.
+func TestBusyFirstFrame(t *testing.T) {
+	sc := newScene(640, 480, 10)
+	a := sc.add(30, 90, 40, waypt{0, 80, 400}, waypt{80, 560, 380})
+	b := sc.add(28, 80, 190, waypt{0, 500, 250}, waypt{90, 100, 260})
+	tracks := runScene(t, Config{}, sc, 100, false)
+	if len(tracks) != 2 {
+		t.Fatalf("got %d tracks, want 2", len(tracks))
+	}
+	for _, tr := range tracks {
+		wk := a
+		if tr.Points[0].Y < 320 {
+			wk = b
+		}
+		// During the bootstrap the model still holds some of the walker: judge positions after it.
+		var late Track
+		late.ID = tr.ID
+		for _, p := range tr.Points {
+			if p.Frame >= 35 {
+				late.Points = append(late.Points, p)
+			}
+		}
+		checkFollows(t, late, wk, 7, 40)
+		if tr.Points[0].Frame > 10 {
+			t.Errorf("track %d starts at frame %d, want within the first second", tr.ID, tr.Points[0].Frame)
+		}
+	}
+}
+
+func TestDeterministicAndDoesNotRetainPix(t *testing.T) {
+	mk := func() *scene {
+		sc := newScene(640, 480, 4)
+		sc.add(30, 90, 40, waypt{0, 80, 400}, waypt{60, 560, 380})
+		sc.add(28, 80, 190, waypt{30, 500, 250}, waypt{90, 100, 260})
+		return sc
+	}
+	a := runScene(t, Config{}, mk(), 100, false)
+	b := runScene(t, Config{}, mk(), 100, false)
+	c := runScene(t, Config{}, mk(), 100, true)
+	if len(a) != 2 {
+		t.Fatalf("got %d tracks, want 2", len(a))
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("same input gave different tracks")
+	}
+	if !reflect.DeepEqual(a, c) {
+		t.Fatal("overwriting Pix after Step changed the tracks: the tracker retains frame memory")
+	}
+}
+
+func TestROILimitsStarts(t *testing.T) {
+	sc := newScene(640, 480, 5)
+	// a starts in the left half and walks out of it; b lives in the right half only.
+	sc.add(30, 90, 40, waypt{30, 60, 400}, waypt{90, 580, 400})
+	sc.add(30, 90, 200, waypt{30, 600, 250}, waypt{90, 400, 250})
+	roi := [][2]float64{{0, 0}, {0.5, 0}, {0.5, 1}, {0, 1}}
+	tracks := runScene(t, Config{ROI: roi}, sc, 100, false)
+	if len(tracks) != 1 {
+		t.Fatalf("got %d tracks, want 1", len(tracks))
+	}
+	tr := tracks[0]
+	if first, last := tr.Points[0], tr.Points[len(tr.Points)-1]; first.X > 320 || last.X < 500 {
+		t.Fatalf("track runs from x=%.0f to x=%.0f, want from the left half to the far right", first.X, last.X)
+	}
+	all := runScene(t, Config{}, sc, 100, false)
+	if len(all) != 2 {
+		t.Fatalf("without ROI got %d tracks, want 2", len(all))
+	}
+}
+
+func TestInViewFlushReset(t *testing.T) {
+	sc := newScene(640, 480, 6)
+	sc.add(30, 90, 40, waypt{25, 80, 400}, waypt{125, 560, 380})
+	tr := New(Config{})
+	f := hal.Frame{Pix: make([]byte, 640*480)}
+	for i := 0; i < 50; i++ {
+		sc.render(i, &f)
+		if got := tr.Step(&f); len(got) != 0 {
+			t.Fatalf("frame %d closed %d tracks", i, len(got))
+		}
+	}
+	if n := tr.InView(); n != 1 {
+		t.Fatalf("InView = %d, want 1", n)
+	}
+	if got := tr.Flush(); len(got) != 1 {
+		t.Fatalf("Flush returned %d tracks, want 1", len(got))
+	}
+	if n := tr.InView(); n != 0 {
+		t.Fatalf("InView after Flush = %d, want 0", n)
+	}
+	tr.Reset()
+	// After Reset the first frame seeds the model, even with the person in it.
+	for i := 50; i < 90; i++ {
+		sc.render(i, &f)
+		tr.Step(&f)
+	}
+	if got := tr.Flush(); len(got) != 1 || got[0].ID == 1 {
+		t.Fatalf("after Reset: %d tracks (%+v), want 1 with a new id", len(got), got)
+	}
+}
+
+func TestSuddenLightChange(t *testing.T) {
+	sc := newScene(640, 480, 8)
+	wk := sc.add(30, 90, 40, waypt{30, 80, 400}, waypt{150, 560, 380})
+	tr := New(Config{})
+	f := hal.Frame{Pix: make([]byte, 640*480)}
+	var out []Track
+	for i := 0; i < 160; i++ {
+		sc.render(i, &f)
+		if i >= 80 {
+			for j := range f.Pix {
+				f.Pix[j] = uint8(min(255, int(f.Pix[j])*13/10))
+			}
+		}
+		out = append(out, tr.Step(&f)...)
+	}
+	out = append(out, tr.Flush()...)
+	if len(out) == 0 || len(out) > 2 {
+		t.Fatalf("got %d tracks, want 1 or 2", len(out))
+	}
+	for _, trk := range out {
+		checkFollows(t, trk, wk, 20, 10)
+	}
+}
+
+func TestSteadyStateNoAllocs(t *testing.T) {
+	sc := newScene(768, 576, 9)
+	sc.add(34, 100, 40, waypt{0, 60, 400}, waypt{1000, 700, 420})
+	sc.add(34, 100, 200, waypt{0, 700, 250}, waypt{1000, 60, 260})
+	tr := New(Config{})
+	f := hal.Frame{Pix: make([]byte, 768*576)}
+	i := 0
+	for ; i < 60; i++ {
+		sc.render(i, &f)
+		tr.Step(&f)
+	}
+	a := testing.AllocsPerRun(100, func() {
+		f.Seq++
+		f.Time = f.Time.Add(100 * time.Millisecond)
+		tr.Step(&f)
+	})
+	if a != 0 {
+		t.Fatalf("%v allocs per frame, want 0", a)
+	}
+}

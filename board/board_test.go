@@ -1,0 +1,412 @@
+package board
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpiotest"
+	"periph.io/x/conn/v3/spi"
+	"periph.io/x/conn/v3/spi/spitest"
+)
+
+func TestProfilesSanity(t *testing.T) {
+	if len(Profiles()) != 4 {
+		t.Fatalf("%d profiles, want Zero 2 W, 3B/3B+, 4B and 5", len(Profiles()))
+	}
+	seen := map[string]bool{}
+	for _, p := range Profiles() {
+		if seen[p.Name] {
+			t.Errorf("profile %s twice", p.Name)
+		}
+		seen[p.Name] = true
+		if p.SPIPort == "" || p.Camera == "" || len(p.DTModels) == 0 {
+			t.Errorf("%s: empty SPIPort, Camera or DTModels", p.Name)
+		}
+		if _, ok := panelByName(p.Panel); !ok {
+			t.Errorf("%s: default panel %q unknown", p.Name, p.Panel)
+		}
+		led, ok := gpioNumber(p.LEDPin)
+		if !ok || led < 9 || led > 27 {
+			t.Errorf("%s: LED %s should be one of GPIO9–27 (pulled down at boot, so a crash leaves it off)", p.Name, p.LEDPin)
+		}
+		for _, s := range Panels() {
+			used := map[int]string{}
+			for _, n := range append(s.Pins(), p.LEDPin, p.ButtonPin) {
+				g, ok := gpioNumber(n)
+				if !ok {
+					t.Errorf("%s+%s: pin name %q is not GPIOn", p.Name, s.Name, n)
+					continue
+				}
+				if prev, dup := used[g]; dup {
+					t.Errorf("%s+%s: GPIO%d used twice (%s, %s)", p.Name, s.Name, g, prev, n)
+				}
+				used[g] = n
+			}
+		}
+	}
+}
+
+func TestPanelPinMaps(t *testing.T) {
+	// hardware.md §3, §4: GPIO17 is RST on Waveshare and BUSY on Inky; CS (GPIO8) is never a control pin.
+	ws, _ := panelByName("waveshare213v4")
+	inky, _ := panelByName("inky-ssd1608")
+	if ws.RST != "GPIO17" || inky.Busy != "GPIO17" {
+		t.Errorf("GPIO17: Waveshare RST=%s, Inky BUSY=%s", ws.RST, inky.Busy)
+	}
+	want := map[string][]int{
+		"waveshare213v4": {8, 10, 11, 17, 18, 24, 25},
+		"inky-ssd1608":   {2, 3, 8, 10, 11, 17, 22, 27},
+	}
+	for name, nums := range want {
+		s, _ := panelByName(name)
+		got := map[int]bool{}
+		for _, n := range s.Pins() {
+			g, _ := gpioNumber(n)
+			got[g] = true
+		}
+		for _, g := range nums {
+			if !got[g] {
+				t.Errorf("%s: GPIO%d missing from its pin set", name, g)
+			}
+		}
+		if len(got) != len(nums) {
+			t.Errorf("%s: %d pins, want %d", name, len(got), len(nums))
+		}
+		for _, c := range []string{s.DC, s.RST, s.Busy, s.PWR} {
+			if samePin(c, "GPIO8") {
+				t.Errorf("%s claims CE0 as a GPIO", name)
+			}
+		}
+	}
+}
+
+func TestDetect(t *testing.T) {
+	for _, tc := range []struct{ model, want string }{
+		{"Raspberry Pi Zero 2 W Rev 1.0\x00", "rpizero2w"},
+		{"Raspberry Pi 3 Model B Rev 1.2", "rpi3b"},
+		{"Raspberry Pi 3 Model B Plus Rev 1.3\x00", "rpi3b"},
+		{"Raspberry Pi 4 Model B Rev 1.5\x00", "rpi4b"},
+		{"Raspberry Pi 4 Model B Rev 1.1", "rpi4b"},
+		{"Raspberry Pi 5 Model B Rev 1.0\x00", "rpi5"},
+		{"Raspberry Pi 400 Rev 1.0", ""},
+		{"Raspberry Pi 3 Model A Plus Rev 1.0", ""},
+		{"Raspberry Pi Zero W Rev 1.1", ""},
+		{"Raspberry Pi Compute Module 4 Rev 1.0", ""},
+		{"<unknown>", ""},
+		{"", ""},
+	} {
+		p, ok := Detect(tc.model)
+		if ok != (tc.want != "") || p.Name != tc.want {
+			t.Errorf("Detect(%q) = %q, %v; want %q", tc.model, p.Name, ok, tc.want)
+		}
+	}
+}
+
+// fakeHost is an env with gpiotest pins for the names in pins and spitest ports.
+type fakeHost struct {
+	mu      sync.Mutex
+	pins    map[string]*gpiotest.Pin
+	lookups []string
+	ports   []*closePort
+	spiErr  error
+	initErr error
+	model   string
+}
+
+type closePort struct {
+	spitest.Record
+	name   string
+	closed int
+}
+
+func (p *closePort) Close() error { p.closed++; return nil }
+
+func newFakeHost(model string, absent ...string) *fakeHost {
+	h := &fakeHost{pins: map[string]*gpiotest.Pin{}, model: model}
+	for i := 0; i <= 27; i++ {
+		n := "GPIO" + itoa(i)
+		h.pins[n] = &gpiotest.Pin{N: n, Num: i, EdgesChan: make(chan gpio.Level, 4)}
+	}
+	for _, n := range absent {
+		delete(h.pins, n)
+	}
+	return h
+}
+
+func itoa(i int) string {
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+func (h *fakeHost) env() env {
+	return env{
+		init:  func() error { return h.initErr },
+		model: func() string { return h.model },
+		pin: func(name string) gpio.PinIO {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.lookups = append(h.lookups, name)
+			if p, ok := h.pins[name]; ok {
+				return p
+			}
+			return nil
+		},
+		openSPI: func(name string) (spi.PortCloser, error) {
+			if h.spiErr != nil {
+				return nil, h.spiErr
+			}
+			p := &closePort{name: name}
+			h.ports = append(h.ports, p)
+			return p, nil
+		},
+	}
+}
+
+func logTo(buf *bytes.Buffer) *slog.Logger { return slog.New(slog.NewTextHandler(buf, nil)) }
+
+func TestOpenDefaults(t *testing.T) {
+	h := newFakeHost("Raspberry Pi 4 Model B Rev 1.5\x00")
+	h.pins["GPIO26"].L = gpio.High // Open must switch the LED off
+	d, err := open(Options{}, h.env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Board != "rpi4b" || !d.PanelOK || !d.ButtonOK || d.Indicator != "gpio" || d.Camera == nil {
+		t.Fatalf("Devices = %+v", d)
+	}
+	if h.pins["GPIO26"].L != gpio.Low {
+		t.Error("LED not switched off at Open")
+	}
+	if err := d.LED.Set(true); err != nil || h.pins["GPIO26"].L != gpio.High {
+		t.Errorf("LED.Set(true): %v, pin %v", err, h.pins["GPIO26"].L)
+	}
+	if len(h.ports) != 1 || h.ports[0].name != "SPI0.0" {
+		t.Fatalf("SPI ports opened: %+v", h.ports)
+	}
+	if h.pins["GPIO18"].L != gpio.High {
+		t.Error("Waveshare PWR (GPIO18) not driven high")
+	}
+	if h.pins["GPIO24"].P != gpio.PullUp { // BUSY
+		t.Errorf("BUSY pull %v", h.pins["GPIO24"].P)
+	}
+	if h.pins["GPIO16"].P != gpio.PullUp { // button
+		t.Errorf("button pull %v", h.pins["GPIO16"].P)
+	}
+	if d.Panel.Bounds() != image.Rect(0, 0, 250, 122) {
+		t.Errorf("panel bounds %v", d.Panel.Bounds())
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if h.pins["GPIO26"].L != gpio.Low || h.ports[0].closed != 1 {
+		t.Errorf("after Close: LED %v, port closed %d times", h.pins["GPIO26"].L, h.ports[0].closed)
+	}
+	if err := d.Close(); err != nil || h.ports[0].closed != 1 {
+		t.Errorf("second Close: %v, port closed %d times", err, h.ports[0].closed)
+	}
+}
+
+func TestOpenOverrides(t *testing.T) {
+	h := newFakeHost("<unknown>") // not consulted: the board is given
+	var logs bytes.Buffer
+	d, err := open(Options{Board: "RPI5", Panel: "inky-ssd1608", LEDPin: "GPIO6", ButtonPin: "none",
+		ActiveLowLED: true, Logger: logTo(&logs)}, h.env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Board != "rpi5" || !d.PanelOK || d.ButtonOK {
+		t.Fatalf("Devices = %+v", d)
+	}
+	if h.pins["GPIO6"].L != gpio.High {
+		t.Error("active-low LED not off (High) at Open")
+	}
+	if h.pins["GPIO17"].P != gpio.PullUp {
+		t.Error("Inky BUSY (GPIO17) not configured as input")
+	}
+	for _, n := range h.lookups {
+		if n == "GPIO26" || n == "GPIO16" || n == "GPIO18" || n == "GPIO24" {
+			t.Errorf("looked up %s, which this configuration does not use", n)
+		}
+	}
+	if !strings.Contains(logs.String(), "button disabled by configuration") {
+		t.Errorf("log: %s", logs.String())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := d.Button.WaitPress(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("no-op button WaitPress = %v", err)
+	}
+
+	c, err := resolve(Options{Board: "rpizero2w", Camera: "/dev/video2"}, nil)
+	if err != nil || c.camera != "/dev/video2" || c.led != "GPIO26" || c.button != "GPIO16" || c.panel.Name != "waveshare213v4" {
+		t.Errorf("resolve = %+v, %v", c, err)
+	}
+	c, err = resolve(Options{Board: "auto"}, func() string { return "Raspberry Pi 3 Model B Plus Rev 1.3" })
+	if err != nil || c.profile.Name != "rpi3b" || c.camera != "auto" {
+		t.Errorf("resolve auto = %+v, %v", c, err)
+	}
+	c, err = resolve(Options{Board: "rpi4b", Panel: "none"}, nil)
+	if err != nil || c.panel != nil {
+		t.Errorf("Panel none: %+v, %v", c.panel, err)
+	}
+}
+
+func TestResolveErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"unknown model", Options{}, `unknown board model "Raspberry Pi 400 Rev 1.0"; set the board to one of: rpizero2w, rpi3b, rpi4b, rpi5`},
+		{"unknown board", Options{Board: "rpi1"}, `unknown board "rpi1"`},
+		{"unknown panel", Options{Board: "rpi4b", Panel: "epd7in5"}, `unknown panel "epd7in5"`},
+		{"unknown indicator", Options{Board: "rpi4b", Indicator: "act"}, `unknown indicator "act"`},
+		{"LED none", Options{Board: "rpi4b", LEDPin: "none"}, `LED pin "none" needs indicator "none"`},
+		{"LED on panel RST", Options{Board: "rpi4b", LEDPin: "GPIO17"}, "LED pin GPIO17 is used by panel waveshare213v4"},
+		{"button on Inky DC", Options{Board: "rpi4b", Panel: "inky-ssd1608", ButtonPin: "22"}, "button pin 22 is used by panel inky-ssd1608"},
+		{"LED on Inky EEPROM", Options{Board: "rpi4b", Panel: "inky-ssd1608", LEDPin: "GPIO3"}, "LED pin GPIO3 is used"},
+		{"LED is button", Options{Board: "rpi4b", LEDPin: "GPIO16"}, "LED and button both on GPIO16"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := resolve(tc.opts, func() string { return "Raspberry Pi 400 Rev 1.0\x00" })
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "board: ") {
+				t.Errorf("err = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+	// With the panel off, its pins are free.
+	if _, err := resolve(Options{Board: "rpi4b", Panel: "none", LEDPin: "GPIO17"}, nil); err != nil {
+		t.Errorf("LED on GPIO17 without a panel: %v", err)
+	}
+}
+
+func TestOpenMissingLED(t *testing.T) {
+	h := newFakeHost("Raspberry Pi 4 Model B Rev 1.5", "GPIO26")
+	_, err := open(Options{}, h.env())
+	if err == nil || !strings.Contains(err.Error(), "LED pin GPIO26 not found") {
+		t.Fatalf("Open without LED pin = %v", err)
+	}
+	if len(h.ports) != 0 {
+		t.Error("SPI port opened although Open failed")
+	}
+}
+
+type failingPin struct{ *gpiotest.Pin }
+
+func (failingPin) Out(gpio.Level) error { return errors.New("EBUSY") }
+
+func TestOpenFailingLED(t *testing.T) {
+	h := newFakeHost("Raspberry Pi 5 Model B Rev 1.0")
+	e := h.env()
+	lookup := e.pin
+	e.pin = func(n string) gpio.PinIO {
+		if n == "GPIO26" {
+			return failingPin{h.pins[n]}
+		}
+		return lookup(n)
+	}
+	if _, err := open(Options{}, e); err == nil || !strings.Contains(err.Error(), "EBUSY") {
+		t.Fatalf("Open with failing LED = %v", err)
+	}
+	// Indicator none does not touch the LED at all.
+	var logs bytes.Buffer
+	d, err := open(Options{Indicator: "none", Logger: logTo(&logs)}, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Indicator != "none" {
+		t.Errorf("Indicator = %q", d.Indicator)
+	}
+	if err := d.LED.Set(true); err != nil {
+		t.Fatal(err)
+	}
+	_ = d.LED.Set(true)
+	if n := strings.Count(logs.String(), "LED not driven"); n != 1 {
+		t.Errorf("no-op LED logged %d times for one change:\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), "indicator disabled") {
+		t.Errorf("missing warning:\n%s", logs.String())
+	}
+}
+
+func TestOpenMissingOptionalDevices(t *testing.T) {
+	// BUSY (GPIO24) and the button pin are absent: both become no-ops, logged once each.
+	h := newFakeHost("Raspberry Pi Zero 2 W Rev 1.0", "GPIO24", "GPIO16")
+	var logs bytes.Buffer
+	d, err := open(Options{Logger: logTo(&logs)}, h.env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.PanelOK || d.ButtonOK {
+		t.Errorf("PanelOK %v ButtonOK %v", d.PanelOK, d.ButtonOK)
+	}
+	if len(h.ports) != 0 {
+		t.Error("SPI port opened for a panel with a missing pin")
+	}
+	out := logs.String()
+	if strings.Count(out, "panel disabled") != 1 || !strings.Contains(out, "pin GPIO24 not found") {
+		t.Errorf("panel log:\n%s", out)
+	}
+	if strings.Count(out, "button disabled") != 1 || !strings.Contains(out, "pin GPIO16 not found") {
+		t.Errorf("button log:\n%s", out)
+	}
+	if err := d.Panel.Draw(image.NewGray(image.Rect(0, 0, 250, 122)), true); err != nil {
+		t.Errorf("no-op panel Draw: %v", err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// An SPI port that cannot be opened disables the panel too.
+	h = newFakeHost("Raspberry Pi Zero 2 W Rev 1.0")
+	h.spiErr = errors.New("spireg: no port found")
+	logs.Reset()
+	d, err = open(Options{Logger: logTo(&logs)}, h.env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.PanelOK || !d.ButtonOK || !strings.Contains(logs.String(), "SPI port SPI0.0") {
+		t.Errorf("PanelOK %v ButtonOK %v log:\n%s", d.PanelOK, d.ButtonOK, logs.String())
+	}
+}
+
+func TestOpenHostInitError(t *testing.T) {
+	h := newFakeHost("Raspberry Pi 4 Model B")
+	h.initErr = errors.New("no drivers")
+	if _, err := open(Options{}, h.env()); err == nil || !strings.Contains(err.Error(), "board: host init: no drivers") {
+		t.Fatalf("Open = %v", err)
+	}
+}
+
+func TestOpenRealHostWithoutGPIO(t *testing.T) {
+	if _, err := os.Stat("/dev/gpiochip0"); err == nil {
+		t.Skip("this machine has GPIO; Open would drive real pins")
+	}
+	// driverreg.Init with gpioioctl + sysfs succeeds on a machine without GPIO, and the nil pin from
+	// gpioreg.ByName becomes a clear error instead of a panic.
+	_, err := Open(Options{Board: "rpi4b"})
+	if err == nil || !strings.Contains(err.Error(), "LED pin GPIO26 not found") {
+		t.Fatalf("Open = %v", err)
+	}
+	d, err := Open(Options{Board: "rpi4b", Indicator: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.PanelOK || d.ButtonOK {
+		t.Errorf("PanelOK %v ButtonOK %v on a machine without GPIO", d.PanelOK, d.ButtonOK)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

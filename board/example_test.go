@@ -1,0 +1,33 @@
+package board_test
+
+import (
+	"fmt"
+
+	"github.com/ashiato/ashiato/board"
+)
+
+func ExampleDetect() {
+	// On a Pi the model comes from /proc/device-tree/model; Open does this when Options.Board is "auto".
+	p, ok := board.Detect("Raspberry Pi 4 Model B Rev 1.5\x00")
+	fmt.Println(p.Name, ok, p.LEDPin, p.ButtonPin, p.Panel, p.SPIPort, p.Camera)
+	// Output: rpi4b true GPIO26 GPIO16 waveshare213v4 SPI0.0 auto
+}
+
+func ExampleOpen() {
+	// The composition root opens the devices once and closes them after the agent has stopped:
+	//
+	//	devs, err := board.Open(board.Options{Board: "auto", Logger: logger})
+	//	if err != nil {
+	//		return err // no LED: capture must not start
+	//	}
+	//	defer devs.Close()
+	//	return agent.Run(ctx, cfg, devs.Camera, devs.LED, devs.Panel, devs.Button)
+	for _, p := range board.Profiles() {
+		fmt.Println(p.Name)
+	}
+	// Output:
+	// rpizero2w
+	// rpi3b
+	// rpi4b
+	// rpi5
+}

@@ -1,0 +1,77 @@
+// Command preview writes the exact image the e-ink panel would show to a PNG file.
+//
+//	go run ./tools/preview -config ashiato.toml -state capturing -reason "" -o panel.png
+//
+// The configuration is a TOML file whose [notice] table is read; without -config, or without a [notice]
+// table, the demo notice (notice.Default) is used.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"image"
+	"log"
+	"os"
+	"time"
+
+	"github.com/ashiato/ashiato/agent/notice"
+	"github.com/ashiato/ashiato/agent/panel"
+)
+
+func main() {
+	log.SetFlags(0)
+	cfg := flag.String("config", "", "TOML configuration file with a [notice] table; empty uses the demo notice")
+	state := flag.String("state", panel.ModeCapturing, "capturing, paused, stopped or fault")
+	reason := flag.String("reason", "", "reason shown under the state bar, e.g. 営業時間外")
+	since := flag.Duration("since", 27*time.Minute, "how long the state has lasted")
+	at := flag.String("now", "", "time of the update as 15:04 (today) or RFC 3339; empty means now")
+	width := flag.Int("w", panel.Size.X, "panel width in pixels")
+	height := flag.Int("h", panel.Size.Y, "panel height in pixels")
+	out := flag.String("o", "panel.png", "output PNG")
+	flag.Parse()
+	if err := run(*cfg, *state, *reason, *since, *at, image.Pt(*width, *height), *out); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(cfg, state, reason string, since time.Duration, at string, size image.Point, out string) error {
+	switch state {
+	case panel.ModeCapturing, panel.ModePaused, panel.ModeStopped, panel.ModeFault:
+	default:
+		return fmt.Errorf("preview: unknown -state %q", state)
+	}
+	n := notice.Default()
+	if cfg != "" {
+		b, err := os.ReadFile(cfg)
+		if err != nil {
+			return fmt.Errorf("preview: %w", err)
+		}
+		if n, err = notice.FromTOML(b); err != nil {
+			return fmt.Errorf("preview: %s: %w", cfg, err)
+		}
+	}
+	for _, err := range n.Validate() {
+		log.Printf("preview: warning: %v", err)
+	}
+	now, err := parseNow(at, time.Now())
+	if err != nil {
+		return err
+	}
+	img := panel.Render(n, panel.State{Mode: state, Reason: reason, Since: now.Add(-since), Now: now}, size)
+	return panel.WritePNG(out, img)
+}
+
+func parseNow(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return now, nil
+	}
+	if t, err := time.ParseInLocation("15:04", s, now.Location()); err == nil {
+		y, m, d := now.Date()
+		return time.Date(y, m, d, t.Hour(), t.Minute(), 0, 0, now.Location()), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("preview: -now %q: want 15:04 or RFC 3339", s)
+	}
+	return t, nil
+}
