@@ -11,7 +11,6 @@ import (
 	"github.com/ashiato/ashiato/agent/event"
 )
 
-
 // errClosed ends a session because Close was handled.
 var errClosed = errors.New("publish: closed")
 

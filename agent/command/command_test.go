@@ -1,0 +1,84 @@
+package command
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ashiato/ashiato/agent/event"
+)
+
+var top = event.Topics{Store: "s1", Sensor: "door"}
+
+func TestValidCommands(t *testing.T) {
+	cases := []struct {
+		leaf, payload string
+		want          Command
+	}{
+		{"cmd/pause", "", Command{Kind: Pause}},
+		{"cmd/pause", "{}", Command{Kind: Pause}},
+		{"cmd/pause", `{"v":1,"for":"15m","reason":"清掃中"}`, Command{Kind: Pause, For: 15 * time.Minute, Reason: "清掃中"}},
+		{"cmd/resume", ` {"reason":"done"} `, Command{Kind: Resume, Reason: "done"}},
+	}
+	for _, c := range cases {
+		got, err := Parse(top, top.Topic(c.leaf), []byte(c.payload), false)
+		if err != nil || got != c.want {
+			t.Errorf("Parse(%s, %q) = %+v, %v; want %+v", c.leaf, c.payload, got, err, c.want)
+		}
+	}
+}
+
+func TestRejected(t *testing.T) {
+	cases := []struct {
+		topic, payload string
+		retained       bool
+		why            string
+	}{
+		{"ashiato/v1/s1/other/cmd/pause", "", false, "prefix"},
+		{"ashiato/v1/s1/door/cmd/disable_privacy_zones", "", false, "unknown command"},
+		{"ashiato/v1/s1/door/cmd/set", `{"indicator":"none"}`, false, "unknown command"},
+		{top.Topic("cmd/pause"), "", true, "retained"},
+		{top.Topic("cmd/pause"), strings.Repeat(" ", MaxPayload+1), false, "exceeds"},
+		{top.Topic("cmd/pause"), "\xff\xfe", false, "UTF-8"},
+		{top.Topic("cmd/pause"), `{"for":"15m","indicator":"none"}`, false, "JSON object"},
+		{top.Topic("cmd/pause"), `[]`, false, "JSON object"},
+		{top.Topic("cmd/pause"), `{"for":"forever"}`, false, "duration"},
+		{top.Topic("cmd/pause"), `{"for":"-5m"}`, false, "duration"},
+		{top.Topic("cmd/pause"), `{"for":"48h"}`, false, "duration"},
+		{top.Topic("cmd/pause"), `{"for":"10ms"}`, false, "at least 1s"},
+		{top.Topic("cmd/resume"), `{"for":"5m"}`, false, "only applies to pause"},
+		{top.Topic("cmd/pause"), `{"v":2}`, false, "version"},
+		{top.Topic("cmd/pause"), `{} {}`, false, "trailing"},
+		{top.Topic("cmd/pause"), `{"reason":"a\nb"}`, false, "control"},
+		{top.Topic("cmd/pause"), `{"reason":"` + strings.Repeat("あ", 65) + `"}`, false, "64"},
+	}
+	for _, c := range cases {
+		_, err := Parse(top, c.topic, []byte(c.payload), c.retained)
+		if !errors.Is(err, ErrRejected) || !strings.Contains(err.Error(), c.why) {
+			t.Errorf("Parse(%q, %.40q) = %v; want a rejection mentioning %q", c.topic, c.payload, err, c.why)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add("cmd/pause", []byte(`{"for":"15m","reason":"x"}`), false)
+	f.Add("cmd/resume", []byte(``), false)
+	f.Add("cmd/pause", []byte(`{"v":1}`), true)
+	f.Add("cmd/x", []byte(`{`), false)
+	f.Fuzz(func(t *testing.T, leaf string, payload []byte, retained bool) {
+		c, err := Parse(top, top.Topic(leaf), payload, retained)
+		if err != nil {
+			if !errors.Is(err, ErrRejected) {
+				t.Fatalf("error does not wrap ErrRejected: %v", err)
+			}
+			return
+		}
+		if c.Kind != Pause && c.Kind != Resume {
+			t.Fatalf("accepted an unknown kind: %+v", c)
+		}
+		if c.For < 0 || c.For > MaxPause || (c.Kind == Resume && c.For != 0) || retained || len(payload) > MaxPayload {
+			t.Fatalf("accepted out-of-contract command %+v (retained %v, %d bytes)", c, retained, len(payload))
+		}
+	})
+}
