@@ -94,7 +94,7 @@ func BenchmarkDetect768x576(b *testing.B) {
 		f.Pix = frames[i%n]
 		d.downscale(&f)
 		d.foreground()
-		d.clean(4)
+		d.clean(d.tune.clean)
 		d.label()
 		d.ghosts()
 		tr.dets = tr.dets[:0]

@@ -23,20 +23,29 @@ type detector struct {
 	colCnt []int32 // per-column scratch for splitting
 	colBot []int32
 	still  []uint8 // frames a foreground pixel has been part of a motionless blob
-	run    []int8  // bootstrap: signed count of consecutive frames above (+) or below (−) the model
 
 	frames      int   // frames since the model was (re)seeded
-	bootMS      int64 // time of the first frame since reseed
 	updAccMS    int64 // frame time accumulated towards the next background step
 	lastMS      int64
+	ticks       int // background steps taken
+	tune        tuning
 	ghostFrames uint8 // ghostMS in frames at the observed frame rate
 
 	// Connected components.
 	runs   []run
 	parent []int32
 	blobs  []blob
-	rowRun []int32 // index of the first run of each row, len h+1
 }
+
+// tuning holds detector parameters that tests may vary; defaultTuning is what the product uses.
+type tuning struct {
+	minThr, maxThr uint8 // per-pixel threshold range, grey levels
+	sdN            int   // Σ-Δ factor: the threshold tracks sdN·|I−B|
+	vEvery         int   // thresholds move every vEvery background steps
+	clean          uint8 // 3×3 filter: a pixel is foreground when at least this many of 9 are
+}
+
+var defaultTuning = tuning{minThr: 18, maxThr: 48, sdN: 3, vEvery: 4, clean: 5}
 
 type run struct {
 	y, x0, x1 int32 // inclusive x range
@@ -46,17 +55,13 @@ type run struct {
 type blob struct {
 	area                   int32
 	minX, maxX, minY, maxY int32
-	sumX                   int64
 	motion                 int32 // pixels that changed since the previous frame
 	edgeCur, edgeBg        int32 // gradient across the outline in the image and in the model
 	root                   bool
 }
 
-// Detection thresholds, in grey levels at processing resolution.
+// Detection constants; grey levels are at processing resolution.
 const (
-	minThr      = 14
-	maxThr      = 48
-	bootFrames  = 25   // frames of fast background learning after (re)seed
 	bgStepMS    = 100  // one ±1 background step per this much frame time
 	motionThr   = 8    // grey-level change that counts as motion
 	ghostMS     = 1500 // a motionless untracked blob is absorbed after this long
@@ -64,7 +69,8 @@ const (
 )
 
 func (d *detector) setup(fw, fh, procW int) {
-	s := 1
+	// The factor is at least 2 so that no full-resolution copy of a frame ever exists.
+	s := 2
 	for fw/s > procW {
 		s++
 	}
@@ -85,24 +91,14 @@ func (d *detector) setup(fw, fh, procW int) {
 	d.runs = make([]run, 0, 1024)
 	d.parent = make([]int32, 0, 1024)
 	d.blobs = make([]blob, 0, 1024)
-	d.rowRun = make([]int32, d.h+1)
 	d.frames = 0
 }
 
 // downscale box-averages f into d.cur.
 func (d *detector) downscale(f *hal.Frame) {
 	s, w := d.s, d.w
-	stride := f.Stride
-	if stride < f.Width {
-		stride = f.Width
-	}
+	stride := max(f.Stride, f.Width)
 	pix := f.Pix
-	if s == 1 {
-		for y := 0; y < d.h; y++ {
-			copy(d.cur[y*w:(y+1)*w], pix[y*stride:y*stride+w])
-		}
-		return
-	}
 	if s == 2 {
 		for y := 0; y < d.h; y++ {
 			r0 := pix[2*y*stride : 2*y*stride+2*w]
@@ -155,18 +151,16 @@ func (d *detector) seed(timeMS int64) {
 	copy(d.prev, d.cur)
 	clear(d.still)
 	for i := range d.v {
-		d.v[i] = minThr
+		d.v[i] = d.tune.minThr
 	}
 	d.frames = 0
-	d.bootMS = timeMS
 	d.updAccMS = 0
 }
 
-// update moves the background towards the current frame. During bootstrap it steps fast everywhere;
-// afterwards one grey level per bgStepMS of frame time everywhere except on foreground inside the boxes
-// of confirmed tracks that have moved (see protect).
+// update moves the background one grey level towards the current frame per bgStepMS of frame time,
+// everywhere except on foreground inside the boxes of confirmed tracks that have moved (see protect), and
+// absorbs ghosts (see ghosts). Every fourth step also moves the per-pixel thresholds.
 func (d *detector) update(timeMS int64) {
-	cur, bg, v, fg, prot := d.cur, d.bg[:len(d.cur)], d.v[:len(d.cur)], d.fg[:len(d.cur)], d.prot[:len(d.cur)]
 	d.updAccMS += timeMS - d.lastMS
 	if d.updAccMS < bgStepMS {
 		return
@@ -175,36 +169,53 @@ func (d *detector) update(timeMS int64) {
 	if d.updAccMS > bgStepMS {
 		d.updAccMS = 0
 	}
-	still := d.still[:len(cur)]
+	d.absorb()
+	cur, bg, fg, prot := d.cur, d.bg[:len(d.cur)], d.fg[:len(d.cur)], d.prot[:len(d.cur)]
 	for i, c := range cur {
-		st := still[i]
-		if fg[i] != 0 && prot[i] != 0 && st&0x80 == 0 {
-			continue
-		}
-		if st&0x7f >= d.ghostFrames {
-			// Part of a blob that has not moved for a while and is no tracked person: a ghost or an
-			// object left behind. Take it into the background at once.
-			bg[i] = c
-			still[i] = 0
-			continue
-		}
 		b := bg[i]
-		var diff int
+		var up, dn uint8
 		if c > b {
-			bg[i] = b + 1
-			diff = int(c) - int(b)
-		} else if c < b {
-			bg[i] = b - 1
-			diff = int(b) - int(c)
+			up = 1
 		}
-		if fg[i] == 0 {
-			// Σ-Δ deviation: track 3·|I−B| by unit steps, within [minThr, maxThr].
-			t := 3 * diff
-			vi := v[i]
-			if t > int(vi) && vi < maxThr {
-				v[i] = vi + 1
-			} else if t < int(vi) && vi > minThr {
-				v[i] = vi - 1
+		if c < b {
+			dn = 1
+		}
+		keep := fg[i] & prot[i] // 1 on protected foreground
+		bg[i] = b + (up-dn)&(keep-1)
+	}
+	d.ticks++
+	if d.ticks%d.tune.vEvery != 0 {
+		return
+	}
+	// Σ-Δ deviation on background pixels: V tracks 3·|I−B| by unit steps, within [minThr, maxThr].
+	v := d.v[:len(cur)]
+	for i, c := range cur {
+		if fg[i] != 0 {
+			continue
+		}
+		t := d.tune.sdN * int(absDiff(c, bg[i]))
+		vi := v[i]
+		if t > int(vi) && vi < d.tune.maxThr {
+			v[i] = vi + 1
+		} else if t < int(vi) && vi > d.tune.minThr {
+			v[i] = vi - 1
+		}
+	}
+}
+
+// absorb takes into the background, at once, the pixels of blobs that have been motionless for
+// ghostFrames frames (a ghost, or an object left behind), unless they are a protected tracked person and
+// not an evident ghost.
+func (d *detector) absorb() {
+	cur, bg, still, prot := d.cur, d.bg[:len(d.cur)], d.still[:len(d.cur)], d.prot[:len(d.cur)]
+	gf := d.ghostFrames
+	for _, r := range d.runs {
+		o := int(r.y) * d.w
+		for i := o + int(r.x0); i <= o+int(r.x1); i++ {
+			st := still[i]
+			if st&0x7f >= gf && (prot[i] == 0 || st&0x80 != 0) {
+				bg[i] = cur[i]
+				still[i] = 0
 			}
 		}
 	}
@@ -244,9 +255,7 @@ func (d *detector) ghosts() {
 	}
 	mask := d.mask[:len(cur)]
 	for i, m := range mask {
-		if m == 0 {
-			still[i] = 0
-		}
+		still[i] &= -m // m is 0 or 1
 	}
 	for _, r := range d.runs {
 		b := &d.blobs[r.label]
@@ -315,7 +324,6 @@ func (d *detector) label() {
 	for y := 0; y < h; y++ {
 		row := d.mask[y*w : (y+1)*w]
 		start := int32(len(d.runs))
-		d.rowRun[y] = start
 		p := prevStart
 		for x := 0; x < w; {
 			if row[x] == 0 {
@@ -340,7 +348,6 @@ func (d *detector) label() {
 		}
 		prevStart, prevEnd = start, int32(len(d.runs))
 	}
-	d.rowRun[h] = int32(len(d.runs))
 	// Statistics per root.
 	if cap(d.blobs) < len(d.parent) {
 		d.blobs = make([]blob, len(d.parent), 2*len(d.parent))
@@ -357,7 +364,6 @@ func (d *detector) label() {
 		b.root = true
 		n := r.x1 - r.x0 + 1
 		b.area += n
-		b.sumX += int64(n) * int64(r.x0+r.x1) / 2
 		b.minX = min(b.minX, r.x0)
 		b.maxX = max(b.maxX, r.x1)
 		b.minY = min(b.minY, r.y)

@@ -28,6 +28,7 @@ const (
 	trackSplitMin = 1.3 // ... if the blob is at least this many expected widths wide
 	splitMin      = 1.8 // a blob this many expected widths wide is split without tracks
 	splitW        = 1.15
+	fragment      = 0.5 // a blob shorter than this many expected heights cannot start a track
 )
 
 func (m *sizeModel) reset(rows int) { *m = sizeModel{rows: rows} }
@@ -233,6 +234,12 @@ func (t *Tracker) emit(c cand) {
 	det := assoc.Detection{X: x, Y: y, W: bw, H: bh, Score: 1}
 	if len(t.roi) > 0 && !inPolygon(t.roi, x/float64(d.fw), y/float64(d.fh)) {
 		det.NoStart = true
+	}
+	if he := t.size.height(float64(c.y1 + 1)); he > 0 && float64(c.y1-c.y0+1) < fragment*he {
+		// Much shorter than a person standing there: a fragment (part of a person the background
+		// hides), or a small object. It may extend a track but not start one.
+		det.NoStart = true
+		det.Score = 0.5
 	}
 	if !c.split && !c.merged {
 		// A single blob with a plausible single-person shape teaches the size model.

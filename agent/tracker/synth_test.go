@@ -11,10 +11,10 @@ import (
 // walker is a synthetic person: a textured rectangle whose foot point (bottom-centre) moves between
 // waypoints at constant speed.
 type walker struct {
-	w, h  int       // size in pixels
-	tone  int       // mean intensity
-	path  []waypt   // frame → foot position; linear in between
-	shade [64]uint8 // vertical texture
+	w, h  int                        // size in pixels
+	tone  int                        // mean intensity
+	path  []waypt                    // frame → foot position; linear in between
+	shade [64]uint8                  // vertical texture
 	fn    func(i int) (x, y float64) // if set, the foot point at frame i (always in view); path is unused
 }
 

@@ -10,7 +10,8 @@ import (
 // Config tunes the tracker. The zero value of each field means its documented default.
 type Config struct {
 	// ProcWidth is the processing width; frames are box-downscaled by an integer factor so the width is at
-	// most ProcWidth. 0 means 384 (so 768→384, 640→320).
+	// most ProcWidth. 0 means 384 (so 768→384, 640→320). The factor is at least 2 whatever ProcWidth says,
+	// so the tracker never holds a full-resolution image.
 	ProcWidth int
 	// MaxCoast is how long a lost track coasts before it is closed; 0 means 2s. Measured in frame time.
 	MaxCoast time.Duration
@@ -54,6 +55,7 @@ func New(cfg Config) *Tracker {
 		cfg.ProcWidth = 384
 	}
 	t := &Tracker{cfg: cfg}
+	t.det.tune = defaultTuning
 	t.roi = append([][2]float64(nil), cfg.ROI...)
 	ac := cfg.Assoc
 	ac.MaxCoast, ac.MinHits = cfg.MaxCoast, cfg.MinHits
@@ -75,9 +77,12 @@ func New(cfg Config) *Tracker {
 // Step processes one frame. It reads f.Pix only during the call and keeps nothing of it but downscaled,
 // derived state (the background model). It returns the tracks closed by this frame, or nil; the slice is
 // valid until the next Step, Flush or Reset, but the Points slices are the caller's. A frame whose size
-// differs from the previous one resets the tracker (open tracks are dropped, not reported).
+// differs from the previous one resets the tracker (open tracks are dropped, not reported); a frame whose
+// Pix is too short for its size is ignored. Frame times should increase; a frame older than the previous
+// one closes and returns every open track and re-seeds the background from that frame.
 func (t *Tracker) Step(f *hal.Frame) []Track {
-	if f.Width <= 0 || f.Height <= 0 {
+	stride := max(f.Stride, f.Width)
+	if f.Width < 2 || f.Height < 2 || len(f.Pix) < (f.Height-1)*stride+f.Width {
 		return nil
 	}
 	d := &t.det
@@ -88,6 +93,13 @@ func (t *Tracker) Step(f *hal.Frame) []Track {
 	}
 	timeMS := f.Time.UnixMilli()
 	d.downscale(f)
+	if d.frames > 0 && timeMS < d.lastMS {
+		// Time went backwards (a clock step, a replay restarted): close everything and start afresh.
+		d.seed(timeMS)
+		d.lastMS = timeMS
+		d.frames = 1
+		return t.as.Flush()
+	}
 	if d.frames == 0 {
 		d.seed(timeMS)
 	}
@@ -98,7 +110,7 @@ func (t *Tracker) Step(f *hal.Frame) []Track {
 		// Sudden global change (lights, exposure): relearn the background; tracks coast meanwhile.
 		d.seed(timeMS)
 	} else {
-		d.clean(4)
+		d.clean(d.tune.clean)
 		d.label()
 		d.ghosts()
 		t.blobsToDetections()

@@ -245,3 +245,81 @@ func TestSteadyStateNoAllocs(t *testing.T) {
 		t.Fatalf("%v allocs per frame, want 0", a)
 	}
 }
+
+// TestCrossingKeepsIdentities has two people cross on nearly the same row, so their blobs merge for a few
+// frames; each must keep its own track.
+func TestCrossingKeepsIdentities(t *testing.T) {
+	sc := newScene(640, 480, 11)
+	a := sc.add(30, 90, 40, waypt{30, 60, 400}, waypt{110, 580, 400})
+	b := sc.add(30, 90, 60, waypt{30, 580, 410}, waypt{110, 60, 410})
+	tracks := runScene(t, Config{}, sc, 125, false)
+	if len(tracks) != 2 {
+		for _, tr := range tracks {
+			t.Logf("track %d frames %d..%d", tr.ID, tr.Points[0].Frame, tr.Points[len(tr.Points)-1].Frame)
+		}
+		t.Fatalf("got %d tracks, want 2", len(tracks))
+	}
+	for _, tr := range tracks {
+		wk := a
+		if tr.Points[0].X > 320 {
+			wk = b
+		}
+		// While merged the foot points are estimates: allow a third of a person's height.
+		checkFollows(t, tr, wk, 30, 70)
+	}
+}
+
+// TestGroupIsSplit has two people walk side by side, their blobs touching all the way, after single
+// walkers taught the size model: the pair must give two tracks.
+func TestGroupIsSplit(t *testing.T) {
+	sc := newScene(640, 480, 12)
+	for k := 0; k < 4; k++ {
+		y := 300 + 40*float64(k)
+		h := int(0.3 * y)
+		sc.add(h*38/100, h, 40, waypt{20 + 25*k, 40, y}, waypt{80 + 25*k, 600, y})
+	}
+	// Same size as the singles at this row (height 0.3·y), shoulder to shoulder.
+	a := sc.add(46, 120, 40, waypt{140, 50, 400}, waypt{220, 550, 400})
+	b := sc.add(46, 120, 200, waypt{140, 96, 400}, waypt{220, 596, 400})
+	tracks := runScene(t, Config{}, sc, 235, false)
+	var pair []Track
+	for _, tr := range tracks {
+		if tr.Points[0].Frame >= 130 {
+			pair = append(pair, tr)
+		}
+	}
+	if len(pair) != 2 {
+		t.Fatalf("got %d tracks for the pair, want 2", len(pair))
+	}
+	for _, tr := range pair {
+		wk := a
+		if x, _, _ := b.at(int(tr.Points[5].Frame)); math.Abs(tr.Points[5].X-x) < 23 {
+			wk = b
+		}
+		checkFollows(t, tr, wk, 15, 60)
+	}
+}
+
+func TestTimeGoingBackwardsClosesTracks(t *testing.T) {
+	sc := newScene(640, 480, 13)
+	sc.add(30, 90, 40, waypt{25, 80, 400}, waypt{125, 560, 380})
+	tr := New(Config{})
+	f := hal.Frame{Pix: make([]byte, 640*480)}
+	for i := 0; i < 60; i++ {
+		sc.render(i, &f)
+		tr.Step(&f)
+	}
+	if tr.InView() != 1 {
+		t.Fatalf("InView = %d, want 1", tr.InView())
+	}
+	sc.render(60, &f)
+	f.Time = f.Time.Add(-time.Hour)
+	if got := tr.Step(&f); len(got) != 1 {
+		t.Fatalf("a frame from the past closed %d tracks, want 1", len(got))
+	}
+	// A frame whose Pix is too short is ignored, not a panic.
+	short := hal.Frame{Seq: 61, Time: f.Time.Add(time.Second), Width: 640, Height: 480, Stride: 640, Pix: make([]byte, 100)}
+	if got := tr.Step(&short); got != nil {
+		t.Fatalf("short frame returned %v", got)
+	}
+}

@@ -1,0 +1,149 @@
+package assoc
+
+import (
+	"math"
+	"testing"
+	"time"
+)
+
+// feed runs frames 0..n-1 at fps through a new Tracker; dets(i) gives frame i's detections.
+func feed(cfg Config, n int, fps float64, dets func(i int) []Detection) []Track {
+	tr := New(cfg)
+	var out []Track
+	for i := 0; i < n; i++ {
+		out = append(out, tr.Update(uint64(i), int64(float64(i)*1000/fps), dets(i))...)
+	}
+	return append(out, tr.Flush()...)
+}
+
+func det(x, y float64) Detection { return Detection{X: x, Y: y, W: 35, H: 90, Score: 1} }
+
+func TestCrossingPathsKeepIDs(t *testing.T) {
+	// Two people cross diagonally; at frame 20 they are at the same point.
+	tracks := feed(Config{}, 40, 10, func(i int) []Detection {
+		s := float64(i - 20)
+		return []Detection{det(300+6*s, 300+2*s), det(300+6*s, 300-2*s)}
+	})
+	if len(tracks) != 2 {
+		t.Fatalf("got %d tracks, want 2", len(tracks))
+	}
+	for _, tr := range tracks {
+		up := tr.Points[0].Y < 300 // started above: must end below
+		last := tr.Points[len(tr.Points)-1]
+		if (last.Y < 300) == up {
+			t.Errorf("track %d started at y=%.0f and ended at y=%.0f: identities swapped", tr.ID, tr.Points[0].Y, last.Y)
+		}
+		if len(tr.Points) != 40 {
+			t.Errorf("track %d has %d points, want 40", tr.ID, len(tr.Points))
+		}
+	}
+}
+
+func TestCoastBridgesGapAndInterpolates(t *testing.T) {
+	// Seen, hidden for 1 s (10 frames), seen again on the same straight line.
+	tracks := feed(Config{}, 40, 10, func(i int) []Detection {
+		if i >= 15 && i < 25 {
+			return nil
+		}
+		return []Detection{det(100+5*float64(i), 300)}
+	})
+	if len(tracks) != 1 {
+		t.Fatalf("got %d tracks, want 1", len(tracks))
+	}
+	pts := tracks[0].Points
+	if len(pts) != 40 {
+		t.Fatalf("got %d points, want 40 (gap filled)", len(pts))
+	}
+	for i, p := range pts {
+		if p.Frame != uint64(i) || math.Abs(p.X-(100+5*float64(i))) > 1e-9 || p.TimeMS != int64(i)*100 {
+			t.Fatalf("point %d = %+v, want frame %d x %.0f", i, p, i, 100+5*float64(i))
+		}
+	}
+}
+
+func TestClosesAfterMaxCoast(t *testing.T) {
+	tr := New(Config{MaxCoast: time.Second})
+	var closedAt = -1
+	for i := 0; i < 40; i++ {
+		var d []Detection
+		if i < 10 {
+			d = []Detection{det(100+5*float64(i), 300)}
+		}
+		if got := tr.Update(uint64(i), int64(i)*100, d); len(got) > 0 {
+			if closedAt >= 0 || len(got) != 1 {
+				t.Fatalf("frame %d closed %d tracks (already closed at %d)", i, len(got), closedAt)
+			}
+			closedAt = i
+			if n := len(got[0].Points); n != 10 {
+				t.Errorf("closed track has %d points, want the 10 seen (no trailing coast)", n)
+			}
+		}
+		if i < 10 && i >= 2 && tr.InView() != 1 {
+			t.Fatalf("frame %d: InView %d, want 1", i, tr.InView())
+		}
+		if i >= 10 && tr.InView() != 0 {
+			t.Fatalf("frame %d: InView %d while coasting, want 0", i, tr.InView())
+		}
+	}
+	// Last seen at frame 9 (900 ms); closed once more than 1 s has passed.
+	if closedAt != 20 {
+		t.Fatalf("closed at frame %d, want 20", closedAt)
+	}
+}
+
+func TestTentativeAndStartRules(t *testing.T) {
+	// A detection seen twice (MinHits 3) is never reported.
+	tracks := feed(Config{}, 10, 10, func(i int) []Detection {
+		if i < 2 {
+			return []Detection{det(100, 100)}
+		}
+		return nil
+	})
+	if len(tracks) != 0 {
+		t.Fatalf("tentative track reported: %+v", tracks)
+	}
+	// Weak or NoStart detections cannot start tracks but do extend them.
+	tracks = feed(Config{MinStartScore: 0.5}, 20, 10, func(i int) []Detection {
+		weak := det(100+5*float64(i), 200)
+		weak.Score = 0.3
+		never := det(500, 100+3*float64(i))
+		never.NoStart = true
+		if i < 5 {
+			return []Detection{det(100+5*float64(i), 200), never}
+		}
+		return []Detection{weak, never}
+	})
+	if len(tracks) != 1 || len(tracks[0].Points) != 20 {
+		t.Fatalf("got %d tracks (%+v), want one of 20 points", len(tracks), tracks)
+	}
+}
+
+func TestMinTravelHidesStaticTracks(t *testing.T) {
+	static := func(i int) []Detection { return []Detection{det(200, 200)} }
+	if got := feed(Config{}, 20, 10, static); len(got) != 1 {
+		t.Fatalf("MinTravel 0: got %d tracks, want 1", len(got))
+	}
+	if got := feed(Config{MinTravel: 0.5}, 20, 10, static); len(got) != 0 {
+		t.Fatalf("MinTravel 0.5: got %d tracks, want 0", len(got))
+	}
+}
+
+func TestUpdateNoAllocsWhenWarm(t *testing.T) {
+	tr := New(Config{})
+	dets := make([]Detection, 10)
+	i := 0
+	step := func() {
+		for k := range dets {
+			dets[k] = det(50+70*float64(k)+float64(i%50), 300+float64(k%3)*60)
+		}
+		tr.Update(uint64(i), int64(i)*100, dets)
+		i++
+	}
+	for range 20 {
+		step()
+	}
+	// Points are appended to each track; capacity doubling makes that amortised, so average over many.
+	if a := testing.AllocsPerRun(200, step); a >= 0.5 {
+		t.Fatalf("%v allocs per Update, want 0 in steady state", a)
+	}
+}
