@@ -30,6 +30,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/ashiato/ashiato/tools/moteval/mot"
@@ -96,7 +97,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var hyp []mot.Row
 	source := *tracks
 	if *doRun {
-		out, err := runAgent(ctx, *seq, *agent, strings.Fields(*agentArgs), stderr)
+		out, err := runAgent(ctx, *seq, *agent, info.FrameRate, strings.Fields(*agentArgs), stderr)
 		if err != nil {
 			return err
 		}
@@ -169,8 +170,10 @@ func printTable(w io.Writer, info mot.SeqInfo, source string, r mot.Result) {
 }
 
 // runAgent decodes the sequence's video with ffmpeg, pipes it into the agent and returns the agent's
-// stdout. The agent's and ffmpeg's stderr go to stderr.
-func runAgent(ctx context.Context, seq, agent string, extra []string, stderr io.Writer) ([]byte, error) {
+// stdout. The agent's and ffmpeg's stderr go to stderr. A positive fps (seqinfo.ini's frameRate) overrides
+// the container's rate, which is wrong for some clips (PETS09-S2L1's AVI claims 10 fps; it is 7), so that
+// the frame times the tracker sees are the real ones.
+func runAgent(ctx context.Context, seq, agent string, fps float64, extra []string, stderr io.Writer) ([]byte, error) {
 	video, err := findVideo(seq)
 	if err != nil {
 		return nil, err
@@ -190,7 +193,12 @@ func runAgent(ctx context.Context, seq, agent string, extra []string, stderr io.
 	if err != nil {
 		return nil, err
 	}
-	ff := exec.CommandContext(ctx, "ffmpeg", "-v", "error", "-i", video, "-f", "yuv4mpegpipe", "-pix_fmt", "gray", "-")
+	ffArgs := []string{"-v", "error"}
+	if fps > 0 {
+		ffArgs = append(ffArgs, "-r", strconv.FormatFloat(fps, 'f', -1, 64))
+	}
+	ffArgs = append(ffArgs, "-i", video, "-f", "yuv4mpegpipe", "-pix_fmt", "gray", "-")
+	ff := exec.CommandContext(ctx, "ffmpeg", ffArgs...)
 	ff.Stdout = pw
 	ff.Stderr = stderr
 	var out bytes.Buffer

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -324,4 +325,57 @@ func TestReplayPETSThroughFFmpeg(t *testing.T) {
 		t.Error("no stopped status at the end of the replay")
 	}
 	t.Logf("PETS dev replay: %d tracks", tracks)
+}
+
+// TestSIGTERMClosesAndDeliversOpenTracks stops a live-paced run with SIGTERM: the agent must close every
+// open track, have the broker acknowledge it, publish "stopped" and exit 0.
+func TestSIGTERMClosesAndDeliversOpenTracks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	broker := startMosquitto(t)
+	bin := agentBinary(t)
+	top := event.Topics{Store: "e2e", Sensor: "term"}
+	sub := subscribe(t, broker, top.Prefix()+"/#")
+	// 50 fps real time: people are in view when the signal arrives.
+	cmd := exec.Command(bin, "-source", "synth:fps=50,seed=3", "-broker", broker, "-store", "e2e", "-sensor", "term")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(6 * time.Second)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- cmd.Wait() }()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatalf("agent exit after SIGTERM: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("agent did not exit after SIGTERM\n%s", stderr.String())
+	}
+	var last event.Status
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if st := sub.on(top.Topic(event.LeafStatus)); len(st) > 0 {
+			json.Unmarshal(st[len(st)-1], &last)
+			if last.State == event.StateStopped {
+				break
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tracks := sub.on(top.Topic(event.LeafTracks))
+	if last.State != event.StateStopped || last.Frames == 0 {
+		t.Fatalf("final status %+v", last)
+	}
+	if last.TracksClosed == 0 || last.TracksPublished != last.TracksClosed || uint64(len(tracks)) != last.TracksClosed {
+		t.Fatalf("closed %d, acknowledged %d, received %d: every track open at SIGTERM must be delivered",
+			last.TracksClosed, last.TracksPublished, len(tracks))
+	}
 }
