@@ -11,12 +11,13 @@ import (
 // floor this is k·(y − y_h) with y_h the horizon row), in processing pixels. It keeps a running median of
 // blob heights per band of foot rows and fits a line through the band medians weighted by their counts.
 type sizeModel struct {
-	rows  int
-	med   [sizeBands]float64
-	n     [sizeBands]int
-	a, b  float64
-	ready bool
-	since int // samples since the last fit
+	rows   int
+	med    [sizeBands]float64
+	n      [sizeBands]int
+	a, b   float64
+	ready  bool
+	lo, hi float64 // foot rows the fit may be evaluated on: the data's band centres, one band beyond
+	since  int     // samples since the last fit
 }
 
 const (
@@ -78,6 +79,14 @@ func (m *sizeModel) fit() {
 		return
 	}
 	m.ready = true
+	band := float64(m.rows) / sizeBands
+	m.lo, m.hi = math.Inf(1), math.Inf(-1)
+	for k := range sizeBands {
+		if m.n[k] >= minBandCount {
+			y := (float64(k) + 0.5) * band
+			m.lo, m.hi = min(m.lo, y-band), max(m.hi, y+band)
+		}
+	}
 	det := sw*syy - sy*sy
 	if bands < 2 || det <= 0 {
 		m.a, m.b = sh/sw, 0
@@ -91,11 +100,15 @@ func (m *sizeModel) fit() {
 	}
 }
 
-// height is the expected person height at foot row y; 0 while the model is not ready.
+// height is the expected person height at foot row y; 0 while the model is not ready. Beyond the rows the
+// model has data for (one band either side) it is extrapolated flat: a line through a few bands near the
+// bottom of the image, biased by people one behind the other, can predict absurdly small people at the
+// top, and every blob there would be shattered.
 func (m *sizeModel) height(y float64) float64 {
 	if !m.ready {
 		return 0
 	}
+	y = min(max(y, m.lo), m.hi)
 	return max(m.a+m.b*y, 4)
 }
 
@@ -235,11 +248,17 @@ func (t *Tracker) emit(c cand) {
 	if len(t.roi) > 0 && !inPolygon(t.roi, x/float64(d.fw), y/float64(d.fh)) {
 		det.NoStart = true
 	}
-	if he := t.size.height(float64(c.y1 + 1)); he > 0 && float64(c.y1-c.y0+1) < fragment*he {
+	if he := t.size.height(float64(c.y1 + 1)); he > 0 && float64(c.y1-c.y0+1) < fragment*he && !d.atBorder(&c) {
 		// Much shorter than a person standing there: a fragment (part of a person the background
-		// hides), or a small object. It may extend a track but not start one.
+		// hides), or a small object. It may extend a track but not start one. At the image border a
+		// short blob is a person partly in view, and may start one.
 		det.NoStart = true
 		det.Score = 0.5
+	}
+	if he := t.size.height(float64(c.y1 + 1)); he > 0 && d.atBorder(&c) {
+		// A person partly in view: the box is clipped, the person is not. Gating and the size cost
+		// work on the person's expected height.
+		det.H = max(det.H, he*s)
 	}
 	if !c.split && !c.merged {
 		// A single blob with a plausible single-person shape teaches the size model.

@@ -29,8 +29,9 @@ type Config struct {
 // hal.Frame.Seq and TimeMS its hal.Frame.Time in Unix milliseconds.
 type Point = assoc.Point
 
-// Track is a closed, confirmed track: one Point per frame from its first detection to its last, with the
-// frames it coasted over filled by interpolation. ID is unique within a Tracker.
+// Track is a closed, confirmed track, or a segment of an open one (see TakeSegments): one Point per frame
+// from its first detection to its last, with the frames it coasted over filled by interpolation. ID is
+// unique within a Tracker and the same for every segment of one track.
 type Track = assoc.Track
 
 // Tracker turns luma frames into tracks. It is a pure function of the frames it is given: it starts no
@@ -167,7 +168,9 @@ func (t *Tracker) blobsToDetections() {
 	}
 	t.cands = c
 	for _, b := range c {
-		if b.area < minArea {
+		if b.area < minArea && (b.area < minArea/4 || !d.atBorder(&b)) {
+			// Too small for a person, unless it is the part of one that is still (or already) in view
+			// at the image border.
 			continue
 		}
 		t.emitSplit(b)
@@ -183,6 +186,12 @@ type cand struct {
 	cx                   float64 // centre column (split parts)
 }
 
+// atBorder reports whether c reaches the outermost rows or columns the mask can hold: a person partly out
+// of view.
+func (d *detector) atBorder(c *cand) bool {
+	return c.x0 <= 1 || c.y0 <= 1 || c.x1 >= int32(d.w-2) || c.y1 >= int32(d.h-2)
+}
+
 func mergeable(a, b *cand) bool {
 	ov := min(a.x1, b.x1) - max(a.x0, b.x0) + 1
 	if 2*ov < min(a.x1-a.x0+1, b.x1-b.x0+1) {
@@ -195,6 +204,19 @@ func mergeable(a, b *cand) bool {
 // Flush closes and returns every open confirmed track. The background model is kept.
 func (t *Tracker) Flush() []Track {
 	return t.as.Flush()
+}
+
+// TakeSegments returns, and forgets, the points of long-open tracks so far, for publishing a track in
+// parts: for every open track that would be reported if it closed now and whose points held span at
+// least minSpan of frame time, a Track with the track's ID holding its points not yet reported, up to but
+// excluding the latest matched one. IDs are stable across segments; the segments and the final part that
+// Step or Flush returns at close do not overlap and join to exactly the points the whole track would have
+// had (gaps are interpolated across segment boundaries too); a segment never holds points of a track that
+// is later withheld; the final part is never empty. It keeps a person standing in view all day from
+// growing the tracker's memory. The result is valid until the next TakeSegments; its Points slices are
+// the caller's. See assoc.Tracker.TakeSegments.
+func (t *Tracker) TakeSegments(minSpan time.Duration) []Track {
+	return t.as.TakeSegments(minSpan)
 }
 
 // InView is the number of confirmed tracks matched in the last frame (not coasting).

@@ -323,3 +323,44 @@ func TestTimeGoingBackwardsClosesTracks(t *testing.T) {
 		t.Fatalf("short frame returned %v", got)
 	}
 }
+
+// TestSegmentsOfPersonWhoStops has a person walk in and stand for 12 s; taking 5 s segments while they
+// stand must give parts with one id that join to exactly what an unsegmented run reports.
+func TestSegmentsOfPersonWhoStops(t *testing.T) {
+	mk := func() *scene {
+		sc := newScene(640, 480, 3)
+		sc.add(30, 90, 50, waypt{30, 80, 400}, waypt{60, 300, 400}, waypt{180, 300, 400}, waypt{210, 560, 400})
+		return sc
+	}
+	whole := runScene(t, Config{}, mk(), 225, false)
+	if len(whole) != 1 {
+		for _, k := range whole {
+			t.Logf("track %d frames %d..%d", k.ID, k.Points[0].Frame, k.Points[len(k.Points)-1].Frame)
+		}
+		t.Fatalf("unsegmented: %d tracks, want 1", len(whole))
+	}
+	sc := mk()
+	tr := New(Config{})
+	f := hal.Frame{Pix: make([]byte, 640*480)}
+	var parts []Track
+	for i := 0; i < 225; i++ {
+		sc.render(i, &f)
+		closed := tr.Step(&f)
+		parts = append(parts, tr.TakeSegments(5*time.Second)...)
+		parts = append(parts, closed...)
+	}
+	parts = append(parts, tr.Flush()...)
+	if len(parts) < 3 {
+		t.Fatalf("got %d parts, want at least two 5 s segments and a final part", len(parts))
+	}
+	var joined []Point
+	for _, p := range parts {
+		if p.ID != whole[0].ID {
+			t.Fatalf("part with id %d, want %d", p.ID, whole[0].ID)
+		}
+		joined = append(joined, p.Points...)
+	}
+	if !reflect.DeepEqual(joined, whole[0].Points) {
+		t.Fatalf("joined segments (%d points) differ from the whole track (%d points)", len(joined), len(whole[0].Points))
+	}
+}

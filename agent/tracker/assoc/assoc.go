@@ -58,10 +58,18 @@ type Config struct {
 	// Cascade, if true, gives confirmed tracks matched in the previous frame the first choice of
 	// detections, before coasting ones (DeepSORT's matching cascade). It suits detector boxes; blob
 	// detections come and go as people merge and split, and there a coasting track must be able to win
-	// its blob back, so the default matches all confirmed tracks in one assignment.
+	// its blob back, so the default matches all confirmed tracks in one assignment. DetectorConfig sets
+	// it.
 	Cascade bool
 	// Smooth, if true, reports the filtered foot point instead of the measured one.
 	Smooth bool
+}
+
+// DetectorConfig is the configuration for boxes from a person detector (MOT det.txt, a CNN): the matching
+// cascade on, the rest default. It is what TestBeatsSORTOnFRCNN scores. Blob detections, which merge and
+// split, want the cascade off; package tracker's defaults are tuned for them.
+func DetectorConfig() Config {
+	return Config{Cascade: true}
 }
 
 func (c Config) withDefaults() Config {
@@ -138,6 +146,7 @@ type track struct {
 	predX, predY, predR float64 // this frame's prediction and gate radius
 	x0, y0              float64 // first detection
 	moved               bool
+	sent                bool // pts[0] was reported by TakeSegments; it only anchors interpolation
 }
 
 // Tracker is the association state. It is not safe for concurrent use.
@@ -150,6 +159,7 @@ type Tracker struct {
 	cost   []float64
 	rowOf  []int
 	detUse []bool
+	segs   []Track
 	rows   []int
 	closed []Track
 }
@@ -447,27 +457,81 @@ func (t *Tracker) start(d Detection, frame uint64, timeMS int64) {
 
 // close reports tr if it is confirmed, and recycles it.
 func (t *Tracker) close(tr *track) {
-	if tr.confirmed && len(tr.pts) > 0 && (tr.moved || t.cfg.MinTravel <= 0) {
-		first, last := tr.pts[0].Frame, tr.pts[len(tr.pts)-1].Frame
-		pts := make([]Point, 0, int(last-first)+1)
-		for i, p := range tr.pts {
-			if i > 0 {
-				q := tr.pts[i-1]
-				for f := q.Frame + 1; f < p.Frame; f++ {
-					a := float64(f-q.Frame) / float64(p.Frame-q.Frame)
-					pts = append(pts, Point{
-						Frame:  f,
-						TimeMS: q.TimeMS + int64(math.Round(a*float64(p.TimeMS-q.TimeMS))),
-						X:      q.X + a*(p.X-q.X),
-						Y:      q.Y + a*(p.Y-q.Y),
-					})
-				}
-			}
-			pts = append(pts, p)
+	if t.reportable(tr) {
+		if pts := interpolate(tr.pts, tr.sent, len(tr.pts)); len(pts) > 0 {
+			t.closed = append(t.closed, Track{ID: tr.id, Points: pts})
 		}
-		t.closed = append(t.closed, Track{ID: tr.id, Points: pts})
 	}
 	t.release(tr)
+}
+
+// reportable reports whether tr would be reported if it closed now.
+func (t *Tracker) reportable(tr *track) bool {
+	return tr.confirmed && len(tr.pts) > 0 && (tr.moved || t.cfg.MinTravel <= 0)
+}
+
+// interpolate returns a new slice with the points pts[:n], one per frame, the frames between two of them
+// filled by linear interpolation; if skipFirst is set, pts[0] (already reported) only anchors the
+// interpolation and is not returned.
+func interpolate(pts []Point, skipFirst bool, n int) []Point {
+	if n == 0 {
+		return nil
+	}
+	first, last := pts[0].Frame, pts[n-1].Frame
+	out := make([]Point, 0, int(last-first)+1)
+	for i, p := range pts[:n] {
+		if i > 0 {
+			q := pts[i-1]
+			for f := q.Frame + 1; f < p.Frame; f++ {
+				a := float64(f-q.Frame) / float64(p.Frame-q.Frame)
+				out = append(out, Point{
+					Frame:  f,
+					TimeMS: q.TimeMS + int64(math.Round(a*float64(p.TimeMS-q.TimeMS))),
+					X:      q.X + a*(p.X-q.X),
+					Y:      q.Y + a*(p.Y-q.Y),
+				})
+			}
+		}
+		if i > 0 || !skipFirst {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// TakeSegments lets a caller publish long-open tracks in parts, so that a person who stays in view for
+// hours neither waits that long to be reported nor makes the tracker's memory grow.
+//
+// For every open track that would be reported if it closed now (confirmed, and moved if MinTravel is set:
+// a segment never holds points of a track that is later withheld) and whose held points span at least
+// minSpan of frame time, it returns a Track with the track's ID holding the points not yet reported, up
+// to but excluding the latest matched one, gaps filled by interpolation as at close; the tracker then
+// forgets them. It keeps the last point it returned, only to interpolate the next gap from, and the
+// latest matched point, which is reported by the next segment or at close. So the segments and the
+// final part that Update or Flush returns when the track closes have the same ID, do not overlap, and
+// together hold exactly the points the track would have had unsegmented; the final part is never empty.
+// minSpan ≤ 0 means any track with a point to give. The result is valid until the next TakeSegments;
+// its Points slices are the caller's.
+func (t *Tracker) TakeSegments(minSpan time.Duration) []Track {
+	t.segs = t.segs[:0]
+	span := minSpan.Milliseconds()
+	for _, tr := range t.tracks {
+		n := len(tr.pts)
+		if !t.reportable(tr) || n < 2 || (tr.sent && n < 3) {
+			continue
+		}
+		if tr.pts[n-1].TimeMS-tr.pts[0].TimeMS < span {
+			continue
+		}
+		pts := interpolate(tr.pts, tr.sent, n-1)
+		t.segs = append(t.segs, Track{ID: tr.id, Points: pts})
+		// Keep the last reported point (anchor) and the latest matched one.
+		tr.pts[0], tr.pts[1] = tr.pts[n-2], tr.pts[n-1]
+		clear(tr.pts[2:])
+		tr.pts = tr.pts[:2]
+		tr.sent = true
+	}
+	return t.segs
 }
 
 func (t *Tracker) release(tr *track) {

@@ -38,9 +38,6 @@ type motSeq struct {
 	width float64
 }
 
-// detectorConfig is the association configured for detector boxes.
-var detectorConfig = Config{Cascade: true}
-
 var motSeqs = []motSeq{{"pets09-s2l1-dev", 7, 768}, {"tud-campus", 25, 640}, {"tud-stadtmitte", 25, 640}}
 
 // trackDets runs the association on MOT detections and returns hypotheses per 1-based frame.
@@ -102,7 +99,7 @@ func TestBeatsSORTOnFRCNN(t *testing.T) {
 				if m.Mode != "foot" {
 					continue
 				}
-				hyp := trackDets(detectorConfig, dets, m.NumFrames, sq.fps)
+				hyp := trackDets(DetectorConfig(), dets, m.NumFrames, sq.fps)
 				r := motscore.Score(gt, hyp, m.NumFrames, sq.width/20)
 				t.Logf("%s: assoc %v; SORT MOTA %.1f IDF1 %.1f IDsw %d", sq.dir, r, 100*m.MOTA, 100*m.IDF1, m.Switches)
 				if r.MOTA <= m.MOTA || r.IDF1 <= m.IDF1 {
