@@ -22,6 +22,7 @@ type detector struct {
 	prev   []uint8 // previous frame, downscaled (for the motion test of ghosts)
 	colCnt []int32 // per-column scratch for splitting
 	colBot []int32
+	colTop []int32
 	still  []uint8 // frames a foreground pixel has been part of a motionless blob
 
 	frames      int   // frames since the model was (re)seeded
@@ -88,6 +89,7 @@ func (d *detector) setup(fw, fh, procW int) {
 	d.still = make([]uint8, n)
 	d.colCnt = make([]int32, d.w)
 	d.colBot = make([]int32, d.w)
+	d.colTop = make([]int32, d.w)
 	d.runs = make([]run, 0, 1024)
 	d.parent = make([]int32, 0, 1024)
 	d.blobs = make([]blob, 0, 1024)

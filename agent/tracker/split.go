@@ -30,6 +30,21 @@ const (
 	splitMin      = 1.8 // a blob this many expected widths wide is split without tracks
 	splitW        = 1.15
 	fragment      = 0.5 // a blob shorter than this many expected heights cannot start a track
+
+	// Splitting a blob of one or two people by its outline (lengths in expected heights he).
+	headMinW  = 0.75 // blobs narrower than this many expected widths are not searched
+	headMinH  = 0.7  // nor blobs shorter than this
+	headApart = 0.2  // a second head is at least this far from the first
+	headDrop  = 0.42 // and its top at most this far below the blob's top
+	headCol   = 0.45 // and its column at least this full
+	headDip   = 2    // pixels the outline between two heads dips below the lower one
+	headTall  = 1.12 // without a dip, the blob must be this tall
+	headStep  = 0.15 // and the outline must step up this much from the lower head towards the other
+	headFoot  = 0.25 // a person's feet are within this of its head's column
+	tallMin   = 1.2  // a blob this tall with one head may be one person a little behind another
+	tallWin   = 0.3  // whose feet are within this of the head's column
+	tallFlat  = 3    // on a flat level at least this many columns wide
+	tallDx    = 0.1  // and the feet in front at least this far to one side
 )
 
 func (m *sizeModel) reset(rows int) { *m = sizeModel{rows: rows} }
@@ -112,12 +127,13 @@ func (m *sizeModel) height(y float64) float64 {
 	return max(m.a+m.b*y, 4)
 }
 
-// colStats fills per-column foreground counts and bottom rows for the component with the given root label,
-// over columns x0..x1.
+// colStats fills per-column foreground counts, top rows and bottom rows for the component with the given
+// root label, over columns x0..x1. An empty column has count 0, top 1<<30 and bottom -1.
 func (d *detector) colStats(label, x0, x1 int32) {
 	for x := x0; x <= x1; x++ {
 		d.colCnt[x] = 0
 		d.colBot[x] = -1
+		d.colTop[x] = 1 << 30
 	}
 	for _, r := range d.runs {
 		if r.label != label {
@@ -126,13 +142,14 @@ func (d *detector) colStats(label, x0, x1 int32) {
 		for x := r.x0; x <= r.x1; x++ {
 			d.colCnt[x]++
 			d.colBot[x] = max(d.colBot[x], r.y)
+			d.colTop[x] = min(d.colTop[x], r.y)
 		}
 	}
 }
 
 // emitSplit splits candidate c (one component) into people and appends their detections. It uses the
 // tracks predicted inside it (track-guided split) or, with no more than one, the expected width at its
-// foot row.
+// foot row, and a blob that neither cuts, its outline (headSplit, tallSplit).
 func (t *Tracker) emitSplit(c cand) {
 	d := &t.det
 	he := t.size.height(float64(c.y1 + 1))
@@ -177,6 +194,15 @@ func (t *Tracker) emitSplit(c cand) {
 	}
 	t.splitX = xs
 	if k < 2 && n < 2 {
+		// Two people side by side, or one a little behind the other, can stay one blob too narrow for
+		// the width split and with at most one confirmed track in it; their outline still shows two
+		// heads or two foot levels. (With two tracks in the blob the track-guided split is steadier.)
+		if bw >= headMinW*we && float64(c.y1-c.y0+1) >= headMinH*he {
+			d.colStats(c.label, c.x0, c.x1)
+			if t.headSplit(c, he) || t.tallSplit(c, he) {
+				return
+			}
+		}
 		t.emit(c)
 		return
 	}
@@ -267,4 +293,199 @@ func (t *Tracker) emit(c cand) {
 		}
 	}
 	t.dets = append(t.dets, det)
+}
+
+// headSplit looks for two people in candidate c (one component, colStats filled) by their heads: the
+// blob's highest column and, at least headApart·he to one side, another column whose top is at most
+// headDrop·he lower, with a dip in the top outline between them. A single person has nothing that high so
+// far from the head (shoulders end at about 0.14·h, a swinging hand is half a height down). On success it
+// emits one detection per head and reports true; otherwise it emits nothing. Each foot point is below its
+// head. The person whose feet are the blob's lowest row is in front; the one behind stands on the lowest
+// row of the columns near its head, unless that is further below its head than the front person is tall
+// (it would be the front person's leg), in which case it is its head plus the front person's height.
+func (t *Tracker) headSplit(c cand, he float64) bool {
+	d := &t.det
+	top := c.y0
+	// First head: the run of columns at the top row.
+	a1 := c.x0
+	for a1 <= c.x1 && d.colTop[a1] > top {
+		a1++
+	}
+	b1 := a1
+	for b1+1 <= c.x1 && d.colTop[b1+1] <= top+1 {
+		b1++
+	}
+	for a1-1 >= c.x0 && d.colTop[a1-1] <= top+1 {
+		a1--
+	}
+	xh1 := float64(a1+b1) / 2
+	// Second head: the highest full column far enough from the first.
+	apart, drop, full := headApart*he, int32(headDrop*he), int32(headCol*he)
+	x2, top2 := int32(-1), int32(1<<30)
+	for x := c.x0; x <= c.x1; x++ {
+		if math.Abs(float64(x)-xh1) < apart || d.colCnt[x] < full || d.colTop[x] > top+drop {
+			continue
+		}
+		if d.colTop[x] < top2 || d.colTop[x] == top2 && d.colCnt[x] > d.colCnt[x2] {
+			x2, top2 = x, d.colTop[x]
+		}
+	}
+	if x2 < 0 {
+		return false
+	}
+	a2, b2 := x2, x2
+	for b2+1 <= c.x1 && d.colTop[b2+1] <= top2+1 && d.colTop[b2+1] >= top2 {
+		b2++
+	}
+	for a2-1 >= c.x0 && d.colTop[a2-1] <= top2+1 && d.colTop[a2-1] >= top2 {
+		a2--
+	}
+	// A dip in the outline between the heads; the cut is at its deepest column.
+	lo, hi := b1+1, a2-1
+	if a2 < a1 {
+		lo, hi = b2+1, a1-1
+	}
+	if lo > hi {
+		return false
+	}
+	cut, dip := lo, int32(-1)
+	mid := float64(lo+hi) / 2
+	for x := lo; x <= hi; x++ {
+		if v := d.colTop[x]; v > dip || v == dip && math.Abs(float64(x)-mid) < math.Abs(float64(cut)-mid) {
+			cut, dip = x, v
+		}
+	}
+	if dip < top2+headDip {
+		// No dip: the lower head may touch the shoulder of the person behind. Then the blob is taller
+		// than one person, the lower head is a flat top at least two columns wide, and the outline
+		// steps up sharply from it towards the other head (a shoulder or an arm slopes).
+		next := b2 + 1
+		if a2 > a1 {
+			next = a2 - 1
+		}
+		if float64(c.y1-c.y0+1) < headTall*he || b2 == a2 || float64(top2-d.colTop[next]) < headStep*he {
+			return false
+		}
+		cut = b2
+		if a2 > a1 {
+			cut = a2 - 1
+		}
+	}
+	// The two parts: [c.x0, cut] and [cut+1, c.x1].
+	var ps [2]cand
+	var heads [2]float64
+	xh2 := float64(a2+b2) / 2
+	if xh1 < xh2 {
+		heads = [2]float64{xh1, xh2}
+	} else {
+		heads = [2]float64{xh2, xh1}
+	}
+	for i := range ps {
+		p := &ps[i]
+		*p = cand{x0: 1 << 30, x1: -1, y0: 1 << 30, y1: -1, label: c.label, split: true, cx: heads[i] + 0.5}
+		x0, x1 := c.x0, cut
+		if i == 1 {
+			x0, x1 = cut+1, c.x1
+		}
+		for x := x0; x <= x1; x++ {
+			if d.colCnt[x] == 0 {
+				continue
+			}
+			p.area += d.colCnt[x]
+			p.x0, p.x1 = min(p.x0, x), max(p.x1, x)
+			p.y0 = min(p.y0, d.colTop[x])
+			p.y1 = max(p.y1, d.colBot[x])
+		}
+		if p.area < int32(d.w*d.h/1500)/2 {
+			return false
+		}
+	}
+	front, back := 0, 1
+	if ps[1].y1 > ps[0].y1 {
+		front, back = 1, 0
+	}
+	hf := ps[front].y1 - ps[front].y0 + 1
+	b := &ps[back]
+	yb := int32(-1)
+	r := headFoot * he
+	for x := b.x0; x <= b.x1; x++ {
+		if math.Abs(float64(x)-heads[back]) <= r && d.colCnt[x] > 0 {
+			yb = max(yb, d.colBot[x])
+		}
+	}
+	if yb < 0 || 10*(yb-b.y0+1) > 11*hf {
+		yb = b.y0 + hf - 1
+	}
+	b.y1 = yb
+	t.emit(ps[0])
+	t.emit(ps[1])
+	return true
+}
+
+// tallSplit looks for two people one a little behind the other in candidate c (one component, colStats
+// filled, one head): the blob is taller than one person (tallMin·he), and near the head's column, one
+// expected height below the top, the outline has a second foot level — the feet of the person behind —
+// clearly above the blob's lowest row, the feet of the person in front. On success it emits both and
+// reports true; otherwise it emits nothing.
+func (t *Tracker) tallSplit(c cand, he float64) bool {
+	d := &t.det
+	if float64(c.y1-c.y0+1) < tallMin*he || d.atBorder(&c) {
+		return false
+	}
+	a, b := c.x0, c.x0
+	for a <= c.x1 && d.colTop[a] > c.y0 {
+		a++
+	}
+	for b = a; b+1 <= c.x1 && d.colTop[b+1] <= c.y0+1; b++ {
+	}
+	xh := float64(a+b) / 2
+	est := float64(c.y0) + he
+	if float64(c.y1) < est+0.15*he {
+		return false
+	}
+	// The feet behind: a flat level (at least tallFlat columns whose lowest rows are within a pixel of
+	// each other) near the head's column; a leg's slanting edge gives no such level.
+	r := tallWin * he
+	lo, hi := max(c.x0, int32(xh-r)), min(c.x1, int32(xh+r))
+	yb, best := int32(-1), int32(0)
+	for x := lo; x <= hi; x++ {
+		l := d.colBot[x]
+		if d.colCnt[x] == 0 || float64(l) < est-0.15*he || float64(l) > est+0.1*he {
+			continue
+		}
+		var n int32
+		for xx := lo; xx <= hi; xx++ {
+			if d.colCnt[xx] > 0 && d.colBot[xx] >= l-1 && d.colBot[xx] <= l+1 {
+				n++
+			}
+		}
+		if n > best || n == best && l > yb {
+			best, yb = n, l
+		}
+	}
+	if best < tallFlat {
+		return false
+	}
+	// The person in front stands on the columns that reach (nearly) the lowest row.
+	var fn int32
+	var fx float64
+	for x := c.x0; x <= c.x1; x++ {
+		if d.colCnt[x] > 0 && float64(d.colBot[x]) >= float64(c.y1)-0.05*he-1 {
+			fn++
+			fx += float64(x)
+		}
+	}
+	fx /= float64(fn)
+	if math.Abs(fx-xh) < tallDx*he {
+		// Feet straight below the head: more likely one tall person (or a shadow) than two.
+		return false
+	}
+	hw := int32(0.2 * he)
+	back := cand{x0: max(c.x0, int32(xh)-hw), x1: min(c.x1, int32(xh)+hw), y0: c.y0, y1: yb, label: c.label,
+		split: true, cx: xh + 0.5, area: c.area / 2}
+	front := cand{x0: max(c.x0, int32(fx)-hw), x1: min(c.x1, int32(fx)+hw), y0: max(c.y0, c.y1-int32(he)+1),
+		y1: c.y1, label: c.label, split: true, cx: fx + 0.5, area: c.area / 2}
+	t.emit(back)
+	t.emit(front)
+	return true
 }

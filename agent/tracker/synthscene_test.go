@@ -204,12 +204,12 @@ func spans(fs []int) string {
 	return s
 }
 
-// Synthetic-scene MOTA: the target of issue 3 is synthTarget; synthFloor guards against regressions until
-// the target is met (measured 88.1 and 81.2 on seeds 1 and 7; the misses left are pairs side by side that
-// stay one blob, people one behind the other, and the first and last frames of people at the border).
+// Synthetic-scene MOTA: the target of issue 3 is synthTarget, and synthFloor now guards it (measured 91.8
+// and 91.0 on seeds 1 and 7; the misses left are mostly people straight behind another, pairs whose heads
+// touch, and the first and last frames of people at the border).
 const (
 	synthTarget = 0.90
-	synthFloor  = 0.80
+	synthFloor  = 0.90
 )
 
 // TestSynthScene scores the tracker with the agent's defaults on the synthetic shop-floor scene against its
@@ -226,8 +226,6 @@ func TestSynthScene(t *testing.T) {
 			}
 			if res.MOTA < synthFloor {
 				t.Errorf("MOTA %.1f, want at least %.0f (target %.0f)", 100*res.MOTA, 100*synthFloor, 100*synthTarget)
-			} else if res.MOTA < synthTarget {
-				t.Logf("MOTA %.1f is below the target of %.0f", 100*res.MOTA, 100*synthTarget)
 			}
 		})
 	}

@@ -13,10 +13,8 @@ import (
 	"github.com/ashiato/ashiato/tools/moteval/mot"
 )
 
-// synthMOTAFloor is what the synthetic scene must score. The issue's target is 0.90; the tracker does not
-// reach it yet on every seed (side-by-side pairs stay one blob), so this guards against regressions until
-// it does, when it becomes 0.90.
-const synthMOTAFloor = 0.80
+// synthMOTAFloor is what the synthetic scene must score: the target of the tracker issue.
+const synthMOTAFloor = 0.90
 
 // TestSynthSceneAccuracy runs the whole agent on the synthetic scene and scores its published tracks
 // against the scene's own ground truth with the project's evaluator (foot points within W/20).
