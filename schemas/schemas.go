@@ -93,8 +93,8 @@ func SplitTopic(topic string) (t event.Topics, leaf string, ok bool) {
 	return event.Topics{Store: parts[0], Sensor: parts[1]}, parts[2], true
 }
 
-// Validate checks payload, received on topic, against the schema of the topic's leaf. An empty command
-// payload counts as {}, as the agent reads it. It returns an error wrapping ErrNoSchema for a topic outside
+// Validate checks payload, received on topic, against the schema of the topic's leaf. An empty payload is
+// not JSON and is rejected, as the agent rejects an empty command. It returns an error wrapping ErrNoSchema for a topic outside
 // the contract, and otherwise a description of the first problems found, or nil.
 func (v *Validator) Validate(topic string, payload []byte) error {
 	_, leaf, ok := SplitTopic(topic)
@@ -106,9 +106,6 @@ func (v *Validator) Validate(topic string, payload []byte) error {
 		return fmt.Errorf("%w %.120q (leaf %q)", ErrNoSchema, topic, leaf)
 	}
 	p := bytes.TrimSpace(payload)
-	if len(p) == 0 && (leaf == event.LeafPause || leaf == event.LeafResume) {
-		p = []byte("{}")
-	}
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(p))
 	if err != nil {
 		return fmt.Errorf("schemas: %s: payload is not JSON: %v", leaf, err)

@@ -50,7 +50,8 @@ type Command struct {
 // ErrRejected is wrapped by every Parse error.
 var ErrRejected = errors.New("command rejected")
 
-// body is the JSON form of a command payload. Both fields are optional; an empty payload means {}.
+// body is the JSON form of a command payload. Every field is optional, but the payload must be a JSON
+// object: {} means a command with default values.
 type body struct {
 	V      *int    `json:"v,omitempty"`
 	For    *string `json:"for,omitempty"`    // a Go duration such as "15m"
@@ -89,7 +90,9 @@ func Parse(top event.Topics, topic string, payload []byte, retained bool) (Comma
 	}
 	p := bytes.TrimSpace(payload)
 	if len(p) == 0 {
-		p = []byte("{}")
+		// An empty payload is how a retained message is cleared, and a broker forwards it to live
+		// subscribers without the retain flag: it must never act as a command. Defaults are sent as {}.
+		return reject("empty payload (send {} for a command with default values)")
 	}
 	var b body
 	dec := json.NewDecoder(bytes.NewReader(p))

@@ -16,7 +16,6 @@ func TestValidCommands(t *testing.T) {
 		leaf, payload string
 		want          Command
 	}{
-		{"cmd/pause", "", Command{Kind: Pause}},
 		{"cmd/pause", "{}", Command{Kind: Pause}},
 		{"cmd/pause", `{"v":1,"for":"15m","reason":"清掃中"}`, Command{Kind: Pause, For: 15 * time.Minute, Reason: "清掃中"}},
 		{"cmd/resume", ` {"reason":"done"} `, Command{Kind: Resume, Reason: "done"}},
@@ -38,7 +37,9 @@ func TestRejected(t *testing.T) {
 		{"ashiato/v1/s1/other/cmd/pause", "", false, "prefix"},
 		{"ashiato/v1/s1/door/cmd/disable_privacy_zones", "", false, "unknown command"},
 		{"ashiato/v1/s1/door/cmd/set", `{"indicator":"none"}`, false, "unknown command"},
-		{top.Topic("cmd/pause"), "", true, "retained"},
+		{top.Topic("cmd/pause"), "{}", true, "retained"},
+		{top.Topic("cmd/pause"), "", false, "empty payload"},
+		{top.Topic("cmd/resume"), " \n", false, "empty payload"},
 		{top.Topic("cmd/pause"), strings.Repeat(" ", MaxPayload+1), false, "exceeds"},
 		{top.Topic("cmd/pause"), "\xff\xfe", false, "UTF-8"},
 		{top.Topic("cmd/pause"), `{"for":"15m","indicator":"none"}`, false, "JSON object"},
@@ -63,7 +64,7 @@ func TestRejected(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	f.Add("cmd/pause", []byte(`{"for":"15m","reason":"x"}`), false)
-	f.Add("cmd/resume", []byte(``), false)
+	f.Add("cmd/resume", []byte(`{}`), false)
 	f.Add("cmd/pause", []byte(`{"v":1}`), true)
 	f.Add("cmd/x", []byte(`{`), false)
 	f.Fuzz(func(t *testing.T, leaf string, payload []byte, retained bool) {

@@ -18,6 +18,8 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/ashiato/ashiato/agent/command"
+	"github.com/ashiato/ashiato/agent/control/schedule"
 	"github.com/ashiato/ashiato/agent/event"
 	"github.com/ashiato/ashiato/agent/notice"
 )
@@ -44,13 +46,15 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 // Config is the whole configuration. The zero value of every field means its documented default, which
 // WithDefaults fills in.
 type Config struct {
-	Sensor  Sensor  `toml:"sensor"`
-	Capture Capture `toml:"capture"`
-	Tracker Tracker `toml:"tracker"`
-	MQTT    MQTT    `toml:"mqtt"`
-	Privacy Privacy `toml:"privacy"`
-	Board   Board   `toml:"board"`
-	Panel   Panel   `toml:"panel"`
+	Sensor   Sensor   `toml:"sensor"`
+	Capture  Capture  `toml:"capture"`
+	Tracker  Tracker  `toml:"tracker"`
+	MQTT     MQTT     `toml:"mqtt"`
+	Privacy  Privacy  `toml:"privacy"`
+	Board    Board    `toml:"board"`
+	Panel    Panel    `toml:"panel"`
+	Pause    Pause    `toml:"pause"`
+	Schedule Schedule `toml:"schedule"`
 	// Notice is the public notice shown on the panel, the poster and the notice topic. Absent means the
 	// demo notice, which is allowed only for replayed and synthetic sources.
 	Notice *notice.Notice `toml:"notice"`
@@ -124,8 +128,10 @@ type MQTT struct {
 	// OutboxMessages and OutboxBytes cap the RAM outbox of closed tracks; 0 means 10000 and 16 MiB.
 	OutboxMessages int `toml:"outbox_messages"`
 	OutboxBytes    int `toml:"outbox_bytes"`
-	// StatusInterval is how often status and stats are published; 0 means 10s.
+	// StatusInterval is how often the retained status is refreshed; 0 means 10s.
 	StatusInterval Duration `toml:"status_interval"`
+	// StatsInterval is how often stats are published; 0 means StatusInterval.
+	StatsInterval Duration `toml:"stats_interval"`
 }
 
 // Privacy holds the settings that protect shoppers. No MQTT command can change them.
@@ -153,6 +159,28 @@ type Panel struct {
 	// PNG, if set, is a path where the agent also writes the current panel image (the demo does).
 	PNG string `toml:"png"`
 }
+
+// Pause sets how long a pause lasts. A pause comes from the button or an MQTT cmd/pause.
+type Pause struct {
+	// DefaultDuration is how long a pause lasts when the command gives no "for" (and for the button);
+	// 0 means 15m.
+	DefaultDuration Duration `toml:"default_duration"`
+	// MaxDuration caps every pause, including a command's "for"; 0 means 24h, which is also the most.
+	MaxDuration Duration `toml:"max_duration"`
+}
+
+// Schedule holds the opening hours. Outside them capture is stopped (営業時間外).
+type Schedule struct {
+	// Timezone is an IANA zone name such as "Asia/Tokyo"; "" means the system's local zone.
+	Timezone string `toml:"timezone"`
+	// Hours lists the opening hours, e.g. ["mon-fri 10:00-20:00", "sat,sun 10:00-18:00"]: days (mon … sun,
+	// lists and ranges) and HH:MM-HH:MM ranges (several separated by commas; none may cross midnight, so
+	// split such a range at 24:00). Empty means always open. See package agent/control/schedule.
+	Hours []string `toml:"hours"`
+}
+
+// Parse returns the parsed schedule; nil means always open.
+func (s Schedule) Parse() (*schedule.Schedule, error) { return schedule.Parse(s.Timezone, s.Hours) }
 
 // Load reads and strictly decodes path, then validates it. All problems are returned together.
 func Load(path string) (*Config, error) {
@@ -257,6 +285,15 @@ func (c Config) WithDefaults() Config {
 	if c.MQTT.StatusInterval == 0 {
 		c.MQTT.StatusInterval = Duration(10 * time.Second)
 	}
+	if c.MQTT.StatsInterval == 0 {
+		c.MQTT.StatsInterval = c.MQTT.StatusInterval
+	}
+	if c.Pause.DefaultDuration == 0 {
+		c.Pause.DefaultDuration = Duration(15 * time.Minute)
+	}
+	if c.Pause.MaxDuration == 0 {
+		c.Pause.MaxDuration = Duration(command.MaxPause)
+	}
 	def(&c.Privacy.Indicator, "gpio")
 	return c
 }
@@ -351,6 +388,23 @@ func (c *Config) Validate() error {
 	if c.MQTT.StatusInterval < 0 || (c.MQTT.StatusInterval > 0 && c.MQTT.StatusInterval.D() < time.Second) {
 		bad("mqtt.status_interval", "must be at least 1s")
 	}
+	if c.MQTT.StatsInterval < 0 || (c.MQTT.StatsInterval > 0 && c.MQTT.StatsInterval.D() < time.Second) {
+		bad("mqtt.stats_interval", "must be at least 1s")
+	}
+	if p := c.Pause.DefaultDuration; p < 0 || (p > 0 && p.D() < time.Second) || p.D() > command.MaxPause {
+		bad("pause.default_duration", "must be between 1s and %s", command.MaxPause)
+	}
+	if p := c.Pause.MaxDuration; p < 0 || (p > 0 && p.D() < time.Second) || p.D() > command.MaxPause {
+		bad("pause.max_duration", "must be between 1s and %s", command.MaxPause)
+	}
+	if c.Pause.DefaultDuration > 0 && c.Pause.MaxDuration > 0 && c.Pause.DefaultDuration > c.Pause.MaxDuration {
+		bad("pause.default_duration", "%s is longer than pause.max_duration %s", c.Pause.DefaultDuration.D(), c.Pause.MaxDuration.D())
+	}
+	if _, err := c.Schedule.Parse(); err != nil {
+		for _, e := range unjoin(err) {
+			errs = append(errs, fmt.Errorf("%s", strings.Replace(e.Error(), "schedule: ", "schedule.", 1)))
+		}
+	}
 	if (c.MQTT.CertFile == "") != (c.MQTT.KeyFile == "") {
 		bad("mqtt.cert_file", "cert_file and key_file go together")
 	}
@@ -375,6 +429,14 @@ func (c *Config) Validate() error {
 		bad("notice", "a live camera needs a [notice] section: shoppers must be told who films, why and whom to ask")
 	}
 	return errors.Join(errs...)
+}
+
+// unjoin splits an errors.Join error into its parts.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // Hash is a short sha256 of the effective configuration (with defaults), for status attestation. It does

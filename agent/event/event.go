@@ -201,6 +201,8 @@ type Privacy struct {
 	Since  int64  `json:"since"` // Unix ms when this state began
 	// ForSeconds is how long the state has lasted when the message was sent.
 	ForSeconds float64 `json:"for_s"`
+	// Until is, for a pause, the Unix ms when capture resumes by itself; 0 means not set.
+	Until int64 `json:"until,omitempty"`
 }
 
 // Stats is the periodic body of the stats topic.
@@ -219,6 +221,7 @@ type Stats struct {
 	TracksPublished uint64  `json:"tracks_published"`
 	TracksDropped   uint64  `json:"tracks_dropped"`
 	CommandsRejects uint64  `json:"commands_rejected"`
+	CameraRestarts  uint64  `json:"camera_restarts"` // attempts to restart capture after it failed
 	UptimeSeconds   float64 `json:"uptime_s"`
 }
 

@@ -15,18 +15,23 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
+	_ "time/tzdata" // the schedule's time zone must resolve on a device without /usr/share/zoneinfo
 
 	"github.com/ashiato/ashiato/agent"
 	"github.com/ashiato/ashiato/agent/broker"
 	"github.com/ashiato/ashiato/agent/config"
+	"github.com/ashiato/ashiato/agent/display"
 	"github.com/ashiato/ashiato/agent/harden"
 	"github.com/ashiato/ashiato/board"
+	"github.com/ashiato/ashiato/board/hwcheck"
 	"github.com/ashiato/ashiato/drivers/synth"
 	"github.com/ashiato/ashiato/drivers/v4l2"
 	"github.com/ashiato/ashiato/drivers/y4m"
@@ -46,9 +51,18 @@ type flags struct {
 	source, pace, broker, sink, listen, store string
 	sensor, panelPNG, logLevel                string
 	summary, showVersion                      bool
+	statsInterval                             time.Duration
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "hwcheck": // the installer's self-test on the Pi
+			return hwcheck.Main(args[1:], stdout, stderr, loadBoard)
+		case "led-off": // systemd's ExecStopPost: the LED must not stay lit after a crash
+			return hwcheck.LEDOffMain(args[1:], stderr, loadBoard)
+		}
+	}
 	// Before anything else: no core dumps, no same-uid ptrace of a process that will hold frames.
 	hard, herr := harden.Apply()
 
@@ -65,6 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.store, "store", "", "store name in topics")
 	fs.StringVar(&f.sensor, "sensor", "", "sensor name in topics")
 	fs.StringVar(&f.panelPNG, "panel-png", "", "also write the notice panel image to this PNG file")
+	fs.DurationVar(&f.statsInterval, "stats-interval", 0, "how often stats are published, e.g. 1s (default: the status interval, 10s)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&f.summary, "summary", false, "subscribe to this sensor's topics and show a live one-line summary on stderr")
 	fs.BoolVar(&f.showVersion, "version", false, "print the version and exit")
@@ -167,6 +182,9 @@ func loadConfig(f flags) (*config.Config, error) {
 	set(&cfg.Sensor.Store, f.store)
 	set(&cfg.Sensor.ID, f.sensor)
 	set(&cfg.Panel.PNG, f.panelPNG)
+	if f.statsInterval != 0 {
+		cfg.MQTT.StatsInterval = config.Duration(f.statsInterval)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("ashiato: flags: %w", err)
 	}
@@ -190,8 +208,8 @@ func openDevices(cfg *config.Config, f flags, log *slog.Logger) (agent.Devices, 
 		if pace == "asap" && !strings.Contains(d.Capture.Source, "pace=") {
 			opts.Pace = synth.PaceASAP
 		}
-		return agent.Devices{Camera: synth.New(opts), LED: vled, Indicator: "virtual",
-			Backpressure: opts.Pace == synth.PaceASAP}, nop, nil
+		return agent.Devices{Camera: synth.New(opts), LED: vled, Indicator: "virtual", Panel: pngPanel(d, log),
+			Backpressure: opts.Pace == synth.PaceASAP, Finite: true}, nop, nil
 	case "y4m":
 		opts := y4m.Options{Pace: y4m.PaceRealtime}
 		if pace == "asap" {
@@ -201,16 +219,13 @@ func openDevices(cfg *config.Config, f flags, log *slog.Logger) (agent.Devices, 
 		if err != nil {
 			return agent.Devices{}, nop, err
 		}
-		return agent.Devices{Camera: cam, LED: vled, Indicator: "virtual", Backpressure: opts.Pace == y4m.PaceASAP},
+		return agent.Devices{Camera: cam, LED: vled, Indicator: "virtual", Panel: pngPanel(d, log),
+				Backpressure: opts.Pace == y4m.PaceASAP, Finite: true},
 			func() { cam.Close() }, nil
 	case "v4l2":
-		devs, err := board.Open(board.Options{
-			Board: d.Board.Name, Camera: arg, Panel: d.Board.Panel, LEDPin: d.Board.LEDPin,
-			ButtonPin: d.Board.ButtonPin, Indicator: d.Privacy.Indicator, ActiveLowLED: d.Board.ActiveLow,
-			CameraOptions: v4l2.Options{Width: d.Capture.Width, Height: d.Capture.Height, FPS: d.Capture.FPS,
-				StallTimeout: d.Capture.StallTimeout.D()},
-			Logger: log.With("component", "board"),
-		})
+		bo := boardOptions(d, arg)
+		bo.Logger = log.With("component", "board")
+		devs, err := board.Open(bo)
 		if err != nil {
 			return agent.Devices{}, nop, err
 		}
@@ -222,6 +237,13 @@ func openDevices(cfg *config.Config, f flags, log *slog.Logger) (agent.Devices, 
 		if devs.PanelOK {
 			panel = devs.Panel
 		}
+		if p := pngPanel(d, log); p != nil {
+			if panel == nil {
+				panel = p
+			} else {
+				panel = teePanel{panel, p}
+			}
+		}
 		return agent.Devices{Camera: devs.Camera, LED: devs.LED, Indicator: devs.Indicator, Panel: panel, Button: button},
 			func() {
 				if err := devs.Close(); err != nil {
@@ -230,4 +252,59 @@ func openDevices(cfg *config.Config, f flags, log *slog.Logger) (agent.Devices, 
 			}, nil
 	}
 	return agent.Devices{}, nop, errors.New("ashiato: unknown source " + d.Capture.Source)
+}
+
+// pngPanel returns the panel that writes the notice image to cfg.Panel.PNG, or nil if none is asked for.
+// Replayed and synthetic sources have no real panel; this is how their notice can be seen.
+func pngPanel(cfg config.Config, log *slog.Logger) hal.Panel {
+	if cfg.Panel.PNG == "" {
+		return nil
+	}
+	log.Info("panel image: " + cfg.Panel.PNG)
+	return &display.PNGPanel{Path: cfg.Panel.PNG}
+}
+
+// teePanel draws on a real panel and also writes the image to a PNG. The real panel's error wins.
+type teePanel struct {
+	real hal.Panel
+	png  hal.Panel
+}
+
+func (t teePanel) Bounds() image.Rectangle { return t.real.Bounds() }
+
+func (t teePanel) Draw(img image.Image, full bool) error {
+	err := t.real.Draw(img, full)
+	t.png.Draw(img, full)
+	return err
+}
+
+func (t teePanel) Halt() error { return t.real.Halt() }
+
+// boardOptions maps the configuration onto board.Options for a V4L2 camera at path ("" means the
+// profile's default).
+func boardOptions(d config.Config, path string) board.Options {
+	return board.Options{
+		Board: d.Board.Name, Camera: path, Panel: d.Board.Panel, LEDPin: d.Board.LEDPin,
+		ButtonPin: d.Board.ButtonPin, Indicator: d.Privacy.Indicator, ActiveLowLED: d.Board.ActiveLow,
+		CameraOptions: v4l2.Options{Width: d.Capture.Width, Height: d.Capture.Height, FPS: d.Capture.FPS,
+			StallTimeout: d.Capture.StallTimeout.D()},
+	}
+}
+
+// loadBoard reads the board part of a configuration file for hwcheck and led-off; "" means defaults.
+func loadBoard(path string) (board.Options, error) {
+	cfg := &config.Config{}
+	if path != "" {
+		c, err := config.Load(path)
+		if err != nil {
+			return board.Options{}, err
+		}
+		cfg = c
+	}
+	d := cfg.WithDefaults()
+	arg := ""
+	if kind, a, _ := strings.Cut(d.Capture.Source, ":"); kind == "v4l2" {
+		arg = a
+	}
+	return boardOptions(d, arg), nil
 }

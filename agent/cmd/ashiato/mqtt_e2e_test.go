@@ -820,16 +820,19 @@ func TestBadCommands(t *testing.T) {
 	bo := newBackOffice(t, m.url(), top.Prefix()+"/#", subOpts{clean: true})
 	cfg := writeConfig(t, fmt.Sprintf("[sensor]\nstore = %q\nid = %q\n[capture]\nsource = \"synth:seed=3,fps=20,w=320,h=240,rate=60\"\n[mqtt]\nbroker = %q\nstatus_interval = \"1s\"\n",
 		top.Store, top.Sensor, m.url()))
-	a := startAgent(t, nil, "-config", cfg)
-	stats := top.Topic(event.LeafStats)
-	bo.waitFor("first stats", 20*time.Second, func() bool { return len(bo.msgs) > 0 && bo.countLocked(stats) > 0 })
-
 	pub := func(topic string, payload []byte, retain bool) {
 		t.Helper()
 		if tok := bo.c.Publish(topic, 1, retain, payload); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 			t.Fatalf("publish %s: %v", topic, tok.Error())
 		}
 	}
+	// A retained command left on the broker reaches the agent with the retain flag when it subscribes:
+	// rejected by design, so an old command cannot replay itself on every reconnect. (Published while the
+	// agent is already subscribed, the broker would forward it live, without the flag: a real command.)
+	pub(top.Topic(event.LeafPause), []byte(`{}`), true)
+	a := startAgent(t, nil, "-config", cfg)
+	stats := top.Topic(event.LeafStats)
+	bo.waitFor("first stats", 20*time.Second, func() bool { return len(bo.msgs) > 0 && bo.countLocked(stats) > 0 })
 	big := []byte(`{"reason":"` + strings.Repeat("x", 10<<10) + `"}`)
 	pub(top.Topic(event.LeafPause), []byte(`{bad json`), false)
 	pub(top.Topic(event.LeafPause), big, false)
@@ -838,12 +841,11 @@ func TestBadCommands(t *testing.T) {
 	pub(top.Topic(event.LeafResume), []byte(`{"for":"5m"}`), false)
 	pub(top.Topic("cmd/foo"), []byte(`{}`), false)
 	pub(top.Topic("cmd/pause/x"), []byte(`{}`), false)
-	pub(top.Topic(event.LeafPause), []byte(`{}`), true) // retained: rejected by design
 	pub(event.Topics{Store: top.Store, Sensor: "cam2"}.Topic(event.LeafPause), []byte(`{}`), false)
 	for range 100 { // a flood larger than the command queue
 		pub(top.Topic(event.LeafPause), []byte(`{"v":7}`), false)
 	}
-	pub(top.Topic(event.LeafPause), nil, true) // clear the retained command
+	pub(top.Topic(event.LeafPause), nil, true) // clear the retained command: reaches the agent as an empty live payload
 
 	after := bo.count(stats)
 	afterStatus := bo.count(top.Topic(event.LeafStatus))
@@ -875,6 +877,10 @@ func TestBadCommands(t *testing.T) {
 	}
 	if strings.Contains(a.stderr.String(), strings.Repeat("x", 200)) {
 		t.Error("the oversized payload was copied into the log")
+	}
+	// 7 malformed, 1 retained, 100 flooded and 1 empty; the oversized one is dropped before parsing.
+	if last.CommandsRejects < 105 {
+		t.Errorf("commands_rejected = %d; want every bad command counted (≥ 105)", last.CommandsRejects)
 	}
 	a.cmd.Process.Signal(syscall.SIGTERM)
 	a.wait(t, 40*time.Second)

@@ -68,8 +68,12 @@ func (s *summary) line() string {
 	if s.privacy != "" {
 		state = s.privacy
 	}
-	return fmt.Sprintf("%-9s %5.1f fps │ %2d in view │ %4d tracks closed │ %d frames dropped, %d tracks dropped",
+	line := fmt.Sprintf("%-9s %5.1f fps │ %2d in view │ %4d tracks closed │ %d frames dropped, %d tracks dropped",
 		state, fps, s.stats.InView, s.tracks, s.stats.FramesDropped, s.stats.TracksDropped)
+	if s.stats.CameraRestarts > 0 {
+		line += fmt.Sprintf(" │ %d camera restarts", s.stats.CameraRestarts)
+	}
+	return line
 }
 
 // showSummary subscribes to this sensor's topics on broker and redraws one status line on w every second

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ashiato/ashiato/agent/event"
+	"github.com/ashiato/ashiato/agent/panel"
+)
+
+// TestPanelPNGAndStatsInterval runs the agent in-process on a short synthetic clip with -panel-png: the
+// PNG is the notice panel's image, left showing "stopped", stdout stays JSON lines, and the privacy topic
+// goes capturing → stopped (end of replay).
+func TestPanelPNGAndStatsInterval(t *testing.T) {
+	dir := t.TempDir()
+	pngPath := filepath.Join(dir, "panel.png")
+	var out, errb bytes.Buffer
+	code := run([]string{"-source", "synth:frames=40,seed=2,pace=asap", "-sink", "stdout", "-panel-png", pngPath,
+		"-stats-interval", "1s"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errb.String())
+	}
+	if n := strings.Count(errb.String(), "panel image: "+pngPath); n != 1 {
+		t.Errorf("panel image path logged %d times, want once:\n%s", n, errb.String())
+	}
+	f, err := os.Open(pngPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.Bounds().Size() != panel.Size {
+		t.Fatalf("panel image is %v", img.Bounds())
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("files left next to the PNG: %v", entries)
+	}
+	var states []string
+	sc := bufio.NewScanner(&out)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var l event.Line
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("stdout line is not a JSON message: %v: %.200s", err, sc.Bytes())
+		}
+		if strings.HasSuffix(l.Topic, "/privacy") {
+			var p event.Privacy
+			json.Unmarshal(l.Payload, &p)
+			if len(states) == 0 || states[len(states)-1] != p.State+" "+p.Reason {
+				states = append(states, p.State+" "+p.Reason)
+			}
+		}
+	}
+	if got := strings.Join(states, "|"); got != "capturing |stopped 再生終了" {
+		t.Errorf("privacy states %q", got)
+	}
+}
+
+func TestStatsIntervalFlag(t *testing.T) {
+	cfg, err := loadConfig(flags{statsInterval: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.WithDefaults().MQTT.StatsInterval.D() != 2*time.Second {
+		t.Fatalf("stats interval %v", cfg.MQTT.StatsInterval.D())
+	}
+	if _, err := loadConfig(flags{statsInterval: time.Millisecond}); err == nil || !strings.Contains(err.Error(), "stats_interval") {
+		t.Fatalf("a 1ms stats interval: %v", err)
+	}
+}
+
+// The installer's subcommands are wired: on a machine that is not a Pi, hwcheck reports the board check
+// failing (with a hint) and exits 1, and led-off fails with an error instead of pretending.
+func TestSubcommands(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"hwcheck", "-json"}, &out, &errb); code != 1 {
+		t.Fatalf("hwcheck exit %d; want 1 on a machine without a Pi board\n%s%s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), `"board"`) {
+		t.Fatalf("hwcheck -json output lacks the board check:\n%s", out.String())
+	}
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"led-off", "-board", "rpi4b"}, &out, &errb); code == 0 {
+		t.Fatalf("led-off succeeded on a machine without GPIO:\n%s", errb.String())
+	}
+}

@@ -1,0 +1,555 @@
+// Package control is the capture state machine: it alone switches the indicator LED and starts and stops the
+// camera, so that the LED is on whenever the camera streams.
+//
+// The rules it keeps, whatever stops capture (a pause from the button or MQTT, the opening hours, a stalled or
+// vanished camera, a failing LED, the end of a replay, or shutdown):
+//
+//   - The LED is switched on, and must report success, before Camera.Start. If it cannot be switched on the
+//     camera is not started: the state is fault and the LED is retried with backoff.
+//   - Capture stops in this order: the stream is cancelled, Camera.Stop returns, then the LED goes off. The
+//     LED is never off while the camera streams. If it cannot be switched off, the state is fault (the camera
+//     is already stopped) and switching it off is retried.
+//   - While capturing, the LED is switched on again every LEDCheck; if that fails, capture stops.
+//   - A stalled or vanished camera (hal.ErrStalled, hal.ErrGone) or any other camera error gives the fault
+//     state, and the camera is reopened with exponential backoff and jitter (1 s up to 30 s by default).
+//   - The public notice never says "paused" or "stopped" while the camera streams: before Camera.Start the
+//     state capturing is announced (unless the state is fault, which does not claim capture is off) and
+//     Options.Ready waits until the notice shows it.
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/ashiato/ashiato/agent/control/schedule"
+	"github.com/ashiato/ashiato/agent/event"
+	"github.com/ashiato/ashiato/hal"
+)
+
+// Modes of State: the same strings as the privacy topic's states.
+const (
+	Capturing = event.PrivacyCapturing
+	Paused    = event.PrivacyPaused
+	Stopped   = event.PrivacyStopped
+	Fault     = event.PrivacyFault
+)
+
+// Reasons of State, shown on the panel ("理由：…") and echoed on the privacy topic. A remote pause may
+// carry its own reason instead of ReasonRemote.
+const (
+	ReasonButton   = "ボタン操作"   // paused with the button
+	ReasonRemote   = "遠隔操作"    // paused by an MQTT command without a reason
+	ReasonSchedule = "営業時間外"   // stopped outside the opening hours
+	ReasonEnd      = "再生終了"    // stopped at the end of a replayed or synthetic source
+	ReasonShutdown = "シャットダウン" // stopped because the agent is shutting down
+	ReasonLED      = "表示灯の故障"  // fault: the indicator LED could not be switched
+	ReasonStalled  = "カメラ応答なし" // fault: the camera delivered no frame in time
+	ReasonGone     = "カメラ切断"   // fault: the camera vanished
+	ReasonCamera   = "カメラ異常"   // fault: any other camera error
+)
+
+// State is the capture state.
+type State struct {
+	Mode   string    // Capturing, Paused, Stopped or Fault; "" before Run has decided
+	Reason string    // one of the Reason constants or a remote pause's reason; "" while capturing
+	Since  time.Time // when this state began
+	Until  time.Time // Paused only: when capture resumes by itself
+}
+
+// same reports whether s and o are the same state, ignoring Since.
+func (s State) same(o State) bool {
+	return s.Mode == o.Mode && s.Reason == o.Reason && s.Until.Equal(o.Until)
+}
+
+// Options configure a Controller. The zero value of each optional field means its documented default.
+type Options struct {
+	Camera hal.Camera // required; only the Controller calls Start and Stop
+	LED    hal.LED    // required; only the Controller calls Set
+	// Stream is required. It reads frames with Camera.ReadFrame until ctx is done (then it returns
+	// ctx.Err()) or the camera fails or ends (then it returns that error: io.EOF at the end of a finite
+	// source). Run calls it in a goroutine of its own, once per capture session, after Camera.Start
+	// succeeded, and calls Camera.Stop only after Stream has returned. An error wrapping a *FatalError ends
+	// Run with that error.
+	Stream func(ctx context.Context, f hal.Format) error
+	// Changed, if not nil, is called in Run's goroutine with every new state, in order, after the devices
+	// are in that state (for a state other than Capturing: the camera is stopped and the LED off, as far as
+	// they could be). It must not block. State changes are published from here.
+	Changed func(s State)
+	// Ready, if not nil, is called before every Camera.Start and blocks until the public notice no longer
+	// claims that capture is off, or until ctx is done. It should give up after a bounded time: a broken
+	// panel must not stop capture.
+	Ready func(ctx context.Context)
+	// Schedule holds the opening hours; outside them capture is stopped. nil means always open.
+	Schedule *schedule.Schedule
+	// PauseDefault is how long a pause without its own duration lasts; 0 means 15m.
+	PauseDefault time.Duration
+	// PauseMax caps every pause; 0 means 24h.
+	PauseMax time.Duration
+	// Finite says the source is a replay or synthetic scene: any camera or LED failure ends Run with the
+	// error instead of being retried.
+	Finite bool
+	// MinBackoff and MaxBackoff bound the delay between reopening attempts; 0 means 1s and 30s.
+	MinBackoff, MaxBackoff time.Duration
+	// LEDCheck is how often the LED is switched on again while capturing, to find a failed LED; 0 means 1s.
+	LEDCheck time.Duration
+	Logger   *slog.Logger // nil discards
+}
+
+// FatalError marks a Stream error after which capture must not be retried (such as a ring that cannot
+// be locked); Run returns it.
+type FatalError struct{ Err error }
+
+func (e *FatalError) Error() string { return e.Err.Error() }
+func (e *FatalError) Unwrap() error { return e.Err }
+
+// Counters are the Controller's running totals.
+type Counters struct {
+	// Restarts counts attempts to start capture again after it failed.
+	Restarts uint64
+	// LEDOK is false when the last attempt to switch the LED failed.
+	LEDOK bool
+}
+
+type reqKind int
+
+const (
+	reqPause reqKind = iota + 1
+	reqResume
+	reqPress
+)
+
+type request struct {
+	kind   reqKind
+	reason string
+	d      time.Duration
+}
+
+// Controller is the capture state machine. Create it with New and run Run once; Pause, Resume, Press,
+// State and Counters are safe for concurrent use.
+type Controller struct {
+	opts Options
+	log  *slog.Logger
+	reqs chan request
+
+	// Owned by Run's goroutine.
+	pauseUntil  time.Time
+	pauseReason string
+	retryAt     time.Time // zero: capture may start now
+	ledOn       bool      // the LED may be on (also when a Set failed and its state is unknown)
+	ledRetryAt  time.Time
+	ledBackoff  time.Duration
+
+	mu       sync.Mutex
+	state    State
+	restarts uint64
+	ledOK    bool
+	running  bool
+}
+
+// New checks opts and returns an idle Controller. It starts nothing.
+func New(opts Options) (*Controller, error) {
+	if opts.Camera == nil || opts.LED == nil || opts.Stream == nil {
+		return nil, errors.New("control: a camera, an LED and a Stream function are required")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&opts.PauseDefault, 15*time.Minute)
+	def(&opts.PauseMax, 24*time.Hour)
+	def(&opts.MinBackoff, time.Second)
+	def(&opts.MaxBackoff, 30*time.Second)
+	def(&opts.LEDCheck, time.Second)
+	opts.MaxBackoff = max(opts.MaxBackoff, opts.MinBackoff)
+	c := &Controller{opts: opts, log: opts.Logger, reqs: make(chan request, 16), ledOK: true, ledOn: true}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
+// Pause asks for capture to pause for d (0 means PauseDefault; longer than PauseMax is cut to it) with
+// reason ("" means ReasonRemote). A later Pause replaces the earlier one. It never blocks; it returns false
+// if the request queue is full.
+func (c *Controller) Pause(reason string, d time.Duration) bool {
+	if reason == "" {
+		reason = ReasonRemote
+	}
+	return c.send(request{kind: reqPause, reason: reason, d: d})
+}
+
+// Resume ends a pause. It never blocks; it returns false if the request queue is full.
+func (c *Controller) Resume() bool { return c.send(request{kind: reqResume}) }
+
+// Press is a press of the pause button: it resumes a paused capture and pauses (for PauseDefault, with
+// ReasonButton) in any other state. It never blocks; it returns false if the request queue is full.
+func (c *Controller) Press() bool { return c.send(request{kind: reqPress}) }
+
+func (c *Controller) send(r request) bool {
+	select {
+	case c.reqs <- r:
+		return true
+	default:
+		c.log.Warn("control: request queue full, request dropped")
+		return false
+	}
+}
+
+// State returns the current state.
+func (c *Controller) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+// Counters returns the running totals.
+func (c *Controller) Counters() Counters {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Counters{Restarts: c.restarts, LEDOK: c.ledOK}
+}
+
+type endKind int
+
+const (
+	endRequested endKind = iota // a pause or the schedule
+	endShutdown
+	endEOF
+	endFault
+	endFatal
+)
+
+type sessionEnd struct {
+	kind   endKind
+	reason string
+	err    error
+}
+
+// Run drives the devices until ctx is done or a finite source ends, and returns nil then. It returns an
+// error for a *FatalError from Stream, for any failure of a Finite source, and when the LED could not be
+// switched off at the end. When Run returns the camera is stopped and the LED is off (or the error says it
+// could not be switched off).
+func (c *Controller) Run(ctx context.Context) error {
+	c.mu.Lock()
+	if c.running {
+		c.mu.Unlock()
+		return errors.New("control: Run called twice")
+	}
+	c.running = true
+	c.mu.Unlock()
+
+	backoff := c.opts.MinBackoff
+	failed := false
+	for {
+		if ctx.Err() != nil {
+			if !c.settle(State{Mode: Stopped, Reason: ReasonShutdown}) {
+				return errors.New("control: indicator LED could not be switched off at shutdown")
+			}
+			return nil
+		}
+		c.drain()
+		now := time.Now()
+		if want, off := c.offState(now); off {
+			c.settle(want)
+			c.wait(ctx, c.wakeAt(now))
+			continue
+		}
+		if now.Before(c.retryAt) {
+			c.wait(ctx, c.wakeAt(now))
+			continue
+		}
+		if failed {
+			c.mu.Lock()
+			c.restarts++
+			c.mu.Unlock()
+		}
+		started := time.Now()
+		end := c.session(ctx)
+		switch end.kind {
+		case endRequested, endShutdown:
+			backoff, failed, c.retryAt = c.opts.MinBackoff, false, time.Time{}
+		case endEOF:
+			c.log.Info("control: source ended")
+			if !c.settle(State{Mode: Stopped, Reason: ReasonEnd}) {
+				return errors.New("control: indicator LED could not be switched off at the end of the source")
+			}
+			return nil
+		case endFatal:
+			c.settle(State{Mode: Fault, Reason: end.reason})
+			return end.err
+		case endFault:
+			c.settle(State{Mode: Fault, Reason: end.reason})
+			if c.opts.Finite {
+				return end.err
+			}
+			if time.Since(started) > c.opts.MaxBackoff {
+				backoff = c.opts.MinBackoff // it ran for a while: a fresh failure
+			}
+			wait := backoff/2 + rand.N(backoff/2+1)
+			c.log.Warn("control: capture stopped", "reason", end.reason, "err", end.err, "retry_in", wait)
+			c.retryAt = time.Now().Add(wait)
+			backoff = min(2*backoff, c.opts.MaxBackoff)
+			failed = true
+		}
+	}
+}
+
+// session runs one capture: LED on, notice, camera start, stream, then camera stop and LED off.
+func (c *Controller) session(ctx context.Context) sessionEnd {
+	if err := c.setLED(true); err != nil {
+		return sessionEnd{kind: endFault, reason: ReasonLED,
+			err: fmt.Errorf("control: capture refused: indicator LED cannot be switched on: %w", err)}
+	}
+	announced := c.state.Mode != Fault
+	if announced {
+		c.publish(State{Mode: Capturing})
+	}
+	if c.opts.Ready != nil {
+		c.opts.Ready(ctx)
+	}
+	c.drain() // requests that came while the notice was updated are honoured before the camera starts
+	if _, off := c.offState(time.Now()); off || ctx.Err() != nil {
+		c.setLED(false)
+		if ctx.Err() != nil {
+			return sessionEnd{kind: endShutdown}
+		}
+		return sessionEnd{kind: endRequested}
+	}
+
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	format, err := c.opts.Camera.Start(sctx)
+	if err != nil {
+		c.stopCamera()
+		c.setLED(false)
+		if ctx.Err() != nil {
+			return sessionEnd{kind: endShutdown}
+		}
+		return c.classify(fmt.Errorf("control: starting camera: %w", err))
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.opts.Stream(sctx, format) }()
+	if !announced {
+		c.publish(State{Mode: Capturing})
+	}
+	c.log.Info("control: capturing", "width", format.Width, "height", format.Height)
+
+	ledTick := time.NewTicker(c.opts.LEDCheck)
+	defer ledTick.Stop()
+	var end sessionEnd
+	streamDone := false
+loop:
+	for {
+		var boundary <-chan time.Time
+		var bt *time.Timer
+		if next := c.opts.Schedule.Next(time.Now()); !next.IsZero() {
+			bt = time.NewTimer(time.Until(next))
+			boundary = bt.C
+		}
+		select {
+		case err := <-done:
+			streamDone = true
+			if ctx.Err() != nil {
+				end = sessionEnd{kind: endShutdown}
+			} else {
+				end = c.classify(err)
+			}
+			break loop
+		case <-ctx.Done():
+			end = sessionEnd{kind: endShutdown}
+			break loop
+		case r := <-c.reqs:
+			c.apply(r)
+		case <-boundary:
+		case <-ledTick.C:
+			if err := c.setLED(true); err != nil {
+				end = sessionEnd{kind: endFault, reason: ReasonLED,
+					err: fmt.Errorf("control: indicator LED failed while capturing: %w", err)}
+				break loop
+			}
+		}
+		if bt != nil {
+			bt.Stop()
+		}
+		if _, off := c.offState(time.Now()); off {
+			end = sessionEnd{kind: endRequested}
+			break loop
+		}
+	}
+	cancel()
+	if !streamDone {
+		<-done
+	}
+	c.stopCamera()
+	c.setLED(false) // only now: the camera has stopped
+	return end
+}
+
+// classify turns a camera or stream error into how the session ended.
+func (c *Controller) classify(err error) sessionEnd {
+	var fe *FatalError
+	switch {
+	case err == nil, errors.Is(err, io.EOF):
+		return sessionEnd{kind: endEOF}
+	case errors.As(err, &fe):
+		return sessionEnd{kind: endFatal, reason: ReasonCamera, err: err}
+	case errors.Is(err, hal.ErrStalled):
+		return sessionEnd{kind: endFault, reason: ReasonStalled, err: err}
+	case errors.Is(err, hal.ErrGone):
+		return sessionEnd{kind: endFault, reason: ReasonGone, err: err}
+	default:
+		return sessionEnd{kind: endFault, reason: ReasonCamera, err: err}
+	}
+}
+
+func (c *Controller) stopCamera() {
+	if err := c.opts.Camera.Stop(); err != nil {
+		c.log.Error("control: stopping camera", "err", err)
+	}
+}
+
+// setLED switches the LED and records whether that worked. After a failure the LED counts as possibly on.
+func (c *Controller) setLED(on bool) error {
+	err := c.opts.LED.Set(on)
+	c.mu.Lock()
+	c.ledOK = err == nil
+	c.mu.Unlock()
+	if err != nil {
+		c.ledOn = true
+		c.log.Error("control: indicator LED", "on", on, "err", err)
+		return err
+	}
+	c.ledOn = on
+	return nil
+}
+
+// settle puts the devices in the not-capturing state want (the camera is already stopped): it switches the
+// LED off if it may be on, and publishes want, or fault if the LED cannot be switched off. It reports
+// whether the LED is off.
+func (c *Controller) settle(want State) bool {
+	if c.ledOn {
+		if c.setLED(false) != nil {
+			if c.ledBackoff == 0 {
+				c.ledBackoff = c.opts.MinBackoff
+			}
+			c.ledRetryAt = time.Now().Add(c.ledBackoff)
+			c.ledBackoff = min(2*c.ledBackoff, c.opts.MaxBackoff)
+			c.publish(State{Mode: Fault, Reason: ReasonLED})
+			return false
+		}
+		c.ledBackoff = 0
+	}
+	c.publish(want)
+	return true
+}
+
+// publish records s as the current state, if it differs, and reports it.
+func (c *Controller) publish(s State) {
+	c.mu.Lock()
+	if c.state.same(s) {
+		c.mu.Unlock()
+		return
+	}
+	s.Since = time.Now()
+	c.state = s
+	c.mu.Unlock()
+	c.log.Info("control: state", "state", s.Mode, "reason", s.Reason)
+	if c.opts.Changed != nil {
+		c.opts.Changed(s)
+	}
+}
+
+// offState returns the state capture should be in at now if that is not capturing.
+func (c *Controller) offState(now time.Time) (State, bool) {
+	if !c.pauseUntil.IsZero() {
+		if now.Before(c.pauseUntil) {
+			return State{Mode: Paused, Reason: c.pauseReason, Until: c.pauseUntil}, true
+		}
+		c.pauseUntil, c.pauseReason = time.Time{}, ""
+		c.log.Info("control: pause ended")
+	}
+	if !c.opts.Schedule.Open(now) {
+		return State{Mode: Stopped, Reason: ReasonSchedule}, true
+	}
+	return State{}, false
+}
+
+// wakeAt is the next moment after now at which the wanted state may change by itself; zero means none.
+func (c *Controller) wakeAt(now time.Time) time.Time {
+	var at time.Time
+	earliest := func(t time.Time) {
+		if t.After(now) && (at.IsZero() || t.Before(at)) {
+			at = t
+		}
+	}
+	earliest(c.pauseUntil)
+	earliest(c.opts.Schedule.Next(now))
+	earliest(c.retryAt)
+	if c.ledOn {
+		earliest(c.ledRetryAt)
+	}
+	return at
+}
+
+// wait blocks until ctx is done, a request arrives (it is applied), or until (if not zero).
+func (c *Controller) wait(ctx context.Context, until time.Time) {
+	var tc <-chan time.Time
+	if !until.IsZero() {
+		t := time.NewTimer(time.Until(until))
+		defer t.Stop()
+		tc = t.C
+	}
+	select {
+	case <-ctx.Done():
+	case r := <-c.reqs:
+		c.apply(r)
+	case <-tc:
+	}
+}
+
+// drain applies every queued request.
+func (c *Controller) drain() {
+	for {
+		select {
+		case r := <-c.reqs:
+			c.apply(r)
+		default:
+			return
+		}
+	}
+}
+
+func (c *Controller) apply(r request) {
+	now := time.Now()
+	paused := !c.pauseUntil.IsZero() && now.Before(c.pauseUntil)
+	if r.kind == reqPress {
+		if paused {
+			r.kind = reqResume
+		} else {
+			r = request{kind: reqPause, reason: ReasonButton}
+		}
+	}
+	switch r.kind {
+	case reqPause:
+		d := r.d
+		if d <= 0 {
+			d = c.opts.PauseDefault
+		}
+		d = min(d, c.opts.PauseMax)
+		c.pauseUntil, c.pauseReason = now.Add(d), r.reason
+		c.log.Info("control: pause", "reason", r.reason, "for", d)
+	case reqResume:
+		if paused {
+			c.log.Info("control: resume")
+		}
+		c.pauseUntil, c.pauseReason = time.Time{}, ""
+		c.retryAt = time.Time{} // an explicit resume retries a failed capture at once
+	}
+}
