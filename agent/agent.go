@@ -119,6 +119,7 @@ type runner struct {
 	log  *slog.Logger
 	opts Options
 	top  event.Topics
+	segs map[uint64]segState // by tracker id: tracks sent in segments so far; track goroutine only
 
 	started    time.Time
 	configHash string
@@ -157,6 +158,7 @@ func Run(ctx context.Context, devs Devices, opts Options) error {
 		cfg: opts.Config.WithDefaults(), raw: opts.Config, devs: devs, opts: opts,
 		log: opts.Logger, started: time.Now(),
 		ringReady: make(chan struct{}), capDone: make(chan struct{}), paused: make(chan struct{}, 1),
+		segs: map[uint64]segState{},
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -446,7 +448,7 @@ func (r *runner) track(ctx context.Context) error {
 		}
 	}()
 	var lastSeq uint64
-	var lastTime time.Time
+	var lastTime, lastSegCheck time.Time
 	seen := false
 	for {
 		s, flush, err := r.next(nctx, rg)
@@ -473,6 +475,11 @@ func (r *runner) track(ctx context.Context) error {
 		rg.Release(s)
 		r.inView.Store(int64(tr.InView()))
 		r.emit(closed)
+		// Long-open tracks go out in segments, checked once a second of frame time.
+		if s.Frame.Time.Sub(lastSegCheck) >= time.Second || s.Frame.Time.Before(lastSegCheck) {
+			lastSegCheck = s.Frame.Time
+			r.emitSegments(tr.TakeSegments(r.cfg.MQTT.SegmentTime.D()))
+		}
 	}
 	r.emit(tr.Flush())
 	r.inView.Store(0)
@@ -504,34 +511,70 @@ func (r *runner) next(ctx context.Context, rg *ring.Ring) (*ring.Slot, bool, err
 	return s, false, err
 }
 
-// emit turns closed tracks into track messages with fresh random ids.
+// emit publishes closed tracks: a track never segmented gets a fresh random id and goes out whole
+// (seg 0, final); a segmented one goes out as its final segment, under the id its segments carried.
 func (r *runner) emit(tracks []tracker.Track) {
-	r.mu.Lock()
-	format := r.format
-	r.mu.Unlock()
 	for _, t := range tracks {
 		if len(t.Points) == 0 {
 			continue
 		}
-		msg := event.Track{
-			V: event.Version, Sensor: r.cfg.Sensor.ID, ID: newTrackID(), Space: event.SpaceImage,
-			W: format.Width, H: format.Height, Seg: 0, Final: true,
-			Points: make([]event.Point, 0, len(t.Points)),
+		sg, ok := r.segs[t.ID]
+		if !ok {
+			sg = segState{id: newTrackID()}
 		}
-		for _, p := range t.Points {
-			msg.Points = append(msg.Points, event.Point{
-				F: p.Frame, T: p.TimeMS,
-				X: clamp01(p.X / float64(format.Width)), Y: clamp01(p.Y / float64(format.Height)),
-			})
-		}
-		b, err := json.Marshal(msg)
-		if err != nil {
-			r.log.Error("encoding track", "err", err)
+		delete(r.segs, t.ID)
+		r.publishTrack(t, sg.id, sg.next, true)
+	}
+}
+
+// emitSegments publishes the parts of long-open tracks that TakeSegments returned, each under its track's
+// random id with the next segment number and final false.
+func (r *runner) emitSegments(parts []tracker.Track) {
+	for _, t := range parts {
+		if len(t.Points) == 0 {
 			continue
 		}
-		r.tracksClosed.Add(1)
-		r.pub.Enqueue(publish.Message{Topic: r.top.Topic(event.LeafTracks), Payload: b, QoS: 1})
+		sg, ok := r.segs[t.ID]
+		if !ok {
+			sg = segState{id: newTrackID()}
+		}
+		r.publishTrack(t, sg.id, sg.next, false)
+		sg.next++
+		r.segs[t.ID] = sg
 	}
+}
+
+// segState is the published identity of a track sent in segments: its random id and the next segment
+// number. Only the track goroutine touches it.
+type segState struct {
+	id   string
+	next int
+}
+
+// publishTrack encodes one track message (a whole track or one segment) and queues it. tracks_closed
+// counts these messages, so a track sent in n segments counts n.
+func (r *runner) publishTrack(t tracker.Track, id string, seg int, final bool) {
+	r.mu.Lock()
+	format := r.format
+	r.mu.Unlock()
+	msg := event.Track{
+		V: event.Version, Sensor: r.cfg.Sensor.ID, ID: id, Space: event.SpaceImage,
+		W: format.Width, H: format.Height, Seg: seg, Final: final,
+		Points: make([]event.Point, 0, len(t.Points)),
+	}
+	for _, p := range t.Points {
+		msg.Points = append(msg.Points, event.Point{
+			F: p.Frame, T: p.TimeMS,
+			X: clamp01(p.X / float64(format.Width)), Y: clamp01(p.Y / float64(format.Height)),
+		})
+	}
+	b, err := json.Marshal(msg)
+	if err != nil {
+		r.log.Error("encoding track", "err", err)
+		return
+	}
+	r.tracksClosed.Add(1)
+	r.pub.Enqueue(publish.Message{Topic: r.top.Topic(event.LeafTracks), Payload: b, QoS: 1})
 }
 
 func clamp01(v float64) float64 { return min(max(v, 0), 1) }

@@ -132,6 +132,9 @@ type MQTT struct {
 	StatusInterval Duration `toml:"status_interval"`
 	// StatsInterval is how often stats are published; 0 means StatusInterval.
 	StatsInterval Duration `toml:"stats_interval"`
+	// SegmentTime is how long a track may stay open before what it has so far is published as a segment
+	// (same track id, "final": false); 0 means 5m.
+	SegmentTime Duration `toml:"segment_time"`
 }
 
 // Privacy holds the settings that protect shoppers. No MQTT command can change them.
@@ -282,6 +285,9 @@ func (c Config) WithDefaults() Config {
 	if c.MQTT.OutboxBytes == 0 {
 		c.MQTT.OutboxBytes = 16 << 20
 	}
+	if c.MQTT.SegmentTime == 0 {
+		c.MQTT.SegmentTime = Duration(5 * time.Minute)
+	}
 	if c.MQTT.StatusInterval == 0 {
 		c.MQTT.StatusInterval = Duration(10 * time.Second)
 	}
@@ -378,6 +384,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MQTT.ClientID != "" && len(c.MQTT.ClientID) > 128 {
 		bad("mqtt.client_id", "longer than 128 characters")
+	}
+	if c.MQTT.SegmentTime < 0 || (c.MQTT.SegmentTime > 0 && c.MQTT.SegmentTime.D() < 10*time.Second) {
+		bad("mqtt.segment_time", "must be at least 10s")
 	}
 	if c.MQTT.OutboxMessages < 0 {
 		bad("mqtt.outbox_messages", "must not be negative")

@@ -379,3 +379,56 @@ func TestSIGTERMClosesAndDeliversOpenTracks(t *testing.T) {
 			last.TracksClosed, last.TracksPublished, len(tracks))
 	}
 }
+
+// TestLongTracksGoOutInSegments sets a short segment time: tracks open longer than it are published in
+// parts that share the track id, numbered from 0, with final set only on the last, and that join without
+// gaps or overlap.
+func TestLongTracksGoOutInSegments(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	cfg := filepath.Join(t.TempDir(), "seg.toml")
+	os.WriteFile(cfg, []byte("[mqtt]\nsegment_time = \"10s\"\n"), 0o600)
+	cmd := exec.Command(agentBinary(t), "-config", cfg, "-source", "synth:frames=1200,seed=7,pace=asap", "-sink", "stdout")
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("agent: %v\n%s", err, stderr.String())
+	}
+	parts := map[string][]event.Track{}
+	sc := bufio.NewScanner(&out)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var l event.Line
+		if json.Unmarshal(sc.Bytes(), &l) != nil || !strings.HasSuffix(l.Topic, "/tracks") {
+			continue
+		}
+		tr := checkTrack(t, l.Payload, "sensor-1")
+		parts[tr.ID] = append(parts[tr.ID], tr)
+	}
+	segmented := 0
+	for id, ps := range parts {
+		if len(ps) > 1 {
+			segmented++
+		}
+		for i, p := range ps {
+			if p.Seg != i || p.Final != (i == len(ps)-1) {
+				t.Fatalf("track %s part %d: seg %d final %v; want seg %d, final only on the last", id, i, p.Seg, p.Final, i)
+			}
+			if i > 0 && p.Points[0].F != ps[i-1].Points[len(ps[i-1].Points)-1].F+1 {
+				t.Fatalf("track %s: segment %d starts at frame %d, the previous ended at %d", id, i,
+					p.Points[0].F, ps[i-1].Points[len(ps[i-1].Points)-1].F)
+			}
+			if !p.Final {
+				span := time.Duration(p.Points[len(p.Points)-1].T-p.Points[0].T) * time.Millisecond
+				if span < 9*time.Second {
+					t.Fatalf("track %s: non-final segment spans only %v", id, span)
+				}
+			}
+		}
+	}
+	if segmented == 0 {
+		t.Fatalf("no track was segmented among %d (segment_time 10s, 120 s of scene)", len(parts))
+	}
+	t.Logf("%d tracks, %d sent in segments", len(parts), segmented)
+}
