@@ -14,7 +14,8 @@ ARM_PKGS  := ./drivers/... ./board/... ./agent/ring/... ./agent/tracker/... ./ag
 ## run: build the agent and run the demo: synthetic shop floor, embedded MQTT broker, live summary.
 run: build
 	@mkdir -p $(BIN)
-	./$(BIN)/ashiato -source synth -broker embedded -listen 127.0.0.1:0 -summary -panel-png $(BIN)/panel.png
+	./$(BIN)/ashiato -source synth -broker embedded -listen 127.0.0.1:0 -stats-interval 1s -summary \
+		-panel-png $(BIN)/panel.png -log-level warn
 
 build:
 	@mkdir -p $(BIN)

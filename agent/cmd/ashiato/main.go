@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -140,6 +141,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		url := brokerURL
 		if url == "" {
 			url = d.MQTT.Broker
+		}
+		if d.Panel.PNG != "" {
+			abs, _ := filepath.Abs(d.Panel.PNG)
+			fmt.Fprintf(stderr, "notice panel image (what the e-ink panel shows): %s\n", abs)
 		}
 		go showSummary(ctx, url, d, stderr, log)
 	}
