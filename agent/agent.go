@@ -36,6 +36,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +48,7 @@ import (
 	"github.com/ashiato/ashiato/agent/control"
 	"github.com/ashiato/ashiato/agent/display"
 	"github.com/ashiato/ashiato/agent/event"
+	"github.com/ashiato/ashiato/agent/floor"
 	"github.com/ashiato/ashiato/agent/harden"
 	"github.com/ashiato/ashiato/agent/panel"
 	"github.com/ashiato/ashiato/agent/publish"
@@ -142,6 +144,9 @@ type runner struct {
 	inView       atomic.Int64
 	rejects      atomic.Uint64
 
+	hom            *floor.Homography // image (normalised) to floor metres; nil: tracks stay in image space
+	floorFallbacks atomic.Uint64     // track messages sent in image space because a point did not map
+
 	statsMu     sync.Mutex // guards the fps estimate
 	statsFrames uint64
 	statsAt     time.Time
@@ -173,6 +178,11 @@ func Run(ctx context.Context, devs Devices, opts Options) error {
 	r.configHash = r.raw.Hash()
 	notice := r.raw.EffectiveNotice()
 	r.noticeHash = notice.Hash()
+	if h, ok, err := r.cfg.Calibration.Homography(); err != nil {
+		return fmt.Errorf("agent: %w", err)
+	} else if ok {
+		r.hom = &h
+	}
 	sched, err := r.cfg.Schedule.Parse()
 	if err != nil {
 		return fmt.Errorf("agent: %w", err)
@@ -476,8 +486,9 @@ func (r *runner) track(ctx context.Context) error {
 		r.inView.Store(int64(tr.InView()))
 		r.emit(closed)
 		// Long-open tracks go out in segments, checked once a second of frame time.
-		if s.Frame.Time.Sub(lastSegCheck) >= time.Second || s.Frame.Time.Before(lastSegCheck) {
-			lastSegCheck = s.Frame.Time
+		// (s is released: use the copy of its time taken above.)
+		if lastTime.Sub(lastSegCheck) >= time.Second || lastTime.Before(lastSegCheck) {
+			lastSegCheck = lastTime
 			r.emitSegments(tr.TakeSegments(r.cfg.MQTT.SegmentTime.D()))
 		}
 	}
@@ -557,16 +568,10 @@ func (r *runner) publishTrack(t tracker.Track, id string, seg int, final bool) {
 	r.mu.Lock()
 	format := r.format
 	r.mu.Unlock()
+	space, points := r.toSpace(t.Points, format)
 	msg := event.Track{
-		V: event.Version, Sensor: r.cfg.Sensor.ID, ID: id, Space: event.SpaceImage,
-		W: format.Width, H: format.Height, Seg: seg, Final: final,
-		Points: make([]event.Point, 0, len(t.Points)),
-	}
-	for _, p := range t.Points {
-		msg.Points = append(msg.Points, event.Point{
-			F: p.Frame, T: p.TimeMS,
-			X: clamp01(p.X / float64(format.Width)), Y: clamp01(p.Y / float64(format.Height)),
-		})
+		V: event.Version, Sensor: r.cfg.Sensor.ID, ID: id, Space: space,
+		W: format.Width, H: format.Height, Seg: seg, Final: final, Points: points,
 	}
 	b, err := json.Marshal(msg)
 	if err != nil {
@@ -575,6 +580,34 @@ func (r *runner) publishTrack(t tracker.Track, id string, seg int, final bool) {
 	}
 	r.tracksClosed.Add(1)
 	r.pub.Enqueue(publish.Message{Topic: r.top.Topic(event.LeafTracks), Payload: b, QoS: 1})
+}
+
+// toSpace converts one message's points from pixels to its space: floor metres (rounded to the
+// millimetre) when the agent is calibrated, else fractions of the image. One message never mixes spaces:
+// if any point does not map to the floor (it lies beyond the horizon), all of them are sent in image
+// space, and the fallback is counted and logged.
+func (r *runner) toSpace(pts []tracker.Point, format hal.Format) (string, []event.Point) {
+	out := make([]event.Point, 0, len(pts))
+	for _, p := range pts {
+		out = append(out, event.Point{F: p.Frame, T: p.TimeMS,
+			X: clamp01(p.X / float64(format.Width)), Y: clamp01(p.Y / float64(format.Height))})
+	}
+	if r.hom == nil {
+		return event.SpaceImage, out
+	}
+	floorPts := make([]event.Point, len(out))
+	for i, p := range out {
+		X, Y, ok := r.hom.Apply(p.X, p.Y)
+		if !ok {
+			if n := r.floorFallbacks.Add(1); n&(n-1) == 0 { // log the 1st, 2nd, 4th, 8th, …
+				r.log.Warn("track point beyond the calibrated floor's horizon; track sent in image space",
+					"x", p.X, "y", p.Y, "fallbacks", n)
+			}
+			return event.SpaceImage, out
+		}
+		floorPts[i] = event.Point{F: p.F, T: p.T, X: math.Round(X*1000) / 1000, Y: math.Round(Y*1000) / 1000}
+	}
+	return event.SpaceFloor, floorPts
 }
 
 func clamp01(v float64) float64 { return min(max(v, 0), 1) }

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/ashiato/ashiato/agent/command"
 	"github.com/ashiato/ashiato/agent/control/schedule"
 	"github.com/ashiato/ashiato/agent/event"
+	"github.com/ashiato/ashiato/agent/floor"
 	"github.com/ashiato/ashiato/agent/notice"
 )
 
@@ -55,6 +57,8 @@ type Config struct {
 	Panel    Panel    `toml:"panel"`
 	Pause    Pause    `toml:"pause"`
 	Schedule Schedule `toml:"schedule"`
+	// Calibration maps the image to the floor; absent means tracks are published in image space.
+	Calibration Calibration `toml:"calibration"`
 	// Notice is the public notice shown on the panel, the poster and the notice topic. Absent means the
 	// demo notice, which is allowed only for replayed and synthetic sources.
 	Notice *notice.Notice `toml:"notice"`
@@ -184,6 +188,123 @@ type Schedule struct {
 
 // Parse returns the parsed schedule; nil means always open.
 func (s Schedule) Parse() (*schedule.Schedule, error) { return schedule.Parse(s.Timezone, s.Hours) }
+
+// Calibration maps the image to the floor plane, so that tracks are published in metres
+// ("space":"floor"). Give either Image and Floor, or Matrix; neither means no calibration, and tracks stay
+// in image space. Only the resulting matrix is used: no reference image is kept anywhere.
+type Calibration struct {
+	// Image lists four or more points in normalised image coordinates ([0,1] of the width and height,
+	// like privacy zones, so a calibration holds at any capture size), of which at least four have no
+	// three on a line.
+	Image [][2]float64 `toml:"image"`
+	// Floor lists the same points, in the same order, measured on the floor in metres, in any fixed
+	// right-angled frame (e.g. x along the entrance wall, y into the shop). The pairs must agree within
+	// MaxCalibrationRMS.
+	Floor [][2]float64 `toml:"floor"`
+	// Matrix is the homography itself, nine numbers in row-major order, from normalised image coordinates
+	// to metres, signed so that w > 0 on the floor side of the horizon (see package agent/floor).
+	Matrix []float64 `toml:"matrix"`
+}
+
+// MaxCalibrationRMS is the largest disagreement, in metres RMS, between the calibration's measured floor
+// points and where the fitted homography puts their image points.
+const MaxCalibrationRMS = 0.25
+
+// Homography returns the image-to-floor homography (from normalised image coordinates to metres), and
+// false when c is empty. The error is the first problem Validate would report.
+func (c Calibration) Homography() (floor.Homography, bool, error) {
+	if c.empty() {
+		return floor.Homography{}, false, nil
+	}
+	h, errs := c.check()
+	if len(errs) > 0 {
+		return floor.Homography{}, false, errs[0]
+	}
+	return h, true, nil
+}
+
+func (c Calibration) empty() bool {
+	return len(c.Image) == 0 && len(c.Floor) == 0 && len(c.Matrix) == 0
+}
+
+// check validates a non-empty calibration and returns its homography, or one error per problem.
+func (c Calibration) check() (floor.Homography, []error) {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if len(c.Matrix) > 0 {
+		if len(c.Image) > 0 || len(c.Floor) > 0 {
+			bad("calibration.matrix", "give either matrix or image and floor, not both")
+			return floor.Homography{}, errs
+		}
+		if len(c.Matrix) != 9 {
+			bad("calibration.matrix", "has %d numbers, want 9 (a 3×3 matrix, row by row)", len(c.Matrix))
+			return floor.Homography{}, errs
+		}
+		h := floor.Homography(c.Matrix)
+		if err := h.Validate(); err != nil {
+			bad("calibration.matrix", "%s", strings.TrimPrefix(err.Error(), "floor: "))
+			return floor.Homography{}, errs
+		}
+		maps := false
+		for _, p := range [][2]float64{{0.5, 0.5}, {0, 0}, {1, 0}, {0, 1}, {1, 1}} {
+			_, _, ok := h.Apply(p[0], p[1])
+			maps = maps || ok
+		}
+		if !maps {
+			bad("calibration.matrix", "maps no part of the image to the floor (w ≤ 0 at its centre and corners; is the sign flipped?)")
+			return floor.Homography{}, errs
+		}
+		return h, nil
+	}
+	if len(c.Image) == 0 || len(c.Floor) == 0 {
+		bad("calibration", "image and floor go together: give both, with the same points in the same order")
+		return floor.Homography{}, errs
+	}
+	if len(c.Image) < floor.MinPairs {
+		bad("calibration.image", "needs at least %d points, has %d", floor.MinPairs, len(c.Image))
+	}
+	if len(c.Image) > floor.MaxPairs {
+		bad("calibration.image", "has %d points, at most %d are accepted", len(c.Image), floor.MaxPairs)
+	}
+	if len(c.Floor) != len(c.Image) {
+		bad("calibration.floor", "has %d points, but calibration.image has %d", len(c.Floor), len(c.Image))
+	}
+	for i, p := range c.Image {
+		if !(p[0] >= 0 && p[0] <= 1 && p[1] >= 0 && p[1] <= 1) {
+			bad("calibration.image", "point %d (%g, %g) is outside [0,1]", i, p[0], p[1])
+		}
+	}
+	for i, p := range c.Floor {
+		if math.IsNaN(p[0]) || math.IsInf(p[0], 0) || math.IsNaN(p[1]) || math.IsInf(p[1], 0) {
+			bad("calibration.floor", "point %d (%g, %g) is not finite", i, p[0], p[1])
+		}
+	}
+	if len(errs) > 0 {
+		return floor.Homography{}, errs
+	}
+	h, err := floor.Fit(c.Image, c.Floor)
+	if err != nil {
+		bad("calibration", "%s", strings.TrimPrefix(err.Error(), "floor: "))
+		return floor.Homography{}, errs
+	}
+	es := h.Errors(c.Image, c.Floor)
+	if rms := h.RMS(c.Image, c.Floor); !(rms <= MaxCalibrationRMS) {
+		w := 0
+		for i, e := range es {
+			if e > es[w] {
+				w = i
+			}
+		}
+		X, Y, _ := h.Apply(c.Image[w][0], c.Image[w][1])
+		bad("calibration.floor", "the points disagree with one another by %.2f m RMS, more than %.2f m; the worst is "+
+			"point %d, measured (%g, %g) but fitted at (%.2f, %.2f): re-measure it, or check the order of the points",
+			rms, MaxCalibrationRMS, w, c.Floor[w][0], c.Floor[w][1], X, Y)
+		return floor.Homography{}, errs
+	}
+	return h, nil
+}
 
 // Load reads and strictly decodes path, then validates it. All problems are returned together.
 func Load(path string) (*Config, error) {
@@ -431,6 +552,10 @@ func (c *Config) Validate() error {
 	case "", "auto", "rpizero2w", "rpi3b", "rpi4b", "rpi5":
 	default:
 		bad("board.name", "%q is not auto, rpizero2w, rpi3b, rpi4b or rpi5", c.Board.Name)
+	}
+	if !c.Calibration.empty() {
+		_, cerrs := c.Calibration.check()
+		errs = append(errs, cerrs...)
 	}
 	if c.Notice != nil {
 		errs = append(errs, c.Notice.Validate()...)
