@@ -32,6 +32,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ashiato/ashiato/tools/moteval/mot"
 )
@@ -200,6 +201,7 @@ func runAgent(ctx context.Context, seq, agent string, fps float64, extra []strin
 	ffArgs = append(ffArgs, "-i", video, "-f", "yuv4mpegpipe", "-pix_fmt", "gray", "-")
 	ff := exec.CommandContext(ctx, "ffmpeg", ffArgs...)
 	ff.Stdout = pw
+	stderr = &lockedWriter{w: stderr} // ffmpeg's and the agent's stderr are copied by two goroutines
 	ff.Stderr = stderr
 	var out bytes.Buffer
 	ag := exec.CommandContext(ctx, agent, append([]string{"-source", "y4m:-", "-sink", "stdout", "-pace", "asap"}, extra...)...)
@@ -226,6 +228,18 @@ func runAgent(ctx context.Context, seq, agent string, fps float64, extra []strin
 		return nil, fmt.Errorf("ffmpeg on %s: %w", video, ffErr)
 	}
 	return out.Bytes(), nil
+}
+
+// lockedWriter serialises writes from several goroutines to one writer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // findVideo returns the one *.avi or *.mp4 file in dir.
