@@ -31,6 +31,9 @@ var buildOnce struct {
 
 func agentBinary(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end: runs without -short (make test's full run)")
+	}
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "ashiato-e2e")
 		if err != nil {

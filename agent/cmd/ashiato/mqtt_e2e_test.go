@@ -60,6 +60,9 @@ func startMosq(t *testing.T, port int, extra string) *mosq {
 // the test when Mosquitto is absent.
 func newMosq(t *testing.T, port int, extra string) *mosq {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end against Mosquitto: runs without -short (make test's full run)")
+	}
 	bin := mosquittoPath()
 	if bin == "" {
 		t.Skip("mosquitto not installed (apt-get install mosquitto; .ci/run installs it)")
