@@ -446,6 +446,7 @@ func (r *runner) track(ctx context.Context) error {
 		MaxCoast:  r.cfg.Tracker.MaxCoast.D(),
 		MinHits:   r.cfg.Tracker.MinHits,
 		ROI:       r.cfg.Tracker.ROI,
+		Shadows:   r.cfg.Tracker.Shadows,
 	})
 	// Frames keep flowing until capture ends; then what is left in the ring is still tracked.
 	nctx, cancel := context.WithCancel(ctx)

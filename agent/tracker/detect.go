@@ -12,18 +12,23 @@ type detector struct {
 	s      int // downscale factor
 	w, h   int // processing size
 
-	cur    []uint8 // current frame, downscaled
-	bg     []uint8 // background estimate (approximate median)
-	v      []uint8 // per-pixel threshold (Σ-Δ deviation)
-	fg     []uint8 // raw foreground mask, 0 or 1
-	mask   []uint8 // cleaned mask, 0 or 1
-	prot   []uint8 // 1 inside confirmed tracks' boxes: the background is not updated there
-	hsum   []uint8 // scratch for the 3×3 filter
-	prev   []uint8 // previous frame, downscaled (for the motion test of ghosts)
-	colCnt []int32 // per-column scratch for splitting
-	colBot []int32
-	colTop []int32
-	still  []uint8 // frames a foreground pixel has been part of a motionless blob
+	cur     []uint8 // current frame, downscaled
+	bg      []uint8 // background estimate (approximate median)
+	v       []uint8 // per-pixel threshold (Σ-Δ deviation)
+	fg      []uint8 // raw foreground mask, 0 or 1
+	mask    []uint8 // cleaned mask, 0 or 1
+	prot    []uint8 // 1 inside confirmed tracks' boxes: the background is not updated there
+	hsum    []uint8 // scratch for the 3×3 filter
+	prev    []uint8 // previous frame, downscaled (for the motion test of ghosts)
+	colCnt  []int32 // per-column scratch for splitting
+	colBot  []int32
+	colTop  []int32
+	still   []uint8    // frames a foreground pixel has been part of a motionless blob
+	ratio   [256]int32 // histogram scratch for the global gain estimate
+	gainLUT [256]uint8
+
+	gainSteps int // times the model was rescaled for a global light change (for tests)
+	shadowPx  int // foreground pixels labelled shadow in the last frame (for tests)
 
 	frames      int   // frames since the model was (re)seeded
 	updAccMS    int64 // frame time accumulated towards the next background step
@@ -44,9 +49,14 @@ type tuning struct {
 	sdN            int   // Σ-Δ factor: the threshold tracks sdN·|I−B|
 	vEvery         int   // thresholds move every vEvery background steps
 	clean          uint8 // 3×3 filter: a pixel is foreground when at least this many of 9 are
+	noShadow       bool  // do not label shadows
+	noGain         bool  // do not compensate global gain steps
+	shLo, shHi     int   // shadow ratio band, in 1/gainOne
+	shVarB, shRho  int   // shadow texture test: least variance of B per pixel; least correlation in tenths
 }
 
-var defaultTuning = tuning{minThr: 18, maxThr: 48, sdN: 3, vEvery: 4, clean: 5}
+var defaultTuning = tuning{minThr: 18, maxThr: 48, sdN: 3, vEvery: 4, clean: 5,
+	shLo: shadowLo, shHi: shadowHi, shVarB: shadowVarB, shRho: shadowRho10}
 
 type run struct {
 	y, x0, x1 int32 // inclusive x range
@@ -67,6 +77,20 @@ const (
 	motionThr   = 8    // grey-level change that counts as motion
 	ghostMS     = 1500 // a motionless untracked blob is absorbed after this long
 	globalReset = 45   // percent of foreground pixels that means a sudden global change
+
+	// Global gain: the ratio I/B in units of 1/gainOne; the model is rescaled when the median ratio over
+	// background pixels is off by more than gainTol/gainOne.
+	gainOne  = 128
+	gainTol  = 8 // 6.25 %
+	gainGrid = 4 // sample every gainGrid-th row and column
+
+	// Shadow label: a foreground pixel is shadow when I/B (in 1/gainOne) is within [shadowLo, shadowHi)
+	// over it and over its 3×3 patch, the model has structure there (variance of B over the patch at least
+	// shadowVarB per pixel) and I follows it (correlation at least shadowRho10/10).
+	shadowLo    = 58  // 0.45
+	shadowHi    = 124 // 0.97
+	shadowVarB  = 2
+	shadowRho10 = 6
 )
 
 func (d *detector) setup(fw, fh, procW int) {
@@ -129,22 +153,119 @@ func (d *detector) downscale(f *hal.Frame) {
 }
 
 // foreground thresholds d.cur against the background into d.fg and returns the foreground pixel count.
+// Foreground pixels that pass the shadow test (see isShadow) are left out.
 func (d *detector) foreground() int {
-	cnt := 0
+	cnt, sh := 0, 0
+	w, h := d.w, d.h
 	cur, bg, v, fg := d.cur, d.bg[:len(d.cur)], d.v[:len(d.cur)], d.fg[:len(d.cur)]
 	for i, c := range cur {
-		diff := int(c) - int(bg[i])
+		b := bg[i]
+		diff := int(c) - int(b)
 		if diff < 0 {
 			diff = -diff
 		}
-		var b uint8
+		var f uint8
 		if diff > int(v[i]) {
-			b = 1
-			cnt++
+			f = 1
+			// Only darker pixels can be shadow; the ratio test comes first because it is cheap.
+			if c < b && !d.tune.noShadow && int(c)*gainOne >= d.tune.shLo*int(b) && int(c)*gainOne < d.tune.shHi*int(b) {
+				if x, y := i%w, i/w; x > 0 && x < w-1 && y > 0 && y < h-1 && d.isShadow(i) {
+					f = 0
+					sh++
+				}
+			}
+			cnt += int(f)
 		}
-		fg[i] = b
+		fg[i] = f
 	}
+	d.shadowPx = sh
 	return cnt
+}
+
+// isShadow reports whether the interior pixel i looks like a shadow cast on the background: over its 3×3
+// patch, the image is darker than the model by a ratio in [shadowLo, shadowHi), and it keeps the model's
+// local structure, which needs some structure (on a textureless floor a shadow cannot be told from flat
+// clothing of the same shade, so it stays foreground) and a high correlation of I with B.
+func (d *detector) isShadow(i int) bool {
+	w := d.w
+	var si, sb, sii, sbb, sib int
+	for _, o := range [3]int{i - w - 1, i - 1, i + w - 1} {
+		c, b := d.cur[o:o+3:o+3], d.bg[o:o+3:o+3]
+		for k := range 3 {
+			x, y := int(c[k]), int(b[k])
+			si += x
+			sb += y
+			sii += x * x
+			sbb += y * y
+			sib += x * y
+		}
+	}
+	if si*gainOne < d.tune.shLo*sb || si*gainOne >= d.tune.shHi*sb {
+		return false
+	}
+	varB := 9*sbb - sb*sb // 81 × variance
+	if varB < 81*d.tune.shVarB {
+		return false
+	}
+	cov := 9*sib - si*sb
+	if cov <= 0 {
+		return false
+	}
+	varI := 9*sii - si*si
+	r := int64(d.tune.shRho)
+	return 100*int64(cov)*int64(cov) >= r*r*int64(varI)*int64(varB)
+}
+
+// relight compensates a sudden global change of gain (a light switched, an exposure step): it estimates
+// the gain as the median of I/B over a sparse grid of pixels that were background in the last frame's
+// mask, and when that is off by more than gainTol/gainOne it rescales the model (and the previous frame,
+// for the motion test) by it, so the change does not turn the image into foreground. A slow drift never
+// gets that far, because the median follows it.
+func (d *detector) relight() {
+	if d.tune.noGain {
+		return
+	}
+	hist := &d.ratio
+	clear(hist[:])
+	n := 0
+	w := d.w
+	for y := gainGrid / 2; y < d.h; y += gainGrid {
+		row := y * w
+		for x := gainGrid / 2; x < w; x += gainGrid {
+			i := row + x
+			b, c := int(d.bg[i]), int(d.cur[i])
+			if d.mask[i] != 0 || b < 16 || b > 240 || c > 250 {
+				continue
+			}
+			hist[min(c*gainOne/b, 255)]++
+			n++
+		}
+	}
+	if n < 64 {
+		return
+	}
+	med, acc := 0, int32(0)
+	for k, m := range hist {
+		acc += m
+		if 2*int(acc) >= n {
+			med = k
+			break
+		}
+	}
+	if med > gainOne-gainTol && med < gainOne+gainTol {
+		return
+	}
+	for v := range d.gainLUT {
+		d.gainLUT[v] = uint8(min((v*med+gainOne/2)/gainOne, 255))
+	}
+	lut := &d.gainLUT
+	for i, b := range d.bg {
+		d.bg[i] = lut[b]
+	}
+	for i, p := range d.prev {
+		d.prev[i] = lut[p]
+	}
+	d.gainSteps++
 }
 
 // seed makes the current frame the background.

@@ -16,6 +16,9 @@ type walker struct {
 	path  []waypt                    // frame → foot position; linear in between
 	shade [64]uint8                  // vertical texture
 	fn    func(i int) (x, y float64) // if set, the foot point at frame i (always in view); path is unused
+	// shadow, if positive, casts a soft shadow on the floor that darkens it by this fraction: attached to
+	// the feet and reaching shadowLen·h to the right (to the left if shadowLen is negative).
+	shadow, shadowLen float64
 }
 
 type waypt struct {
@@ -50,7 +53,8 @@ type scene struct {
 	rng     *rand.Rand
 	noise   int
 	fps     float64
-	ntab    []int8 // noise table; each frame reads it from a random offset
+	ntab    []int8              // noise table; each frame reads it from a random offset
+	gain    func(i int) float64 // if set, a global lighting gain on frame i
 }
 
 func newScene(w, h int, seed uint64) *scene {
@@ -79,6 +83,25 @@ func newScene(w, h int, seed uint64) *scene {
 	return s
 }
 
+// tiles lays square tiles of side n pixels over the floor, each a little lighter or darker, with grout
+// lines and a coarser grain: a floor with structure, as shops have.
+func (s *scene) tiles(n int, seed uint64) {
+	r := rand.New(rand.NewPCG(seed, 5))
+	tone := make([]int, (s.w/n+1)*(s.h/n+1))
+	for i := range tone {
+		tone[i] = r.IntN(25) - 12
+	}
+	for y := 0; y < s.h; y++ {
+		for x := 0; x < s.w; x++ {
+			v := int(s.bg[y*s.w+x]) + tone[(y/n)*(s.w/n+1)+x/n] + r.IntN(13) - 6
+			if x%n < 2 || y%n < 2 {
+				v -= 25
+			}
+			s.bg[y*s.w+x] = uint8(max(0, min(255, v)))
+		}
+	}
+}
+
 func (s *scene) add(w, h, tone int, path ...waypt) *walker {
 	wk := &walker{w: w, h: h, tone: tone, path: path}
 	for i := range wk.shade {
@@ -100,6 +123,11 @@ func (s *scene) render(i int, f *hal.Frame) {
 		pix[j] = uint8(max(0, min(255, v)))
 	}
 	for _, wk := range s.walkers {
+		if fx, fy, ok := wk.at(i); ok && wk.shadow > 0 {
+			s.drawShadow(pix, wk, fx, fy)
+		}
+	}
+	for _, wk := range s.walkers {
 		fx, fy, ok := wk.at(i)
 		if !ok {
 			continue
@@ -117,6 +145,45 @@ func (s *scene) render(i int, f *hal.Frame) {
 				}
 				pix[y*s.w+x] = uint8(max(0, min(255, t+s.rng.IntN(5)-2)))
 			}
+		}
+	}
+	if s.gain != nil {
+		g := s.gain(i)
+		var lut [256]uint8
+		for v := range lut {
+			lut[v] = uint8(max(0, min(255, math.Round(float64(v)*g))))
+		}
+		for j, v := range pix {
+			pix[j] = lut[v]
+		}
+	}
+}
+
+// drawShadow darkens the floor by wk.shadow in a flat ellipse that starts under the feet at (fx, fy) and
+// reaches wk.shadowLen·h sideways, with a soft rim (the outer third of the radius fades out).
+func (s *scene) drawShadow(pix []byte, wk *walker, fx, fy float64) {
+	h := float64(wk.h)
+	l := wk.shadowLen * h
+	x0, x1 := fx-0.1*h, fx+l
+	if l < 0 {
+		x0, x1 = fx+l, fx+0.1*h
+	}
+	cx, rx := (x0+x1)/2, (x1-x0)/2
+	cy, ry := fy-0.02*h, 0.06*h
+	for y := int(cy - ry); y <= int(cy+ry)+1; y++ {
+		if y < 0 || y >= s.h {
+			continue
+		}
+		for x := int(cx - rx); x <= int(cx+rx)+1; x++ {
+			if x < 0 || x >= s.w {
+				continue
+			}
+			dx, dy := (float64(x)+0.5-cx)/rx, (float64(y)+0.5-cy)/ry
+			a := min(1, 3*(1-math.Sqrt(dx*dx+dy*dy)))
+			if a <= 0 {
+				continue
+			}
+			pix[y*s.w+x] = uint8(float64(pix[y*s.w+x])*(1-a*wk.shadow) + 0.5)
 		}
 	}
 }

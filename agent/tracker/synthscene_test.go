@@ -216,6 +216,7 @@ const (
 // own ground truth (foot points within W/20; a person partly in view counts, with the bottom-centre of the
 // visible part as the foot point). -synthdiag and -synthdump show where the errors come from.
 func TestSynthScene(t *testing.T) {
+	skipShort(t)
 	for _, seed := range []uint64{1, 7} {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			r := runSynth(t, Config{}, seed, 1200)

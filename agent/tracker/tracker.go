@@ -20,6 +20,12 @@ type Config struct {
 	// ROI, if non-empty, is a polygon in normalised [0,1] image coordinates: tracks may only start inside
 	// it.
 	ROI [][2]float64
+	// Shadows turns on the shadow label: foreground that is a darkened copy of the background's texture
+	// (a cast shadow on a textured floor) is dropped from the mask, so it neither moves foot points nor
+	// makes tracks. Off by default: on PETS09-S2L1, where shadows are faint, it costs accuracy (dev MOTA
+	// 78.8 → 75.8, IDF1 75.0 → 66.0), because some pixels of people pass the test too. Turn it on for a
+	// camera that sees hard shadows (sun through windows, spotlights) on a patterned floor.
+	Shadows bool
 	// Assoc tunes the association stage (advanced). Its MaxCoast and MinHits are ignored in favour of the
 	// fields above; other zero fields mean the tracker's defaults, which suit blob detections.
 	Assoc assoc.Config
@@ -57,6 +63,7 @@ func New(cfg Config) *Tracker {
 	}
 	t := &Tracker{cfg: cfg}
 	t.det.tune = defaultTuning
+	t.det.tune.noShadow = !cfg.Shadows
 	t.roi = append([][2]float64(nil), cfg.ROI...)
 	ac := cfg.Assoc
 	ac.MaxCoast, ac.MinHits = cfg.MaxCoast, cfg.MinHits
@@ -105,6 +112,9 @@ func (t *Tracker) Step(f *hal.Frame) []Track {
 		d.seed(timeMS)
 	}
 	t.pred = t.as.Boxes(timeMS, t.pred[:0])
+	if d.frames > 0 {
+		d.relight()
+	}
 	n := d.foreground()
 	t.dets = t.dets[:0]
 	if d.frames > 0 && n*100 > globalReset*len(d.cur) {
