@@ -175,6 +175,9 @@ func Run(ctx context.Context, devs Devices, opts Options) error {
 		r.opts.PanelWait = 30 * time.Second
 	}
 	r.top = event.Topics{Store: r.cfg.Sensor.Store, Sensor: r.cfg.Sensor.ID}
+	if devs.Indicator == "none" {
+		r.log.Warn("DEVELOPMENT ONLY: capturing without an indicator LED (privacy.indicator = none); status carries a warning")
+	}
 	r.configHash = r.raw.Hash()
 	notice := r.raw.EffectiveNotice()
 	r.noticeHash = notice.Hash()
@@ -751,9 +754,31 @@ func (r *runner) statusBody(state string, birth uint64) []byte {
 		ConfigHash: r.configHash, Source: r.raw.SourceKind(), Capturing: c.Capturing && state == event.StateOnline,
 		RingLocked: c.RingLocked, Frames: c.Frames, FramesDropped: c.FramesDropped,
 		TracksClosed: c.TracksClosed, TracksPublished: c.TracksPublished, Attestation: att,
+		Warnings: warnings(att, c),
 	}
 	b, _ := json.Marshal(st)
 	return b
+}
+
+// warnings spells out, for status, every way the sensor runs below its privacy design.
+func warnings(a *event.Attestation, c Counters) []string {
+	var w []string
+	switch {
+	case a.Indicator == "none":
+		w = append(w, "DEVELOPMENT ONLY: no capture indicator LED (privacy.indicator = none); shoppers cannot see when frames are captured")
+	case !a.IndicatorOK:
+		w = append(w, "capture indicator LED not working; capture is stopped until it is")
+	}
+	if c.RingSlots > 0 && !a.RingLocked { // once the ring exists
+		w = append(w, "frame ring not locked in RAM: frames could reach swap (raise RLIMIT_MEMLOCK)")
+	}
+	if a.Dumpable != 0 || a.CoreLimit != 0 {
+		w = append(w, "process can dump core: frames could reach a core file")
+	}
+	if a.Indicator == "gpio" && !a.PanelOK {
+		w = append(w, "notice panel absent or not working: shoppers see no notice on the device")
+	}
+	return w
 }
 
 func (r *runner) publishStats() {

@@ -91,6 +91,10 @@ type Status struct {
 	TracksPublished uint64 `json:"tracks_published"`
 	// Attestation holds the privacy attestation, when known.
 	Attestation *Attestation `json:"attestation,omitempty"`
+	// Warnings lists, in plain words, every way the sensor runs below its privacy design: no indicator
+	// LED (development only), a frame ring not locked in RAM, a process that can still dump core, a
+	// broken notice panel. Empty means none; back office should alert on any.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Attestation is the privacy-relevant state of the process, for back-office alerting.
