@@ -105,6 +105,9 @@ type Counters struct {
 	RingFill, RingSlots           int
 }
 
+// newRing makes the frame ring; tests replace it to exercise an unlocked ring.
+var newRing = ring.New
+
 // ErrUnlockedRing is returned when the ring could not be locked and the configuration requires it.
 var ErrUnlockedRing = errors.New("agent: frame ring could not be locked in RAM")
 
@@ -360,7 +363,7 @@ func (r *runner) ringFor(format hal.Format) (*ring.Ring, error) {
 		r.mu.Unlock()
 		return rg, nil
 	}
-	rg, err := ring.New(ring.Options{Slots: r.cfg.Capture.RingSlots, SlotSize: format.Size()})
+	rg, err := newRing(ring.Options{Slots: r.cfg.Capture.RingSlots, SlotSize: format.Size()})
 	if err != nil {
 		return nil, &control.FatalError{Err: fmt.Errorf("agent: %w", err)}
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/ashiato/ashiato/agent/event"
 	"github.com/ashiato/ashiato/agent/notice"
 	"github.com/ashiato/ashiato/agent/panel"
+	"github.com/ashiato/ashiato/agent/ring"
 	"github.com/ashiato/ashiato/hal"
 	"github.com/ashiato/ashiato/hal/haltest"
 )
@@ -377,5 +379,72 @@ func TestFiniteSourceErrorEndsRun(t *testing.T) {
 			t.Fatal("camera or LED left on")
 		}
 		r.check(t)
+	})
+}
+
+// unlockedRings makes the agent's ring fail to lock, as it does for a user with a small RLIMIT_MEMLOCK.
+func unlockedRings(t *testing.T) {
+	newRing = func(o ring.Options) (*ring.Ring, error) { o.NoLock = true; return ring.New(o) }
+	t.Cleanup(func() { newRing = ring.New })
+}
+
+func TestUnlockedRingRefusedWhenRequired(t *testing.T) {
+	unlockedRings(t)
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig()
+		devs := r.devices()
+		devs.Panel, devs.Button = nil, nil
+		r.noPanel = true
+		go r.feed(t.Context())
+		yes := true
+		cfg := &config.Config{MQTT: config.MQTT{Broker: "stdout"}, Privacy: config.Privacy{RequireLockedMemory: &yes}}
+		done := make(chan error, 1)
+		go func() { done <- Run(t.Context(), devs, Options{Config: cfg, Stdout: r.out, DrainTimeout: time.Second}) }()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(time.Minute):
+			t.Fatal("Run kept going with an unlocked ring that the configuration requires to be locked")
+		}
+		if !errors.Is(err, ErrUnlockedRing) || !strings.Contains(err.Error(), "require_locked_memory") {
+			t.Fatalf("Run = %v; want ErrUnlockedRing with advice", err)
+		}
+		if r.cam.IsStreaming() || r.led.IsOn() {
+			t.Fatal("camera or LED left on after refusing to run")
+		}
+		r.check(t)
+	})
+}
+
+func TestUnlockedRingReportedWhenAllowed(t *testing.T) {
+	unlockedRings(t)
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig()
+		devs := r.devices()
+		devs.Panel, devs.Button = nil, nil
+		r.noPanel = true
+		ctx, cancel := context.WithCancel(t.Context())
+		go r.feed(ctx)
+		no := false
+		cfg := &config.Config{MQTT: config.MQTT{Broker: "stdout", StatusInterval: config.Duration(time.Second)},
+			Privacy: config.Privacy{RequireLockedMemory: &no}}
+		done := make(chan error, 1)
+		go func() { done <- Run(ctx, devs, Options{Config: cfg, Stdout: r.out, DrainTimeout: time.Second}) }()
+		time.Sleep(5 * time.Second)
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Run = %v", err)
+		}
+		var last event.Status
+		for _, l := range r.out.lines(t) {
+			if strings.HasSuffix(l.Topic, "/status") {
+				json.Unmarshal(l.Payload, &last)
+			}
+		}
+		if last.Frames == 0 || last.RingLocked || !slices.ContainsFunc(last.Warnings, func(w string) bool {
+			return strings.Contains(w, "not locked")
+		}) {
+			t.Fatalf("final status %+v; want frames, ring_locked false and a warning", last)
+		}
 	})
 }

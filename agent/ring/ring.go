@@ -81,6 +81,9 @@ type Options struct {
 	Slots int
 	// SlotSize is the size in bytes of one slot; it must be positive.
 	SlotSize int
+	// NoLock skips mlock, so the ring is never locked: for tests of the unlocked path (a root test process
+	// can always lock). Production code leaves it false.
+	NoLock bool
 }
 
 // New maps and (if it can) locks a ring. A failure to mlock is not an error: Locked reports it, and LockErr
@@ -111,7 +114,9 @@ func New(opts Options) (*Ring, error) {
 		return nil, fmt.Errorf("ring: madvise(MADV_DONTDUMP): %w", err)
 	}
 	_ = unix.Madvise(mem, unix.MADV_WIPEONFORK) // best effort: needs Linux 4.14
-	if err := mlock(mem); err != nil {
+	if opts.NoLock {
+		r.lockErr = errors.New("ring: not locked: Options.NoLock")
+	} else if err := mlock(mem); err != nil {
 		r.lockErr = fmt.Errorf("ring: mlock %d bytes: %w (raise RLIMIT_MEMLOCK, e.g. LimitMEMLOCK=%dM in the systemd unit or `ulimit -l %d`)",
 			total, err, total>>20+1, total>>10+1)
 	} else {
