@@ -52,7 +52,7 @@ arm:
 	GOARCH=arm64 $(GO) test -short -count=1 -exec qemu-aarch64-static $(ARM_PKGS)
 	GOARCH=arm GOARM=6 $(GO) test -short -count=1 -exec qemu-arm-static $(ARM_PKGS)
 
-## cross: the three release binaries.
+## cross: the release binaries: linux arm64, armv6 (Pi Zero/1 and 32-bit Pi OS), armv7, and amd64.
 cross:
 	@mkdir -p $(BIN)
 	GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ashiato-linux-arm64 ./agent/cmd/ashiato

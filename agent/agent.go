@@ -6,8 +6,9 @@
 //   - capture is the state machine of package control. It alone switches the LED and starts and stops the
 //     camera: LED on before the camera starts, camera stopped before the LED goes off. It pauses on the
 //     button or an MQTT command, stops outside the opening hours, and reopens a failed camera with backoff.
-//     While streaming, frames move into ring slots; capture never blocks on the tracker (when the ring is
-//     full the oldest waiting frame is wiped and counted as dropped). Privacy zones are blanked in the slot
+//     While streaming, frames move into ring slots; a live camera never blocks on the tracker (when the ring
+//     is full the oldest waiting frame is wiped and counted as dropped), while a source that can wait (a
+//     replay with -pace asap, Devices.Backpressure) waits for a free slot so every frame is tracked. Privacy zones are blanked in the slot
 //     before it is handed over. When capture pauses, the frames waiting in the ring are wiped.
 //   - track takes slots oldest first, runs the pure tracker on them, wipes and releases them, and turns
 //     closed tracks into messages. When capture pauses or stops, open tracks are closed and published; when

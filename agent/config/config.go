@@ -81,8 +81,8 @@ type Sensor struct {
 
 // Capture selects the frame source.
 type Capture struct {
-	// Source is "synth" (or "synth:frames=600,seed=1,…"), "y4m:PATH", "y4m:-" (stdin), "v4l2:/dev/videoN"
-	// or "v4l2:auto". "" means "synth".
+	// Source is "synth" (or "synth:frames=600,seed=1,…"), "y4m:PATH", "y4m:-" (stdin), "v4l2:/dev/videoN",
+	// "v4l2:/dev/v4l/by-id/…" or "v4l2:auto". "" means "synth".
 	Source string `toml:"source"`
 	// Pace is "realtime" or "asap" for replayed and synthetic sources; "" means realtime.
 	Pace string `toml:"pace"`
@@ -118,8 +118,8 @@ type Tracker struct {
 
 // MQTT says where messages go.
 type MQTT struct {
-	// Broker is "tcp://HOST:PORT", "tls://HOST:PORT", "embedded" (an in-process broker on loopback) or
-	// "stdout" (JSON lines, no broker). "" means "embedded".
+	// Broker is "tcp://HOST:PORT", "tls://HOST:PORT" (also "ssl://"), "embedded" (an in-process broker on
+	// loopback) or "stdout" (JSON lines, no broker). "" means "embedded".
 	Broker string `toml:"broker"`
 	// EmbeddedListen is the loopback address of the embedded broker; "" means "127.0.0.1:1883".
 	EmbeddedListen string `toml:"embedded_listen"`

@@ -22,7 +22,7 @@ const Root = "ashiato/v1"
 // Topic leaves under a sensor's prefix.
 const (
 	LeafStatus  = "status"  // retained; Status
-	LeafTracks  = "tracks"  // QoS 1; Track, one message per closed track
+	LeafTracks  = "tracks"  // QoS 1; Track, one message per closed track or per segment of a long one
 	LeafPrivacy = "privacy" // retained; Privacy
 	LeafStats   = "stats"   // QoS 0, periodic; Stats
 	LeafNotice  = "notice"  // retained; the public notice as JSON

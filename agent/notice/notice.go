@@ -169,7 +169,7 @@ func (n Notice) Hash() string {
 }
 
 // JSON is the retained payload of the notice topic: {"v": version, every field (defaults applied),
-// "hash": Hash()}. The lead passes event.Version as version.
+// "hash": Hash()}. The agent passes event.Version as version.
 func (n Notice) JSON(version int) []byte {
 	type payload struct {
 		V int `json:"v"`

@@ -7,7 +7,8 @@
 //
 // Put never blocks. When every slot is full, Acquire reclaims the oldest filled slot that the consumer has not
 // taken, wipes it and counts a drop. With at least three slots the producer and the consumer can each hold
-// one slot and a third is always free or reclaimable.
+// one slot and a third is always free or reclaimable. A producer that can wait (a file replayed as fast as
+// possible) uses AcquireWait instead, which blocks until a slot is free and never drops.
 //
 // The mapping is mlock'ed when the process may lock that much memory (RLIMIT_MEMLOCK) and marked
 // MADV_DONTDUMP and MADV_WIPEONFORK, so frames stay out of swap, core dumps and children. Close wipes every
