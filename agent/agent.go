@@ -106,6 +106,9 @@ type Counters struct {
 	RingFill, RingSlots           int
 }
 
+// minFrameSide is the smallest frame width and height the agent accepts from a camera.
+const minFrameSide = 32
+
 // newRing makes the frame ring; tests replace it to exercise an unlocked ring.
 var newRing = ring.New
 
@@ -126,6 +129,8 @@ type runner struct {
 	opts Options
 	top  event.Topics
 	segs map[uint64]segState // by tracker id: tracks sent in segments so far; track goroutine only
+
+	privMu sync.Mutex // serialises publishPrivacy
 
 	started    time.Time
 	configHash string
@@ -294,8 +299,9 @@ func Run(ctx context.Context, devs Devices, opts Options) error {
 // stream is one capture session's frame loop, called by the controller after the camera started: it moves
 // frames into ring slots until ctx is done or the camera fails or ends.
 func (r *runner) stream(ctx context.Context, format hal.Format) error {
-	if format.Size() <= 0 {
-		return fmt.Errorf("agent: camera reported an empty format %dx%d", format.Width, format.Height)
+	if format.Width < minFrameSide || format.Height < minFrameSide {
+		return &control.FatalError{Err: fmt.Errorf("agent: camera format %dx%d is too small to track people (at least %dx%d)",
+			format.Width, format.Height, minFrameSide, minFrameSide)}
 	}
 	rg, err := r.ringFor(format)
 	if err != nil {
@@ -425,6 +431,10 @@ func (r *runner) ready(ctx context.Context) {
 
 // publishPrivacy publishes the current capture state, retained.
 func (r *runner) publishPrivacy() {
+	// Read and publish under one lock: the status tick and a state change may both publish, and a stale
+	// read must not overwrite a newer state (a "paused" retained while the camera streams again).
+	r.privMu.Lock()
+	defer r.privMu.Unlock()
 	s := r.ctl.State()
 	if s.Mode == "" {
 		return
@@ -472,6 +482,7 @@ func (r *runner) track(ctx context.Context) error {
 		s, flush, err := r.next(nctx, rg)
 		if flush {
 			r.emit(tr.Flush())
+			tr.Wipe() // no image-like state outlives capture
 			r.inView.Store(0)
 			continue
 		}
@@ -501,6 +512,7 @@ func (r *runner) track(ctx context.Context) error {
 		}
 	}
 	r.emit(tr.Flush())
+	tr.Wipe()
 	r.inView.Store(0)
 	return nil
 }
@@ -514,7 +526,9 @@ func (r *runner) next(ctx context.Context, rg *ring.Ring) (*ring.Slot, bool, err
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var flush atomic.Bool
+	helper := make(chan struct{})
 	go func() {
+		defer close(helper)
 		select {
 		case <-r.paused:
 			flush.Store(true)
@@ -524,6 +538,15 @@ func (r *runner) next(ctx context.Context, rg *ring.Ring) (*ring.Slot, bool, err
 	}()
 	s, err := rg.Next(wctx)
 	cancel()
+	<-helper // the helper has either taken the pause signal or not; it decides nothing after this
+	if s != nil && flush.Load() {
+		// A frame and the pause signal arrived together: track the frame now and keep the signal for the
+		// next call, once the ring is empty.
+		select {
+		case r.paused <- struct{}{}:
+		default:
+		}
+	}
 	if s == nil && flush.Load() && ctx.Err() == nil {
 		return nil, true, nil
 	}

@@ -281,11 +281,17 @@ func openButton(name string, e env) (hal.Button, error) {
 	return gpiobutton.New(p, gpiobutton.Options{})
 }
 
-// Close switches the LED off, halts the panel (deep sleep), closes its SPI port and stops the camera. It
-// returns every error that occurred; calling it again returns the same result.
+// Close stops the camera, then switches the LED off (never the other way round: the LED must not be off
+// while frames flow), halts the panel (deep sleep) and closes its SPI port. It returns every error that
+// occurred; calling it again returns the same result.
 func (d *Devices) Close() error {
 	d.closeOnce.Do(func() {
 		var errs []error
+		if d.Camera != nil {
+			if err := d.Camera.Stop(); err != nil {
+				errs = append(errs, err)
+			}
+		}
 		if d.LED != nil {
 			if err := d.LED.Set(false); err != nil {
 				errs = append(errs, err)
@@ -299,11 +305,6 @@ func (d *Devices) Close() error {
 		if d.port != nil {
 			if err := d.port.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("board: close SPI port: %w", err))
-			}
-		}
-		if d.Camera != nil {
-			if err := d.Camera.Stop(); err != nil {
-				errs = append(errs, err)
 			}
 		}
 		d.closeErr = errors.Join(errs...)

@@ -16,6 +16,8 @@ import (
 	"periph.io/x/conn/v3/gpio/gpiotest"
 	"periph.io/x/conn/v3/spi"
 	"periph.io/x/conn/v3/spi/spitest"
+
+	"github.com/ashiato/ashiato/hal"
 )
 
 func TestProfilesSanity(t *testing.T) {
@@ -408,5 +410,36 @@ func TestOpenRealHostWithoutGPIO(t *testing.T) {
 	}
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// orderLED and orderCamera record, in one log, when the LED goes off and when the camera stops.
+type orderLog struct{ events []string }
+
+type orderLED struct{ log *orderLog }
+
+func (l orderLED) Set(on bool) error {
+	if !on {
+		l.log.events = append(l.log.events, "led off")
+	}
+	return nil
+}
+
+type orderCamera struct {
+	hal.Camera
+	log *orderLog
+}
+
+func (c orderCamera) Stop() error { c.log.events = append(c.log.events, "camera stop"); return nil }
+
+// Close must stop the camera before it turns the LED off: the LED is never off while frames flow.
+func TestCloseStopsCameraBeforeLEDOff(t *testing.T) {
+	var lg orderLog
+	d := &Devices{LED: orderLED{&lg}, Camera: orderCamera{log: &lg}}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(lg.events) != 2 || lg.events[0] != "camera stop" || lg.events[1] != "led off" {
+		t.Fatalf("Close order %v; want camera stop, then led off", lg.events)
 	}
 }

@@ -89,6 +89,9 @@ func Parse(top event.Topics, topic string, payload []byte, retained bool) (Comma
 		return reject("payload is not UTF-8")
 	}
 	p := bytes.TrimSpace(payload)
+	if bytes.Equal(p, []byte("null")) {
+		return reject("payload is null, not a JSON object")
+	}
 	if len(p) == 0 {
 		// An empty payload is how a retained message is cleared, and a broker forwards it to live
 		// subscribers without the retain flag: it must never act as a command. Defaults are sent as {}.

@@ -39,6 +39,7 @@ func TestRejected(t *testing.T) {
 		{"ashiato/v1/s1/door/cmd/set", `{"indicator":"none"}`, false, "unknown command"},
 		{top.Topic("cmd/pause"), "{}", true, "retained"},
 		{top.Topic("cmd/pause"), "", false, "empty payload"},
+		{top.Topic("cmd/pause"), " null ", false, "null"},
 		{top.Topic("cmd/resume"), " \n", false, "empty payload"},
 		{top.Topic("cmd/pause"), strings.Repeat(" ", MaxPayload+1), false, "exceeds"},
 		{top.Topic("cmd/pause"), "\xff\xfe", false, "UTF-8"},

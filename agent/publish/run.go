@@ -151,7 +151,10 @@ func (p *Publisher) session(ctx context.Context) (connected bool, err error) {
 	}
 	// Subscribe before announcing "online": brokers handle a connection's packets in order, so once
 	// "online" is visible, commands are being listened to.
-	subTok := c.subscribe(p.topics.Topic(event.LeafCommands), 1, p.onCommand)
+	// Commands are subscribed at QoS 0: the broker then does not queue them for this persistent session
+	// while the sensor is offline, so a stale cmd/resume cannot override a pause made on the unit meanwhile.
+	// A command counts only when the sensor is online to act on it; the privacy topic confirms it.
+	subTok := c.subscribe(p.topics.Topic(event.LeafCommands), 0, p.onCommand)
 	subDone := subTok.Done()
 	flights := []flight{send(p.statusMessage(event.StateOnline, birth), 0)}
 	p.refresh.Store(false)

@@ -99,6 +99,9 @@ func (t *Tracker) Step(f *hal.Frame) []Track {
 		d.setup(f.Width, f.Height, t.cfg.ProcWidth)
 		t.size.reset(d.h)
 	}
+	if d.w < MinProcSize || d.h < MinProcSize {
+		return nil // too small to hold a person at the processing resolution: nothing to track
+	}
 	timeMS := f.Time.UnixMilli()
 	d.downscale(f)
 	if d.frames > 0 && timeMS < d.lastMS {
@@ -135,12 +138,25 @@ func (t *Tracker) Step(f *hal.Frame) []Track {
 	}
 	d.update(timeMS)
 	copy(d.prev, d.cur)
+	clear(d.cur) // the downscaled frame lives on only as prev, for the next frame's motion test
 	d.lastMS = timeMS
 	d.frames++
 	if len(closed) == 0 {
 		return nil
 	}
 	return closed
+}
+
+// MinProcSize is the smallest processing width and height the tracker works at; Step ignores frames that
+// downscale to less.
+const MinProcSize = 8
+
+// Wipe clears the downscaled copies of recent frames (the current and previous frame the motion test
+// keeps) without touching the background model or the tracks. The agent calls it when capture pauses or
+// stops, so no image-like state outlives capture; the next Step starts its motion test afresh.
+func (t *Tracker) Wipe() {
+	clear(t.det.cur)
+	clear(t.det.prev)
 }
 
 // blobsToDetections turns components into foot-point detections in capture pixels. Fragments of one

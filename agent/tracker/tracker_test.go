@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"bytes"
 	"math"
 	"reflect"
 	"testing"
@@ -362,5 +363,40 @@ func TestSegmentsOfPersonWhoStops(t *testing.T) {
 	}
 	if !reflect.DeepEqual(joined, whole[0].Points) {
 		t.Fatalf("joined segments (%d points) differ from the whole track (%d points)", len(joined), len(whole[0].Points))
+	}
+}
+
+// Tiny or degenerate frame sizes, which a bad y4m header can announce, must never crash the tracker.
+func TestTinyFramesDoNotCrash(t *testing.T) {
+	for _, sz := range [][2]int{{2, 2}, {3, 8}, {2, 100}, {8, 3}, {800, 2}, {8192, 2}, {2, 8192}, {15, 15}, {16, 16}, {17, 9}} {
+		tr := New(Config{})
+		w, h := sz[0], sz[1]
+		for k := range 5 {
+			f := &hal.Frame{Seq: uint64(k), Time: time.UnixMilli(int64(1000 + 100*k)), Width: w, Height: h, Stride: w,
+				Pix: bytes.Repeat([]byte{byte(50 + 40*k)}, w*h)}
+			tr.Step(f)
+		}
+		tr.Flush()
+	}
+}
+
+func TestWipeClearsFrameCopies(t *testing.T) {
+	tr := New(Config{})
+	w, h := 640, 480
+	pix := make([]byte, w*h)
+	for i := range pix {
+		pix[i] = byte(30 + i%200)
+	}
+	tr.Step(&hal.Frame{Time: time.UnixMilli(1000), Width: w, Height: h, Stride: w, Pix: pix})
+	for _, v := range tr.det.cur {
+		if v != 0 {
+			t.Fatal("the current downscaled frame outlived Step")
+		}
+	}
+	tr.Wipe()
+	for _, v := range tr.det.prev {
+		if v != 0 {
+			t.Fatal("Wipe left the previous downscaled frame")
+		}
 	}
 }

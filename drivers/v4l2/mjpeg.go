@@ -91,16 +91,24 @@ func buildDHT(tables []huffTable) []byte {
 // scanHeaders walks the marker segments of a JPEG from SOI to the first SOS. It returns the offset of
 // the SOS marker and whether a DHT segment came before it.
 func scanHeaders(b []byte) (sos int, hasDHT bool, err error) {
+	sos, hasDHT, _, _, err = scanFrame(b)
+	return sos, hasDHT, err
+}
+
+// scanFrame is scanHeaders that also returns the frame size from the SOF marker (0, 0 if there is none),
+// and rejects frames other than baseline or extended sequential (progressive, lossless, arithmetic): a
+// progressive decoder keeps every coefficient of the image in its private state, out of our reach.
+func scanFrame(b []byte) (sos int, hasDHT bool, fw, fh int, err error) {
 	if len(b) < 4 || b[0] != 0xff || b[1] != markerSOI {
-		return 0, false, errors.New("not a JPEG frame (no SOI marker)")
+		return 0, false, 0, 0, errors.New("not a JPEG frame (no SOI marker)")
 	}
 	i := 2
 	for {
 		if i+1 >= len(b) {
-			return 0, false, errors.New("JPEG frame ends before its SOS marker")
+			return 0, false, 0, 0, errors.New("JPEG frame ends before its SOS marker")
 		}
 		if b[i] != 0xff {
-			return 0, false, fmt.Errorf("JPEG frame has no marker at offset %d", i)
+			return 0, false, 0, 0, fmt.Errorf("JPEG frame has no marker at offset %d", i)
 		}
 		m := b[i+1]
 		switch {
@@ -108,21 +116,28 @@ func scanHeaders(b []byte) (sos int, hasDHT bool, err error) {
 			i++
 			continue
 		case m == markerSOS:
-			return i, hasDHT, nil
+			return i, hasDHT, fw, fh, nil
 		case m == markerEOI:
-			return 0, false, errors.New("JPEG frame ends (EOI) before its SOS marker")
+			return 0, false, 0, 0, errors.New("JPEG frame ends (EOI) before its SOS marker")
 		case m == markerTEM || markerRST0 <= m && m <= markerRST7: // no length field
 			i += 2
 			continue
 		case m == markerDHT:
 			hasDHT = true
+		case m == 0xc0 || m == 0xc1: // SOF0/SOF1: baseline or extended sequential, Huffman
+			if i+9 > len(b) {
+				return 0, false, 0, 0, errors.New("JPEG frame ends inside its SOF marker")
+			}
+			fh, fw = int(b[i+5])<<8|int(b[i+6]), int(b[i+7])<<8|int(b[i+8])
+		case m >= 0xc2 && m <= 0xcf && m != markerDHT && m != 0xc8 && m != 0xcc: // other SOFn
+			return 0, false, 0, 0, fmt.Errorf("JPEG frame is not baseline (SOF marker %#02x): not supported", m)
 		}
 		if i+4 > len(b) {
-			return 0, false, errors.New("JPEG frame ends inside a marker segment")
+			return 0, false, 0, 0, errors.New("JPEG frame ends inside a marker segment")
 		}
 		l := int(b[i+2])<<8 | int(b[i+3])
 		if l < 2 {
-			return 0, false, fmt.Errorf("JPEG marker %#02x at offset %d has bad length %d", m, i, l)
+			return 0, false, 0, 0, fmt.Errorf("JPEG marker %#02x at offset %d has bad length %d", m, i, l)
 		}
 		i += 2 + l
 	}
@@ -144,9 +159,14 @@ func scanHeaders(b []byte) (sos int, hasDHT bool, err error) {
 //     zeroed from here; neither can the image of a frame that fails to decode part-way, which
 //     image/jpeg drops without returning it. Prefer GREY or YUYV, which leave no such residue; Start does.
 func decodeLuma(src, dst []byte, w, h int, scratch *[]byte) (int, int, error) {
-	sos, hasDHT, err := scanHeaders(src)
+	sos, hasDHT, fw, fh, err := scanFrame(src)
 	if err != nil {
 		return 0, 0, err
+	}
+	// Check the size the frame declares before decoding: a wrong-size (or absurdly large) frame is never
+	// decoded onto the heap.
+	if fw != w || fh != h {
+		return fw, fh, fmt.Errorf("MJPEG frame declares %dx%d, want %dx%d", fw, fh, w, h)
 	}
 	data := src
 	if !hasDHT {

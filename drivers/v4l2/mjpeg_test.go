@@ -310,3 +310,28 @@ func maxDiff(a, b []byte) int {
 	}
 	return d
 }
+
+// A frame that is not baseline JPEG, or that declares another size, is refused before anything is decoded.
+func TestNonBaselineAndWrongSizeRefusedBeforeDecoding(t *testing.T) {
+	const w, h = 32, 16
+	luma := make([]byte, w*h)
+	for i := range luma {
+		luma[i] = byte(i)
+	}
+	frame := encodeGray(t, luma, w, h, false)
+	i := bytes.Index(frame, []byte{0xff, 0xc0})
+	if i < 0 {
+		t.Fatal("encoder wrote no SOF0")
+	}
+	prog := bytes.Clone(frame)
+	prog[i+1] = 0xc2 // SOF2: progressive
+	var scratch []byte
+	dst := make([]byte, w*h)
+	if _, _, err := decodeLuma(prog, dst, w, h, &scratch); err == nil || !strings.Contains(err.Error(), "not baseline") {
+		t.Fatalf("progressive frame: err = %v", err)
+	}
+	gw, gh, err := decodeLuma(frame, make([]byte, 64*64), 64, 64, &scratch)
+	if err == nil || gw != w || gh != h || !strings.Contains(err.Error(), "declares") {
+		t.Fatalf("wrong-size frame: %dx%d, %v; want the declared size and an error", gw, gh, err)
+	}
+}

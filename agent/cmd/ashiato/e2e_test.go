@@ -435,3 +435,26 @@ func TestLongTracksGoOutInSegments(t *testing.T) {
 	}
 	t.Logf("%d tracks, %d sent in segments", len(parts), segmented)
 }
+
+// TestTinyReplayFormatIsRefusedNotCrashed: a valid YUV4MPEG2 header announcing a 3×8 image must end the
+// run with a clear error (and a stopped status), never a panic.
+func TestTinyReplayFormatIsRefusedNotCrashed(t *testing.T) {
+	clip := filepath.Join(t.TempDir(), "tiny.y4m")
+	var b bytes.Buffer
+	b.WriteString("YUV4MPEG2 W3 H8 F10:1 Cmono\n")
+	for range 5 {
+		b.WriteString("FRAME\n")
+		b.Write(bytes.Repeat([]byte{90}, 24))
+	}
+	os.WriteFile(clip, b.Bytes(), 0o600)
+	cmd := exec.Command(agentBinary(t), "-source", "y4m:"+clip, "-sink", "stdout", "-pace", "asap")
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	err := cmd.Run()
+	if err == nil || strings.Contains(stderr.String(), "panic") || !strings.Contains(stderr.String(), "too small") {
+		t.Fatalf("agent on a 3x8 clip: err %v; want a clear refusal, no panic:\n%s", err, stderr.String())
+	}
+	if !strings.Contains(out.String(), `"state":"stopped"`) {
+		t.Fatalf("no stopped status after refusing:\n%s", out.String())
+	}
+}

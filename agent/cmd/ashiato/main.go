@@ -56,6 +56,9 @@ type flags struct {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	// Before anything else, subcommands included (hwcheck grabs real frames): no core dumps, no same-uid
+	// ptrace of a process that will hold frames.
+	hard, herr := harden.Apply()
 	if len(args) > 0 {
 		switch args[0] {
 		case "hwcheck": // the installer's self-test on the Pi
@@ -64,8 +67,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return hwcheck.LEDOffMain(args[1:], stderr, loadBoard)
 		}
 	}
-	// Before anything else: no core dumps, no same-uid ptrace of a process that will hold frames.
-	hard, herr := harden.Apply()
 
 	fs := flag.NewFlagSet("ashiato", flag.ContinueOnError)
 	fs.SetOutput(stderr)
