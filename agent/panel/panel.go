@@ -42,11 +42,10 @@ var Size = image.Point{250, 122}
 var Palette = color.Palette{color.White, color.Black}
 
 const (
-	barH      = 17 // state bar height
-	lineH     = 13 // body line pitch (12 px face + 1)
-	margin    = 2
-	quietZone = 4 // QR quiet zone in modules
-	maxScale  = 3
+	barH     = 17 // state bar height
+	lineH    = 13 // body line pitch (12 px face + 1)
+	margin   = 2
+	maxScale = 3
 )
 
 // Layout is where Render puts things; tests and the driver may use it.
@@ -69,7 +68,7 @@ func qrCode(url string, avail int) (*qr.Code, int) {
 		if err != nil {
 			continue
 		}
-		s := min(avail/(c.Size+2*quietZone), maxScale)
+		s := min(avail/(c.Size+2*QuietZone), maxScale)
 		if s > bestScale {
 			best, bestScale = c, s
 		}
@@ -86,7 +85,7 @@ func LayoutFor(n notice.Notice, size image.Point) Layout {
 	body := image.Rect(0, barH, size.X, size.Y)
 	code, scale := qrCode(n.PolicyURL, min(body.Dy(), body.Dx()/2))
 	if code != nil && scale > 0 {
-		box := (code.Size + 2*quietZone) * scale
+		box := (code.Size + 2*QuietZone) * scale
 		y := body.Min.Y + (body.Dy()-box)/2
 		l.QR = image.Rect(size.X-box, y, size.X, y+box)
 		l.Scale, l.Modules, l.Code = scale, code.Size, code
@@ -220,10 +219,10 @@ func Render(n notice.Notice, s State, size image.Point) *image.Paletted {
 	// State bar: inverted while capturing, outlined otherwise, so the two read differently at a glance.
 	ink := color.Color(color.Black)
 	if s.Mode == ModeCapturing || s.Mode == ModeFault {
-		fillRect(img, l.Bar, 1)
+		FillRect(img, l.Bar, 1)
 		ink = color.White
 	} else {
-		fillRect(img, image.Rect(l.Bar.Min.X, l.Bar.Max.Y-2, l.Bar.Max.X, l.Bar.Max.Y), 1)
+		FillRect(img, image.Rect(l.Bar.Min.X, l.Bar.Max.Y-2, l.Bar.Max.X, l.Bar.Max.Y), 1)
 	}
 	x := f16.Draw(img, margin, l.Bar.Min.Y+1, label(s.Mode), ink)
 	if !s.Since.IsZero() {
@@ -244,13 +243,17 @@ func Render(n notice.Notice, s State, size image.Point) *image.Paletted {
 
 	// QR code last, so nothing can overwrite its quiet zone.
 	if l.Code != nil {
-		fillRect(img, l.QR, 0)
-		drawQR(img, l.QR.Min, l.Code, l.Scale)
+		FillRect(img, l.QR, 0)
+		DrawQR(img, l.QR.Min, l.Code, l.Scale)
 	}
 	return img
 }
 
-func fillRect(img *image.Paletted, r image.Rectangle, idx uint8) {
+// QuietZone is the white margin, in modules, that DrawQR leaves around a QR code.
+const QuietZone = 4
+
+// FillRect sets the pixels of r that lie inside img to palette index idx.
+func FillRect(img *image.Paletted, r image.Rectangle, idx uint8) {
 	r = r.Intersect(img.Rect)
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		for x := r.Min.X; x < r.Max.X; x++ {
@@ -259,14 +262,17 @@ func fillRect(img *image.Paletted, r image.Rectangle, idx uint8) {
 	}
 }
 
-// drawQR draws code with its top-left quiet-zone corner at at.
-func drawQR(img *image.Paletted, at image.Point, code *qr.Code, scale int) {
+// DrawQR draws code's dark modules as scale×scale squares of palette index 1, with the top-left corner of
+// its quiet zone (QuietZone modules wide, so the code takes (code.Size+2·QuietZone)·scale pixels a side)
+// at at. It sets only the dark modules: the quiet zone and light modules keep the pixels already there, so
+// the caller clears that square first unless it is already index 0. Pixels outside img are skipped.
+func DrawQR(img *image.Paletted, at image.Point, code *qr.Code, scale int) {
 	for my := 0; my < code.Size; my++ {
 		for mx := 0; mx < code.Size; mx++ {
 			if code.Black(mx, my) {
-				x := at.X + (mx+quietZone)*scale
-				y := at.Y + (my+quietZone)*scale
-				fillRect(img, image.Rect(x, y, x+scale, y+scale), 1)
+				x := at.X + (mx+QuietZone)*scale
+				y := at.Y + (my+QuietZone)*scale
+				FillRect(img, image.Rect(x, y, x+scale, y+scale), 1)
 			}
 		}
 	}

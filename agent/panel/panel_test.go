@@ -95,12 +95,12 @@ func checkQR(t *testing.T, name string, img *image.Paletted, l Layout) {
 	if l.Code == nil || !l.QR.In(img.Rect) {
 		t.Fatalf("%s: QR %v missing or outside the image", name, l.QR)
 	}
-	if l.Scale < 2 || l.QR.Dx() != (l.Modules+2*quietZone)*l.Scale {
+	if l.Scale < 2 || l.QR.Dx() != (l.Modules+2*QuietZone)*l.Scale {
 		t.Fatalf("%s: QR scale %d, box %v, modules %d", name, l.Scale, l.QR, l.Modules)
 	}
 	for y := l.QR.Min.Y; y < l.QR.Max.Y; y++ {
 		for x := l.QR.Min.X; x < l.QR.Max.X; x++ {
-			mx, my := (x-l.QR.Min.X)/l.Scale-quietZone, (y-l.QR.Min.Y)/l.Scale-quietZone
+			mx, my := (x-l.QR.Min.X)/l.Scale-QuietZone, (y-l.QR.Min.Y)/l.Scale-QuietZone
 			inQuiet := mx < 0 || my < 0 || mx >= l.Modules || my >= l.Modules
 			got := img.ColorIndexAt(x, y) == 1
 			if inQuiet && got {
@@ -115,8 +115,8 @@ func checkQR(t *testing.T, name string, img *image.Paletted, l Layout) {
 	for _, c := range []image.Point{{0, 0}, {l.Modules - 7, 0}, {0, l.Modules - 7}} {
 		for i := 0; i < 7; i++ {
 			for _, m := range []image.Point{{c.X + i, c.Y}, {c.X + i, c.Y + 6}, {c.X, c.Y + i}, {c.X + 6, c.Y + i}} {
-				x := l.QR.Min.X + (m.X+quietZone)*l.Scale + l.Scale/2
-				y := l.QR.Min.Y + (m.Y+quietZone)*l.Scale + l.Scale/2
+				x := l.QR.Min.X + (m.X+QuietZone)*l.Scale + l.Scale/2
+				y := l.QR.Min.Y + (m.Y+QuietZone)*l.Scale + l.Scale/2
 				if img.ColorIndexAt(x, y) != 1 {
 					t.Fatalf("%s: finder module %v is white", name, m)
 				}

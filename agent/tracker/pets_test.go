@@ -2,15 +2,17 @@ package tracker
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
-	"github.com/ashiato/ashiato/agent/tracker/internal/motscore"
 	"github.com/ashiato/ashiato/hal"
+	"github.com/ashiato/ashiato/tools/moteval/mot"
 )
 
 // sharedData returns <repo root>/../shared/data, or skips the test.
@@ -77,15 +79,26 @@ func itoa(n int) string {
 	return string(b)
 }
 
-// runVideo tracks a video and returns the hypotheses per 1-based frame and the number of frames.
-func runVideo(t testing.TB, cfg Config, video string, w, h int, fps float64, maxFrames int) (motscore.Seq, int, time.Duration) {
+// hypRow is the point row for the foot point of track id in 1-based frame f, as mot scores it.
+func hypRow(id uint64, f int, x, y float64) mot.Row {
+	return mot.Row{Frame: f, ID: strconv.FormatUint(id, 10), X: x, Y: y, Conf: 1, IsPoint: true}
+}
+
+// motSummary formats the scores the tracker's tests log.
+func motSummary(r mot.Result) string {
+	return fmt.Sprintf("MOTA %.1f IDF1 %.1f IDsw %d FP %d FN %d (GT %d, hyp %d, MOTP %.2f px)",
+		100*r.MOTA, 100*r.IDF1, r.Switches, r.FP, r.FN, r.NumObjects, r.NumPredictions, r.MOTP)
+}
+
+// runVideo tracks a video and returns the hypotheses as point rows (1-based frames), in the order the
+// tracker emitted them, and the number of frames.
+func runVideo(t testing.TB, cfg Config, video string, w, h int, fps float64, maxFrames int) ([]mot.Row, int, time.Duration) {
 	tr := New(cfg)
-	hyp := make(motscore.Seq, maxFrames+1)
+	var hyp []mot.Row
 	add := func(ts []Track) {
 		for _, k := range ts {
 			for _, p := range k.Points {
-				f := int(p.Frame) + 1
-				hyp[f] = append(hyp[f], motscore.Obj{ID: int(k.ID), X: p.X, Y: p.Y})
+				hyp = append(hyp, hypRow(k.ID, int(p.Frame)+1, p.X, p.Y))
 			}
 		}
 	}
@@ -108,17 +121,19 @@ func runVideo(t testing.TB, cfg Config, video string, w, h int, fps float64, max
 func TestPETS09Dev(t *testing.T) {
 	skipShort(t)
 	dir := filepath.Join(sharedData(t), "pets09-s2l1-dev")
-	gtb, err := motscore.ReadMOT(filepath.Join(dir, "gt.txt"))
+	gt, err := mot.ReadGTFile(filepath.Join(dir, "gt.txt"))
 	if err != nil {
 		t.Skipf("no ground truth: %v", err)
 	}
-	gt, _ := motscore.FootSeq(gtb, true)
 	hyp, n, busy := runVideo(t, Config{}, filepath.Join(dir, "vtest-dev.avi"), 768, 576, 7, 400)
 	if n != 400 {
 		t.Fatalf("decoded %d frames, want 400", n)
 	}
-	r := motscore.Score(gt, hyp, n, 768.0/20)
-	t.Logf("PETS09-S2L1 dev: %v; %.2f ms/frame (wall, incl. contention)", r, float64(busy.Microseconds())/1000/float64(n))
+	r, err := mot.Evaluate(gt, hyp, mot.Config{Mode: mot.Foot, Frames: n, Width: 768})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("PETS09-S2L1 dev: %s; %.2f ms/frame (wall, incl. contention)", motSummary(r), float64(busy.Microseconds())/1000/float64(n))
 	// Targets of issue 3 (the DIY MOG2+SORT baseline scores MOTA 56.2, IDF1 43.5).
 	if r.MOTA < 0.75 || r.IDF1 < 0.60 {
 		t.Errorf("MOTA %.1f / IDF1 %.1f, want at least 75 / 60", 100*r.MOTA, 100*r.IDF1)

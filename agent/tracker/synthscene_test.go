@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/ashiato/ashiato/agent/tracker/internal/hungarian"
-	"github.com/ashiato/ashiato/agent/tracker/internal/motscore"
 	"github.com/ashiato/ashiato/drivers/synth"
 	"github.com/ashiato/ashiato/hal"
+	"github.com/ashiato/ashiato/tools/moteval/mot"
 )
 
 var (
@@ -24,9 +25,8 @@ var (
 type synthRun struct {
 	w, h   int
 	frames int
-	gt     motscore.Seq // 1-based frames
-	gtBox  [][]synth.Box
-	hyp    motscore.Seq
+	gtBox  [][]synth.Box // the truth per 1-based frame
+	hyp    [][]mot.Row   // the tracks' points per 1-based frame
 	tracks []Track
 }
 
@@ -42,9 +42,8 @@ func runSynth(t testing.TB, cfg Config, seed uint64, frames int) *synthRun {
 	}
 	defer cam.Stop()
 	r := &synthRun{w: format.Width, h: format.Height, frames: frames}
-	r.gt = make(motscore.Seq, frames+1)
 	r.gtBox = make([][]synth.Box, frames+1)
-	r.hyp = make(motscore.Seq, frames+1)
+	r.hyp = make([][]mot.Row, frames+1)
 	tr := New(cfg)
 	f := hal.Frame{Pix: make([]byte, format.Size())}
 	add := func(ts []Track) {
@@ -52,7 +51,7 @@ func runSynth(t testing.TB, cfg Config, seed uint64, frames int) *synthRun {
 			r.tracks = append(r.tracks, k)
 			for _, p := range k.Points {
 				if fi := int(p.Frame) + 1; fi <= frames {
-					r.hyp[fi] = append(r.hyp[fi], motscore.Obj{ID: int(k.ID), X: p.X, Y: p.Y})
+					r.hyp[fi] = append(r.hyp[fi], hypRow(k.ID, fi, p.X, p.Y))
 				}
 			}
 		}
@@ -90,23 +89,52 @@ func runSynth(t testing.TB, cfg Config, seed uint64, frames int) *synthRun {
 				t.Log(s)
 			}
 		}
-		for _, b := range cam.Truth(k) {
-			r.gtBox[k+1] = append(r.gtBox[k+1], b)
-			r.gt[k+1] = append(r.gt[k+1], motscore.Obj{ID: b.ID, X: b.Left + b.Width/2, Y: b.Top + b.Height})
-		}
+		r.gtBox[k+1] = append(r.gtBox[k+1], cam.Truth(k)...)
 	}
 	add(tr.Flush())
 	clear(f.Pix)
 	return r
 }
 
-func (r *synthRun) score() (motscore.Result, motscore.Seq) {
-	return motscore.ScoreFP(r.gt, r.hyp, r.frames, float64(r.w)/20)
+// foot is the foot point of a truth box: the bottom-centre of its visible part.
+func foot(b synth.Box) (x, y float64) { return b.Left + b.Width/2, b.Top + b.Height }
+
+// score scores the tracks of frames 1..n against the truth with foot points within W/20.
+func (r *synthRun) score(t *testing.T, n int) mot.Result {
+	t.Helper()
+	var gt, hyp []mot.Row
+	for f := 1; f <= n; f++ {
+		for _, b := range r.gtBox[f] {
+			gt = append(gt, mot.Row{Frame: f, ID: strconv.Itoa(b.ID), Left: b.Left, Top: b.Top, Width: b.Width, Height: b.Height, Conf: 1})
+		}
+		hyp = append(hyp, r.hyp[f]...)
+	}
+	res, err := mot.Evaluate(gt, hyp, mot.Config{Mode: mot.Foot, Frames: n, Width: r.w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// fpFrames returns the frame of each false positive of the score, in order. Scoring is causal, so the
+// false positives of frame f are those of frames 1..f less those of frames 1..f−1. It rescores every
+// prefix, which is quadratic: for -synthdiag only.
+func (r *synthRun) fpFrames(t *testing.T) []int {
+	var fpf []int
+	prev := 0
+	for f := 1; f <= r.frames; f++ {
+		fp := r.score(t, f).FP
+		for range fp - prev {
+			fpf = append(fpf, f)
+		}
+		prev = fp
+	}
+	return fpf
 }
 
 // diagnose logs where misses come from: per ground-truth id, its frames, the frames missed, and what kind
-// of situation the misses were in.
-func (r *synthRun) diagnose(t *testing.T, fps motscore.Seq) {
+// of situation the misses were in; then the frames of the score's false positives and the tracks' spans.
+func (r *synthRun) diagnose(t *testing.T) {
 	thr := float64(r.w) / 20
 	type stat struct {
 		first, last, n, miss int
@@ -117,19 +145,21 @@ func (r *synthRun) diagnose(t *testing.T, fps motscore.Seq) {
 	var hs hungarian.Solver
 	for f := 1; f <= r.frames; f++ {
 		// One-to-one matching within thr, as the score does (one hypothesis between a pair is one hit).
-		g, h := r.gt[f], r.hyp[f]
-		cost := make([]float64, len(g)*len(h))
-		for i, a := range g {
+		gs, h := r.gtBox[f], r.hyp[f]
+		cost := make([]float64, len(gs)*len(h))
+		for i, a := range gs {
+			ax, ay := foot(a)
 			for j, b := range h {
 				cost[i*len(h)+j] = 1e9
-				if d := math.Hypot(a.X-b.X, a.Y-b.Y); d <= thr {
+				if d := math.Hypot(ax-b.X, ay-b.Y); d <= thr {
 					cost[i*len(h)+j] = d
 				}
 			}
 		}
-		out := make([]int, len(g))
-		hs.Solve(cost, len(g), len(h), out)
-		for i, g := range r.gt[f] {
+		out := make([]int, len(gs))
+		hs.Solve(cost, len(gs), len(h), out)
+		for i, g := range gs {
+			gx, gy := foot(g)
 			s := st[g.ID]
 			if s == nil {
 				s = &stat{first: f}
@@ -142,19 +172,18 @@ func (r *synthRun) diagnose(t *testing.T, fps motscore.Seq) {
 			}
 			s.miss++
 			s.missFrames = append(s.missFrames, f)
-			b := r.gtBox[f][i]
-			if b.Left <= 0.5 || b.Top <= 0.5 || b.Left+b.Width >= float64(r.w)-0.5 || b.Top+b.Height >= float64(r.h)-0.5 {
+			if g.Left <= 0.5 || g.Top <= 0.5 || g.Left+g.Width >= float64(r.w)-0.5 || g.Top+g.Height >= float64(r.h)-0.5 {
 				s.edge++
 			}
 			if f > 1 {
-				for _, p := range r.gt[f-1] {
-					if p.ID == g.ID && math.Hypot(p.X-g.X, p.Y-g.Y) < 0.5 {
+				for _, p := range r.gtBox[f-1] {
+					if px, py := foot(p); p.ID == g.ID && math.Hypot(px-gx, py-gy) < 0.5 {
 						s.stopped++
 					}
 				}
 			}
-			for _, o := range r.gt[f] {
-				if o.ID != g.ID && math.Hypot(o.X-g.X, o.Y-g.Y) < 60 {
+			for _, o := range r.gtBox[f] {
+				if ox, oy := foot(o); o.ID != g.ID && math.Hypot(ox-gx, oy-gy) < 60 {
 					s.near++
 					break
 				}
@@ -174,13 +203,7 @@ func (r *synthRun) diagnose(t *testing.T, fps motscore.Seq) {
 		t.Logf("gt %d frames %d..%d (%d): missed %d (edge %d, stopped %d, near other %d) %s", id, s.first, s.last, s.n,
 			s.miss, s.edge, s.stopped, s.near, spans(s.missFrames))
 	}
-	var fpf []int
-	for f := 1; f <= r.frames; f++ {
-		for range fps[f] {
-			fpf = append(fpf, f)
-		}
-	}
-	t.Logf("false positives in frames %s", spans(fpf))
+	t.Logf("false positives in frames %s", spans(r.fpFrames(t)))
 	for _, k := range r.tracks {
 		t.Logf("track %d frames %d..%d", k.ID, k.Points[0].Frame+1, k.Points[len(k.Points)-1].Frame+1)
 	}
@@ -220,10 +243,10 @@ func TestSynthScene(t *testing.T) {
 	for _, seed := range []uint64{1, 7} {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			r := runSynth(t, Config{}, seed, 1200)
-			res, fps := r.score()
-			t.Logf("synthetic scene seed %d: %v", seed, res)
+			res := r.score(t, r.frames)
+			t.Logf("synthetic scene seed %d: %s", seed, motSummary(res))
 			if *synthDiag {
-				r.diagnose(t, fps)
+				r.diagnose(t)
 			}
 			if res.MOTA < synthFloor {
 				t.Errorf("MOTA %.1f, want at least %.0f (target %.0f)", 100*res.MOTA, 100*synthFloor, 100*synthTarget)

@@ -266,6 +266,33 @@ func (r *runner) confirm(q string) (ok bool, asked bool, err error) {
 	return ok, true, err
 }
 
+// sighting says how a passed check that the installer must see (the LED, the panel) is settled by their
+// answer to question.
+type sighting struct {
+	question string
+	noDetail string // appended to Detail when the installer says no; the check then fails
+	noHint   string // the Hint when the installer says no
+	unsure   string // the Hint when the question got no answer (Confirm returned an error)
+	unasked  string // the Hint when there is nobody to ask (no Confirm)
+}
+
+// confirmSeen asks s.question (see confirm) and settles res, a passed check, by the answer: yes appends
+// ", seen by the installer" to its Detail; no fails it as s says; no answer or nobody to ask only sets
+// its Hint.
+func (r *runner) confirmSeen(res *Result, s sighting) {
+	ok, asked, err := r.confirm(s.question)
+	switch {
+	case err != nil:
+		res.Hint = s.unsure
+	case !ok:
+		res.Status, res.Detail, res.Hint = Fail, res.Detail+s.noDetail, s.noHint
+	case asked:
+		res.Detail += ", seen by the installer"
+	default:
+		res.Hint = s.unasked
+	}
+}
+
 func (r *runner) board() Result {
 	w := r.d.Wiring
 	var parts []string
@@ -324,17 +351,13 @@ func (r *runner) led(ctx context.Context) Result {
 	res.Detail = fmt.Sprintf("%s driven on and off %d times without error", pin, n)
 	wiringHint := fmt.Sprintf("if it did not light: wire %s → 330 Ω–1 kΩ resistor → LED long leg (anode); short leg "+
 		"(cathode) → GND (pin 39); an LED wired from 3.3 V to the pin instead needs -active-low-led", pin)
-	ok, asked, cerr := r.confirm(fmt.Sprintf("Did the LED on %s flash %d times?", pin, n))
-	switch {
-	case cerr != nil:
-		res.Hint = wiringHint
-	case !ok:
-		res.Status, res.Detail, res.Hint = Fail, res.Detail+", but the installer did not see it", wiringHint
-	case asked:
-		res.Detail += ", seen by the installer"
-	default:
-		res.Hint = "a GPIO cannot sense the LED itself: confirm by eye that it flashed; " + wiringHint
-	}
+	r.confirmSeen(&res, sighting{
+		question: fmt.Sprintf("Did the LED on %s flash %d times?", pin, n),
+		noDetail: ", but the installer did not see it",
+		noHint:   wiringHint,
+		unsure:   wiringHint,
+		unasked:  "a GPIO cannot sense the LED itself: confirm by eye that it flashed; " + wiringHint,
+	})
 	return res
 }
 
@@ -365,17 +388,12 @@ func (r *runner) panel(ctx context.Context) Result {
 	res.Status = Pass
 	res.Detail = fmt.Sprintf("test card drawn with a full refresh in %v, panel asleep", took.Round(10*time.Millisecond))
 	look := "the card has a black frame on all four sides, a black bar at the top and a solid triangle in the top-left corner"
-	ok, asked, cerr := r.confirm("Does the panel show the test card, with the solid triangle in the top-left corner?")
-	switch {
-	case cerr != nil:
-		res.Hint = "check by eye: " + look
-	case !ok:
-		res.Status, res.Hint = Fail, "the installer did not see the card: "+look+"; a card that is cut off or mirrored means the wrong -panel model"
-	case asked:
-		res.Detail += ", seen by the installer"
-	default:
-		res.Hint = "check by eye: " + look
-	}
+	r.confirmSeen(&res, sighting{
+		question: "Does the panel show the test card, with the solid triangle in the top-left corner?",
+		noHint:   "the installer did not see the card: " + look + "; a card that is cut off or mirrored means the wrong -panel model",
+		unsure:   "check by eye: " + look,
+		unasked:  "check by eye: " + look,
+	})
 	return res
 }
 

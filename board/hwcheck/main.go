@@ -81,6 +81,28 @@ func (b *boardFlags) options(fs *flag.FlagSet, load ConfigLoader) (board.Options
 	return o, nil
 }
 
+// parse parses args with fs, on which register was called, refuses extra arguments and returns the
+// options (see options). Errors go to stderr, prefixed with fs.Name(). When ok is false the caller returns
+// code: 0 after -help, 2 for bad flags, an extra argument or a bad configuration.
+func (b *boardFlags) parse(fs *flag.FlagSet, args []string, load ConfigLoader, stderr io.Writer) (o board.Options, code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, 0, false
+		}
+		return o, 2, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return o, 2, false
+	}
+	o, err := b.options(fs, load)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		return o, 2, false
+	}
+	return o, 0, true
+}
+
 // Main runs `ashiato hwcheck [flags]`: it opens the board, runs every check, prints the report (a table, or
 // JSON with -json) on stdout and what to watch for on stderr, and returns the exit code: 0 when no check
 // failed, 1 when one did, 2 for bad flags. load may be nil, in which case there is no -config flag. SIGINT
@@ -105,20 +127,9 @@ func Main(args []string, stdout, stderr io.Writer, load ConfigLoader) int {
 	fs.DurationVar(&o.FrameTimeout, "frame-timeout", 5*time.Second, "longest wait for one frame")
 	fs.DurationVar(&o.Button, "button", 0, "wait this long for a button press, e.g. 10s (0 skips the button)")
 	fs.StringVar(&o.BootConfig, "boot-config", "", `config.txt to check ("" finds it, none skips)`)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "ashiato hwcheck: unexpected argument %q\n", fs.Arg(0))
-		return 2
-	}
-	opts, err := bf.options(fs, load)
-	if err != nil {
-		fmt.Fprintf(stderr, "ashiato hwcheck: %v\n", err)
-		return 2
+	opts, code, ok := bf.parse(fs, args, load, stderr)
+	if !ok {
+		return code
 	}
 	o.Progress = stderr
 	if *ask {
@@ -132,6 +143,7 @@ func Main(args []string, stdout, stderr io.Writer, load ConfigLoader) int {
 	if err := d.Close(); err != nil {
 		fmt.Fprintf(stderr, "ashiato hwcheck: closing devices: %v\n", err)
 	}
+	var err error
 	if *jsonOut {
 		err = rep.WriteJSON(stdout)
 	} else {
@@ -154,20 +166,9 @@ func LEDOffMain(args []string, stderr io.Writer, load ConfigLoader) int {
 	fs.SetOutput(stderr)
 	var bf boardFlags
 	bf.register(fs, load, false)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "ashiato led-off: unexpected argument %q\n", fs.Arg(0))
-		return 2
-	}
-	opts, err := bf.options(fs, load)
-	if err != nil {
-		fmt.Fprintf(stderr, "ashiato led-off: %v\n", err)
-		return 2
+	opts, code, ok := bf.parse(fs, args, load, stderr)
+	if !ok {
+		return code
 	}
 	if err := LEDOff(opts); err != nil {
 		fmt.Fprintf(stderr, "ashiato led-off: %v\n", err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ashiato/ashiato/agent/font"
 	"github.com/ashiato/ashiato/agent/notice"
+	"github.com/ashiato/ashiato/agent/panel"
 )
 
 // Page size: A4 at 150 dpi.
@@ -34,9 +35,9 @@ const (
 	margin     = 80
 	labelW     = 300
 	qrTargetMM = 50
-	quietZone  = 4
-	jaScale    = 2 // 16 px face ×2: 32 px ≈ 5.4 mm
-	enScale    = 2 // 16 px face ×2 as well
+	quietZone  = panel.QuietZone // the quiet zone panel.DrawQR leaves
+	jaScale    = 2               // 16 px face ×2: 32 px ≈ 5.4 mm
+	enScale    = 2               // 16 px face ×2 as well
 )
 
 // Block is one placed element of the sheet.
@@ -184,15 +185,7 @@ func Render(n notice.Notice) *image.Paletted {
 		case "mark":
 			hexagon(img, b.Rect, 2)
 		case "qr":
-			s := b.Rect.Dx() / (code.Size + 2*quietZone)
-			for my := 0; my < code.Size; my++ {
-				for mx := 0; mx < code.Size; mx++ {
-					if code.Black(mx, my) {
-						x, y := b.Rect.Min.X+(mx+quietZone)*s, b.Rect.Min.Y+(my+quietZone)*s
-						fill(img, image.Rect(x, y, x+s, y+s), 1)
-					}
-				}
-			}
+			panel.DrawQR(img, b.Rect.Min, code, b.Rect.Dx()/(code.Size+2*quietZone))
 		}
 		for _, l := range b.Lines {
 			l.Face.DrawScaled(img, l.At.X, l.At.Y, l.Scale, l.Text, l.Ink)
@@ -201,19 +194,10 @@ func Render(n notice.Notice) *image.Paletted {
 	// A thin rule between the title and the table.
 	for _, b := range blocks {
 		if b.Key == "operator" {
-			fill(img, image.Rect(margin, b.Rect.Min.Y-16, Width-margin, b.Rect.Min.Y-13), 1)
+			panel.FillRect(img, image.Rect(margin, b.Rect.Min.Y-16, Width-margin, b.Rect.Min.Y-13), 1)
 		}
 	}
 	return img
-}
-
-func fill(img *image.Paletted, r image.Rectangle, idx uint8) {
-	r = r.Intersect(img.Rect)
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			img.SetColorIndex(x, y, idx)
-		}
-	}
 }
 
 // hexagon fills a flat-topped regular hexagon inscribed in r's width with palette index idx.

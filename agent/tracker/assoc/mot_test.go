@@ -2,11 +2,13 @@ package assoc
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
-	"github.com/ashiato/ashiato/agent/tracker/internal/motscore"
+	"github.com/ashiato/ashiato/tools/moteval/mot"
 )
 
 func sharedData(t testing.TB) string {
@@ -35,25 +37,42 @@ func sharedData(t testing.TB) string {
 type motSeq struct {
 	dir   string
 	fps   float64
-	width float64
+	width int
 }
 
 var motSeqs = []motSeq{{"pets09-s2l1-dev", 7, 768}, {"tud-campus", 25, 640}, {"tud-stadtmitte", 25, 640}}
 
-// trackDets runs the association on MOT detections and returns hypotheses per 1-based frame.
-func trackDets(cfg Config, dets []motscore.Box, frames int, fps float64) motscore.Seq {
+// readMOTFile reads every row of a MOT box file (detections keep their confidence, even 0).
+func readMOTFile(path string) ([]mot.Row, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return mot.ReadMOT(f)
+}
+
+// motSummary formats the scores the test logs.
+func motSummary(r mot.Result) string {
+	return fmt.Sprintf("MOTA %.1f IDF1 %.1f IDsw %d FP %d FN %d (GT %d, hyp %d, MOTP %.2f px)",
+		100*r.MOTA, 100*r.IDF1, r.Switches, r.FP, r.FN, r.NumObjects, r.NumPredictions, r.MOTP)
+}
+
+// trackDets runs the association on MOT detections and returns the tracks' points as point rows
+// (1-based frames), in the order they were emitted.
+func trackDets(cfg Config, dets []mot.Row, frames int, fps float64) []mot.Row {
 	byFrame := make([][]Detection, frames+1)
 	for _, b := range dets {
 		if b.Frame < 1 || b.Frame > frames {
 			continue
 		}
-		byFrame[b.Frame] = append(byFrame[b.Frame], Detection{X: b.Left + b.W/2, Y: b.Top + b.H, W: b.W, H: b.H, Score: b.Conf})
+		byFrame[b.Frame] = append(byFrame[b.Frame], Detection{X: b.Left + b.Width/2, Y: b.Top + b.Height, W: b.Width, H: b.Height, Score: b.Conf})
 	}
-	hyp := make(motscore.Seq, frames+1)
+	var hyp []mot.Row
 	add := func(ts []Track) {
 		for _, k := range ts {
 			for _, p := range k.Points {
-				hyp[p.Frame] = append(hyp[p.Frame], motscore.Obj{ID: int(k.ID), X: p.X, Y: p.Y})
+				hyp = append(hyp, mot.Row{Frame: int(p.Frame), ID: strconv.FormatUint(k.ID, 10), X: p.X, Y: p.Y, Conf: 1, IsPoint: true})
 			}
 		}
 	}
@@ -72,11 +91,11 @@ func TestBeatsSORTOnFRCNN(t *testing.T) {
 	for _, sq := range motSeqs {
 		t.Run(sq.dir, func(t *testing.T) {
 			dir := filepath.Join(data, sq.dir)
-			gtb, err := motscore.ReadMOT(filepath.Join(dir, "gt.txt"))
+			gt, err := mot.ReadGTFile(filepath.Join(dir, "gt.txt"))
 			if err != nil {
 				t.Skipf("no ground truth: %v", err)
 			}
-			dets, err := motscore.ReadMOT(filepath.Join(dir, "det-frcnn.txt"))
+			dets, err := readMOTFile(filepath.Join(dir, "det-frcnn.txt"))
 			if err != nil {
 				t.Skipf("no detections: %v", err)
 			}
@@ -94,14 +113,16 @@ func TestBeatsSORTOnFRCNN(t *testing.T) {
 			if err := json.Unmarshal(raw, &ref); err != nil {
 				t.Fatal(err)
 			}
-			gt, _ := motscore.FootSeq(gtb, true)
 			for _, m := range ref {
 				if m.Mode != "foot" {
 					continue
 				}
 				hyp := trackDets(DetectorConfig(), dets, m.NumFrames, sq.fps)
-				r := motscore.Score(gt, hyp, m.NumFrames, sq.width/20)
-				t.Logf("%s: assoc %v; SORT MOTA %.1f IDF1 %.1f IDsw %d", sq.dir, r, 100*m.MOTA, 100*m.IDF1, m.Switches)
+				r, err := mot.Evaluate(gt, hyp, mot.Config{Mode: mot.Foot, Frames: m.NumFrames, Width: sq.width})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("%s: assoc %s; SORT MOTA %.1f IDF1 %.1f IDsw %d", sq.dir, motSummary(r), 100*m.MOTA, 100*m.IDF1, m.Switches)
 				if r.MOTA <= m.MOTA || r.IDF1 <= m.IDF1 {
 					t.Errorf("MOTA %.1f IDF1 %.1f, not ahead of SORT's %.1f / %.1f", 100*r.MOTA, 100*r.IDF1, 100*m.MOTA, 100*m.IDF1)
 				}
