@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ashiato/ashiato/drivers/v4l2"
 	"github.com/ashiato/ashiato/hal"
 )
@@ -164,8 +166,9 @@ type Options struct {
 	// BootConfig is the path of the Pi's config.txt; "" means /boot/firmware/config.txt, then
 	// /boot/config.txt; "none" skips the check.
 	BootConfig string
-	// Buffer allocates the capture check's frame buffer of n bytes; nil means make. The buffer is zeroed
-	// after every frame and before Run returns.
+	// Buffer allocates the capture check's frame buffer of n bytes; nil means an anonymous mapping outside
+	// the Go heap, marked MADV_DONTDUMP and mlock'ed when allowed, unmapped after the check. The buffer is
+	// zeroed after every frame and before Run returns.
 	Buffer func(n int) []byte
 	// Confirm, if not nil, asks the installer a yes/no question (did the LED blink, does the panel show
 	// the card); a "no" fails the check. nil asks nothing.
@@ -188,9 +191,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.FrameTimeout <= 0 {
 		o.FrameTimeout = 5 * time.Second
-	}
-	if o.Buffer == nil {
-		o.Buffer = func(n int) []byte { return make([]byte, n) }
 	}
 	if o.Progress == nil {
 		o.Progress = io.Discard
@@ -531,7 +531,17 @@ func (r *runner) grab(ctx context.Context) (*CaptureStats, error) {
 	if n <= 0 {
 		return nil, fmt.Errorf("hwcheck: camera reports an empty format %dx%d", format.Width, format.Height)
 	}
-	buf := r.o.Buffer(n)
+	var buf []byte
+	if r.o.Buffer != nil {
+		buf = r.o.Buffer(n)
+	} else {
+		b, release, err := lockedBuffer(n)
+		if err != nil {
+			return nil, err
+		}
+		defer release() // runs after the clear below
+		buf = b
+	}
 	if len(buf) < n {
 		return nil, fmt.Errorf("hwcheck: frame buffer holds %d bytes, %d needed", len(buf), n)
 	}
@@ -659,4 +669,25 @@ func or(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// lockedBuffer maps n bytes outside the Go heap for frames, as the agent's ring does: out of core dumps
+// (MADV_DONTDUMP) and, when RLIMIT_MEMLOCK allows, out of swap (mlock). release zeroes and unmaps it.
+func lockedBuffer(n int) (buf []byte, release func(), err error) {
+	buf, err = unix.Mmap(-1, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return nil, nil, fmt.Errorf("hwcheck: map a frame buffer of %d bytes: %w", n, err)
+	}
+	if err := unix.Madvise(buf, unix.MADV_DONTDUMP); err != nil {
+		unix.Munmap(buf)
+		return nil, nil, fmt.Errorf("hwcheck: madvise(MADV_DONTDUMP): %w", err)
+	}
+	locked := unix.Mlock(buf) == nil // best effort: the check is short and the buffer wiped per frame
+	return buf, func() {
+		clear(buf)
+		if locked {
+			unix.Munlock(buf)
+		}
+		unix.Munmap(buf)
+	}, nil
 }
