@@ -1,13 +1,17 @@
 package publish
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"runtime"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/ashiato/ashiato/agent/broker"
+	"github.com/ashiato/ashiato/agent/event"
 )
 
 // heapAlloc returns the live heap after a full collection.
@@ -108,5 +112,88 @@ func BenchmarkPublishLatency(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 	if c := p.Counters(); c.Published != uint64(b.N)+1 || c.Dropped != 0 {
 		b.Fatalf("counters %+v after %d messages", c, b.N+1)
+	}
+}
+
+// BenchmarkPublishLatency20Agents is the load case: 20 sensors publish into one broker at once, each
+// waiting for its own acknowledgement, and the enqueue → PUBACK latency is reported per agent (the
+// median over agents of each agent's p50 and p99, and the worst agent's p99).
+func BenchmarkPublishLatency20Agents(b *testing.B) {
+	const agents = 20
+	br, err := broker.Start("127.0.0.1:0", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer br.Close()
+	payload := bytes.Repeat([]byte{'a'}, 2048)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer dcancel()
+	pubs := make([]*Publisher, agents)
+	var dones []<-chan error
+	for i := range pubs {
+		top := event.Topics{Store: "load", Sensor: fmt.Sprintf("s%02d", i)}
+		p, err := New(Config{Broker: br.URL(), Topics: top, ClientID: "bench-" + top.Sensor})
+		if err != nil {
+			b.Fatal(err)
+		}
+		pubs[i] = p
+		dones = append(dones, runAsync(p, ctx))
+		p.Enqueue(Message{Topic: top.Topic(event.LeafTracks), Payload: payload})
+	}
+	defer func() {
+		cancel()
+		for _, d := range dones {
+			<-d
+		}
+	}()
+	for _, p := range pubs {
+		if err := p.Drain(dctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	lats := make([][]time.Duration, agents)
+	b.SetBytes(int64(len(payload) * agents))
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	errs := make(chan error, agents)
+	for i, p := range pubs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			topic := event.Topics{Store: "load", Sensor: fmt.Sprintf("s%02d", i)}.Topic(event.LeafTracks)
+			for range b.N {
+				t0 := time.Now()
+				p.Enqueue(Message{Topic: topic, Payload: payload})
+				if err := p.Drain(dctx); err != nil {
+					errs <- err
+					return
+				}
+				lats[i] = append(lats[i], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	close(errs)
+	if err := <-errs; err != nil {
+		b.Fatal(err)
+	}
+	var p50s, p99s []time.Duration
+	for _, l := range lats {
+		slices.Sort(l)
+		p50s = append(p50s, l[len(l)/2])
+		p99s = append(p99s, l[len(l)*99/100])
+	}
+	slices.Sort(p50s)
+	slices.Sort(p99s)
+	b.ReportMetric(float64(p50s[agents/2].Microseconds()), "agent-p50-µs")
+	b.ReportMetric(float64(p99s[agents/2].Microseconds()), "agent-p99-µs")
+	b.ReportMetric(float64(p99s[agents-1].Microseconds()), "worst-agent-p99-µs")
+	for i, p := range pubs {
+		if c := p.Counters(); c.Published != uint64(b.N)+1 || c.Dropped != 0 {
+			b.Fatalf("agent %d counters %+v after %d messages", i, c, b.N+1)
+		}
 	}
 }
