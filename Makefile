@@ -66,8 +66,11 @@ privacy:
 	@if [ ! -d ../shared/tools ]; then echo "privacy: ../shared/tools absent (outside the workplace): skipped"; \
 	else bash ../shared/tools/privacy-audit.sh && bash ../shared/tools/memory-scan.sh; fi
 
+## bench: the speed and allocation benchmarks (tracker, synthetic camera, publish latency), 5 runs each into
+## bin/bench.txt; compare two such files with benchstat (go run golang.org/x/perf/cmd/benchstat@latest A B).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./agent/tracker/... ./drivers/synth/...
+	@mkdir -p $(BIN)
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./agent/tracker/... ./drivers/synth/... ./agent/publish/ | tee $(BIN)/bench.txt
 
 clean:
 	rm -rf $(BIN)
