@@ -25,8 +25,8 @@ func main() {
 	reason := flag.String("reason", "", "reason shown under the state bar, e.g. 営業時間外")
 	since := flag.Duration("since", 27*time.Minute, "how long the state has lasted")
 	at := flag.String("now", "", "time of the update as 15:04 (today) or RFC 3339; empty means now")
-	width := flag.Int("w", panel.Size.X, "panel width in pixels")
-	height := flag.Int("h", panel.Size.Y, "panel height in pixels")
+	width := flag.Int("width", panel.Size.X, "panel width in pixels")
+	height := flag.Int("height", panel.Size.Y, "panel height in pixels")
 	out := flag.String("o", "panel.png", "output PNG")
 	flag.Parse()
 	if err := run(*cfg, *state, *reason, *since, *at, image.Pt(*width, *height), *out); err != nil {
