@@ -313,16 +313,20 @@ func (r *runner) board() Result {
 	return Result{Name: CheckBoard, Status: Pass, Detail: name + ": " + strings.Join(parts, ", ")}
 }
 
+// absent is the result of a check whose device Open did not provide: a failure with its hint when opening
+// it failed (openErr), a skip when none is configured.
+func (r *runner) absent(name string, openErr error, hint func(error, Wiring) string, what string) Result {
+	if openErr != nil {
+		return Result{Name: name, Status: Fail, Detail: openErr.Error(), Hint: hint(openErr, r.d.Wiring)}
+	}
+	return Result{Name: name, Status: Skip, Detail: "no " + what + " configured"}
+}
+
 func (r *runner) led(ctx context.Context) Result {
 	res := Result{Name: CheckLED}
 	pin := pinLabel(r.d.Wiring.LEDPin)
 	if r.d.LED == nil {
-		if r.d.LEDErr != nil {
-			res.Status, res.Detail, res.Hint = Fail, r.d.LEDErr.Error(), ledHint(r.d.LEDErr, r.d.Wiring)
-			return res
-		}
-		res.Status, res.Detail = Skip, "no LED configured"
-		return res
+		return r.absent(CheckLED, r.d.LEDErr, ledHint, "LED")
 	}
 	n := r.o.Blinks
 	r.sayf("led: watch the LED on %s: it flashes %d times", pin, n)
@@ -364,12 +368,7 @@ func (r *runner) led(ctx context.Context) Result {
 func (r *runner) panel(ctx context.Context) Result {
 	res := Result{Name: CheckPanel}
 	if r.d.Panel == nil {
-		if r.d.PanelErr != nil {
-			res.Status, res.Detail, res.Hint = Fail, r.d.PanelErr.Error(), panelHint(r.d.PanelErr, r.d.Wiring)
-			return res
-		}
-		res.Status, res.Detail = Skip, "no panel configured"
-		return res
+		return r.absent(CheckPanel, r.d.PanelErr, panelHint, "panel")
 	}
 	card := TestCard(r.d.Panel.Bounds(), r.d.Wiring, r.o.Now())
 	r.sayf("panel: drawing the test card on %s (a full refresh takes a few seconds; tri-colour panels longer)", or(r.d.Wiring.Panel, "the panel"))
@@ -619,12 +618,7 @@ func (r *runner) button(ctx context.Context) Result {
 	res := Result{Name: CheckButton}
 	pin := pinLabel(r.d.Wiring.ButtonPin)
 	if r.d.Button == nil {
-		if r.d.ButtonErr != nil {
-			res.Status, res.Detail, res.Hint = Fail, r.d.ButtonErr.Error(), buttonHint(r.d.ButtonErr, r.d.Wiring)
-			return res
-		}
-		res.Status, res.Detail = Skip, "no button configured"
-		return res
+		return r.absent(CheckButton, r.d.ButtonErr, buttonHint, "button")
 	}
 	if r.o.Button <= 0 {
 		res.Status, res.Detail = Skip, "not waited for; run with -button 10s and press it"
