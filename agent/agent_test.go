@@ -161,6 +161,14 @@ func (r *rig) devices() Devices {
 	return Devices{Camera: rigCamera{r}, LED: rigLED{r}, Indicator: "gpio", Panel: rigPanel{r}, Button: r.button}
 }
 
+// bareDevices is devices without a panel or a button (and tells check there is no panel rule).
+func (r *rig) bareDevices() Devices {
+	r.noPanel = true
+	d := r.devices()
+	d.Panel, d.Button = nil, nil
+	return d
+}
+
 func (r *rig) start(ctx context.Context, cfg *config.Config) {
 	go func() {
 		r.errc <- Run(ctx, r.devices(), Options{Config: cfg, Stdout: r.out, DrainTimeout: time.Second})
@@ -365,9 +373,8 @@ func TestCameraLossReopens(t *testing.T) {
 func TestFiniteSourceErrorEndsRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig()
-		devs := r.devices()
-		devs.Finite, devs.Panel, devs.Button = true, nil, nil
-		r.noPanel = true
+		devs := r.bareDevices()
+		devs.Finite = true
 		go r.feed(t.Context())
 		bad := errors.New("y4m: truncated frame")
 		go func() { time.Sleep(time.Second); r.cam.Errs <- bad }()
@@ -392,9 +399,7 @@ func TestUnlockedRingRefusedWhenRequired(t *testing.T) {
 	unlockedRings(t)
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig()
-		devs := r.devices()
-		devs.Panel, devs.Button = nil, nil
-		r.noPanel = true
+		devs := r.bareDevices()
 		go r.feed(t.Context())
 		yes := true
 		cfg := &config.Config{MQTT: config.MQTT{Broker: "stdout"}, Privacy: config.Privacy{RequireLockedMemory: &yes}}
@@ -420,9 +425,7 @@ func TestUnlockedRingReportedWhenAllowed(t *testing.T) {
 	unlockedRings(t)
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig()
-		devs := r.devices()
-		devs.Panel, devs.Button = nil, nil
-		r.noPanel = true
+		devs := r.bareDevices()
 		ctx, cancel := context.WithCancel(t.Context())
 		go r.feed(ctx)
 		no := false
