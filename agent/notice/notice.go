@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"reflect"
@@ -41,15 +42,22 @@ type Notice struct {
 	// RawImageJA says how camera frames are handled; "" means "映像はメモリ上で直ちに消去し、保存・送信しません".
 	RawImageJA string `toml:"raw_image_ja" json:"raw_image_ja"`
 	// RawImageEN; "" means "deleted in memory immediately, never stored or sent".
-	RawImageEN     string `toml:"raw_image_en" json:"raw_image_en"`
-	AreaJA         string `toml:"area_ja" json:"area_ja"` // the area filmed, e.g. "店内通路"
-	AreaEN         string `toml:"area_en" json:"area_en"`
-	RetentionJA    string `toml:"retention_ja" json:"retention_ja"` // how long coordinates are kept, e.g. "90日"
-	RetentionEN    string `toml:"retention_en" json:"retention_en"`
-	ThirdPartiesJA string `toml:"third_parties_ja" json:"third_parties_ja"` // "なし" or who receives data
-	ThirdPartiesEN string `toml:"third_parties_en" json:"third_parties_en"`
-	ContactJA      string `toml:"contact_ja" json:"contact_ja"` // the inquiry desk
-	ContactEN      string `toml:"contact_en" json:"contact_en"`
+	RawImageEN string `toml:"raw_image_en" json:"raw_image_en"`
+	AreaJA     string `toml:"area_ja" json:"area_ja"` // the area filmed, e.g. "店内通路"
+	AreaEN     string `toml:"area_en" json:"area_en"`
+	// RetentionDays is how many days the back office keeps movement paths (tracks) after they were
+	// recorded. It is required (at least 1, at most MaxRetentionDays). The back office deletes each
+	// sensor's tracks once they are older than this, so the wording on every sign (RetentionJA,
+	// RetentionEN) is derived from it rather than written as free text.
+	RetentionDays int `toml:"retention_days" json:"retention_days"`
+	// AggregateRetentionDays is how many days aggregates that hold no track ids (counts per 15 minutes,
+	// heatmaps, dwell statistics) are kept. 0 means they are kept no longer than the tracks
+	// (RetentionDays); otherwise it must be at least RetentionDays and at most MaxRetentionDays.
+	AggregateRetentionDays int    `toml:"aggregate_retention_days" json:"aggregate_retention_days"`
+	ThirdPartiesJA         string `toml:"third_parties_ja" json:"third_parties_ja"` // "なし" or who receives data
+	ThirdPartiesEN         string `toml:"third_parties_en" json:"third_parties_en"`
+	ContactJA              string `toml:"contact_ja" json:"contact_ja"` // the inquiry desk
+	ContactEN              string `toml:"contact_en" json:"contact_en"`
 	// PolicyURL is the full policy (the second layer), an http or https URL. It is drawn as a QR code, so
 	// keep it short: up to 42 bytes fits QR version 3 at level M.
 	PolicyURL string `toml:"policy_url" json:"policy_url"`
@@ -65,6 +73,10 @@ const (
 	DefaultRawImageEN       = "deleted in memory immediately, never stored or sent"
 )
 
+// MaxRetentionDays bounds RetentionDays and AggregateRetentionDays: ten years. A notice promising longer
+// is almost certainly a typing error.
+const MaxRetentionDays = 3650
+
 // MaxURLLen bounds PolicyURL so that its QR code stays scannable on the 250×122 panel.
 const MaxURLLen = 80
 
@@ -72,20 +84,49 @@ const MaxURLLen = 80
 // demo, so it cannot pass for a real store's notice.
 func Default() Notice {
 	return Notice{
-		OperatorJA:     "デモ店舗（見本の表示です）",
-		OperatorEN:     "Demo Store (sample notice)",
-		PurposeJA:      "店内の混雑把握と売場配置の改善",
-		PurposeEN:      "Measuring crowding to improve the store layout",
-		AreaJA:         "店内通路（入口からレジ前まで）",
-		AreaEN:         "Store aisles, entrance to checkout",
-		RetentionJA:    "90日",
-		RetentionEN:    "90 days",
-		ThirdPartiesJA: "提供しません",
-		ThirdPartiesEN: "None",
-		ContactJA:      "店舗スタッフ privacy@example.com",
-		ContactEN:      "Store staff, privacy@example.com",
-		PolicyURL:      "https://example.com/p/demo",
+		OperatorJA:             "デモ店舗（見本の表示です）",
+		OperatorEN:             "Demo Store (sample notice)",
+		PurposeJA:              "店内の混雑把握と売場配置の改善",
+		PurposeEN:              "Measuring crowding to improve the store layout",
+		AreaJA:                 "店内通路（入口からレジ前まで）",
+		AreaEN:                 "Store aisles, entrance to checkout",
+		RetentionDays:          90,
+		AggregateRetentionDays: 730,
+		ThirdPartiesJA:         "提供しません",
+		ThirdPartiesEN:         "None",
+		ContactJA:              "店舗スタッフ privacy@example.com",
+		ContactEN:              "Store staff, privacy@example.com",
+		PolicyURL:              "https://example.com/p/demo",
 	}.WithDefaults()
+}
+
+// RetentionJA is the retention of tracks in Japanese, e.g. "90日".
+func (n Notice) RetentionJA() string { return daysJA(n.RetentionDays) }
+
+// RetentionEN is the retention of tracks in English, e.g. "90 days".
+func (n Notice) RetentionEN() string { return daysEN(n.RetentionDays) }
+
+// AggregateDays is how long aggregates are kept: AggregateRetentionDays, or RetentionDays when that is 0.
+func (n Notice) AggregateDays() int {
+	if n.AggregateRetentionDays == 0 {
+		return n.RetentionDays
+	}
+	return n.AggregateRetentionDays
+}
+
+// AggregateRetentionJA is the retention of aggregates (統計) in Japanese, e.g. "730日".
+func (n Notice) AggregateRetentionJA() string { return daysJA(n.AggregateDays()) }
+
+// AggregateRetentionEN is the retention of aggregates in English, e.g. "730 days".
+func (n Notice) AggregateRetentionEN() string { return daysEN(n.AggregateDays()) }
+
+func daysJA(d int) string { return fmt.Sprintf("%d日", d) }
+
+func daysEN(d int) string {
+	if d == 1 {
+		return "1 day"
+	}
+	return fmt.Sprintf("%d days", d)
 }
 
 // WithDefaults returns n with the empty device-behaviour fields set to their defaults.
@@ -104,7 +145,7 @@ func (n Notice) WithDefaults() Notice {
 	return n
 }
 
-// optional lists the TOML keys that may be empty (they have defaults).
+// optional lists the TOML string keys that may be empty (they have defaults).
 var optional = []string{"collected_ja", "collected_en", "never_collected_ja", "never_collected_en", "raw_image_ja", "raw_image_en"}
 
 // Validate returns one error per problem, each naming the key, e.g. "notice.operator_ja: required". A nil
@@ -113,6 +154,9 @@ func (n Notice) Validate() []error {
 	var errs []error
 	v := reflect.ValueOf(n)
 	for _, f := range reflect.VisibleFields(v.Type()) {
+		if f.Type.Kind() != reflect.String {
+			continue // the day counts, checked below
+		}
 		key := f.Tag.Get("toml")
 		s := v.FieldByIndex(f.Index).String()
 		if strings.TrimSpace(s) == "" {
@@ -124,6 +168,16 @@ func (n Notice) Validate() []error {
 		if strings.ContainsAny(s, "\r\n\t") {
 			errs = append(errs, fmt.Errorf("notice.%s: must be one line", key))
 		}
+	}
+	switch {
+	case n.RetentionDays == 0:
+		errs = append(errs, errors.New("notice.retention_days: required (how many days tracks are kept, e.g. 90)"))
+	case n.RetentionDays < 0 || n.RetentionDays > MaxRetentionDays:
+		errs = append(errs, fmt.Errorf("notice.retention_days: %d, want 1 to %d", n.RetentionDays, MaxRetentionDays))
+	}
+	if a := n.AggregateRetentionDays; a != 0 && (a < max(n.RetentionDays, 1) || a > MaxRetentionDays) {
+		errs = append(errs, fmt.Errorf("notice.aggregate_retention_days: %d, want 0 (as long as tracks) or %d to %d",
+			a, max(n.RetentionDays, 1), MaxRetentionDays))
 	}
 	if n.PolicyURL != "" {
 		if err := checkURL(n.PolicyURL); err != nil {

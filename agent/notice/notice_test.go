@@ -29,6 +29,15 @@ func TestValidateNamesMissingKeys(t *testing.T) {
 	typ := reflect.TypeFor[Notice]()
 	for i := 0; i < typ.NumField(); i++ {
 		key := typ.Field(i).Tag.Get("toml")
+		if key == "aggregate_retention_days" {
+			continue // 0 means "as long as the tracks"
+		}
+		if key == "retention_days" {
+			if !got["notice.retention_days: required (how many days tracks are kept, e.g. 90)"] {
+				t.Errorf("retention_days: not reported as required in %v", errs)
+			}
+			continue
+		}
 		msg := "notice." + key + ": required"
 		isOptional := strings.HasPrefix(key, "collected_") || strings.HasPrefix(key, "never_collected_") || strings.HasPrefix(key, "raw_image_")
 		if got[msg] == isOptional {
@@ -86,7 +95,11 @@ func TestHashAndJSON(t *testing.T) {
 	for i := 0; i < reflect.TypeFor[Notice]().NumField(); i++ {
 		c := d
 		f := reflect.ValueOf(&c).Elem().Field(i)
-		f.SetString(f.String() + "!")
+		if f.Kind() == reflect.Int {
+			f.SetInt(f.Int() + 1)
+		} else {
+			f.SetString(f.String() + "!")
+		}
 		if c.Hash() == h {
 			t.Errorf("changing field %d does not change the hash", i)
 		}
@@ -102,6 +115,12 @@ func TestHashAndJSON(t *testing.T) {
 	typ := reflect.TypeFor[Notice]()
 	for i := 0; i < typ.NumField(); i++ {
 		key := typ.Field(i).Tag.Get("json")
+		if fv := reflect.ValueOf(d).Field(i); fv.Kind() == reflect.Int {
+			if m[key] != float64(fv.Int()) {
+				t.Errorf("JSON %s = %v, want %d", key, m[key], fv.Int())
+			}
+			continue
+		}
 		if m[key] != reflect.ValueOf(d).Field(i).String() {
 			t.Errorf("JSON %s = %v, want %q", key, m[key], reflect.ValueOf(d).Field(i).String())
 		}
@@ -116,6 +135,40 @@ func TestHashAndJSON(t *testing.T) {
 	}
 	if blank.JSON(1) == nil || string(blank.JSON(1)) != string(d.JSON(1)) {
 		t.Error("JSON does not apply defaults")
+	}
+}
+
+func TestRetentionDays(t *testing.T) {
+	n := Default()
+	n.RetentionDays, n.AggregateRetentionDays = 30, 0
+	if n.RetentionJA() != "30日" || n.RetentionEN() != "30 days" || n.AggregateDays() != 30 ||
+		n.AggregateRetentionEN() != "30 days" {
+		t.Errorf("30 days, aggregates 0: %q %q %d %q", n.RetentionJA(), n.RetentionEN(), n.AggregateDays(), n.AggregateRetentionEN())
+	}
+	n.RetentionDays = 1
+	if n.RetentionEN() != "1 day" {
+		t.Errorf("1 day: %q", n.RetentionEN())
+	}
+	for _, c := range []struct {
+		days, agg int
+		bad       string // the key named in the error, "" if valid
+	}{
+		{90, 0, ""}, {90, 90, ""}, {90, 365, ""}, {1, 3650, ""},
+		{0, 0, "notice.retention_days"}, {-1, 0, "notice.retention_days"}, {3651, 0, "notice.retention_days"},
+		{90, 30, "notice.aggregate_retention_days"}, {90, 4000, "notice.aggregate_retention_days"},
+	} {
+		n := Default()
+		n.RetentionDays, n.AggregateRetentionDays = c.days, c.agg
+		errs := n.Validate()
+		if c.bad == "" {
+			if len(errs) != 0 {
+				t.Errorf("%d/%d: %v", c.days, c.agg, errs)
+			}
+			continue
+		}
+		if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), c.bad+": ") {
+			t.Errorf("%d/%d: %v, want one error naming %s", c.days, c.agg, errs, c.bad)
+		}
 	}
 }
 

@@ -146,7 +146,7 @@ func bodyItems(n notice.Notice, s State) []item {
 	items = append(items,
 		item{text: "目的：" + n.PurposeJA, max: 2},
 		item{text: kept, max: 2},
-		item{text: "保存期間：" + n.RetentionJA, max: 1},
+		item{text: "保存期間：" + n.RetentionJA(), max: 1},
 		item{text: "問合せ：" + n.ContactJA, max: 2},
 		item{text: en, max: 1, optional: true},
 	)

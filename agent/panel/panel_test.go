@@ -134,7 +134,7 @@ func TestTextIsDrawableAndFits(t *testing.T) {
 			t.Errorf("%s: only %d body lines: %q", name, len(lines), lines)
 		}
 		all := strings.Join(lines, "")
-		for _, want := range []string{"目的", "保存期間", n.RetentionJA, "問合せ"} {
+		for _, want := range []string{"目的", "保存期間", n.RetentionJA(), "問合せ"} {
 			if !strings.Contains(all, want) {
 				t.Errorf("%s: body lacks %q: %q", name, want, lines)
 			}

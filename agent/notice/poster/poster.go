@@ -69,7 +69,8 @@ func fields(n notice.Notice) []field {
 		{"never_collected", "取得しない情報", "We never record", n.NeverCollectedJA, n.NeverCollectedEN},
 		{"raw_image", "カメラ映像", "Camera images", n.RawImageJA, n.RawImageEN},
 		{"area", "撮影範囲", "Area", n.AreaJA, n.AreaEN},
-		{"retention", "保存期間", "Retention", n.RetentionJA, n.RetentionEN},
+		{"retention", "保存期間", "Retention", n.RetentionJA(), n.RetentionEN()},
+		{"aggregate_retention", "統計の保存期間", "Statistics kept", n.AggregateRetentionJA(), n.AggregateRetentionEN()},
 		{"third_parties", "第三者提供", "Third parties", n.ThirdPartiesJA, n.ThirdPartiesEN},
 		{"contact", "お問い合わせ", "Contact", n.ContactJA, n.ContactEN},
 	}

@@ -84,12 +84,15 @@ func TestEveryFieldIsDrawn(t *testing.T) {
 	typ := reflect.TypeFor[notice.Notice]()
 	for i := 0; i < typ.NumField(); i++ {
 		tag := typ.Field(i).Tag.Get("toml")
-		key := strings.TrimSuffix(strings.TrimSuffix(tag, "_ja"), "_en")
+		key := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(tag, "_ja"), "_en"), "_days")
 		n := base
 		v := reflect.ValueOf(&n).Elem().Field(i)
-		if tag == "policy_url" {
+		switch {
+		case v.Kind() == reflect.Int:
+			v.SetInt(v.Int() + 1) // same number of digits in the demo notice
+		case tag == "policy_url":
 			v.SetString("https://example.org/other")
-		} else {
+		default:
 			v.SetString(sameShape(v.String()))
 		}
 		img := Render(n)
