@@ -10,9 +10,10 @@
 // one slot and a third is always free or reclaimable. A producer that can wait (a file replayed as fast as
 // possible) uses AcquireWait instead, which blocks until a slot is free and never drops.
 //
-// The mapping is mlock'ed when the process may lock that much memory (RLIMIT_MEMLOCK) and marked
-// MADV_DONTDUMP and MADV_WIPEONFORK, so frames stay out of swap, core dumps and children. Close wipes every
-// slot before unmapping.
+// The mapping comes from package framemem: outside the Go heap, mlock'ed when the process may lock that
+// much memory (RLIMIT_MEMLOCK), and on Linux marked MADV_DONTDUMP and MADV_WIPEONFORK, so frames stay out
+// of swap, core dumps and children. Close wipes every slot before unmapping. On systems without mmap
+// (Windows) New fails.
 package ring
 
 import (
@@ -21,16 +22,15 @@ import (
 	"fmt"
 	"sync"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/ashiato/ashiato/hal"
+	"github.com/ashiato/ashiato/internal/framemem"
 )
 
 // Seams for tests: the unmapping must see a zeroed mapping, and mlock can fail as it does for a non-root
 // user with a small RLIMIT_MEMLOCK.
 var (
-	mlock  = unix.Mlock
-	munmap = unix.Munmap
+	mlock  = framemem.Lock
+	munmap = framemem.Unmap
 )
 
 // Slot is one frame buffer of the ring. Its Frame.Pix points into the locked mapping; it is valid only
@@ -100,21 +100,16 @@ func New(opts Options) (*Ring, error) {
 	if opts.SlotSize <= 0 {
 		return nil, fmt.Errorf("ring: slot size %d; must be positive", opts.SlotSize)
 	}
-	page := unix.Getpagesize()
+	page := framemem.PageSize()
 	size := (opts.SlotSize + page - 1) / page * page // page-align each slot
 	total := size * n
-	mem, err := unix.Mmap(-1, 0, total, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	// framemem.Map applies the dump and fork advice itself, so it holds even if mlock fails.
+	mem, err := framemem.Map(total)
 	if err != nil {
-		return nil, fmt.Errorf("ring: mmap %d bytes: %w", total, err)
+		return nil, fmt.Errorf("ring: %w", err)
 	}
 	r := &Ring{mem: mem, slotSize: opts.SlotSize, slots: make([]Slot, n),
 		wake: make(chan struct{}, 1), freed: make(chan struct{}, 1)}
-	// Advice first: these must hold even if mlock fails.
-	if err := unix.Madvise(mem, unix.MADV_DONTDUMP); err != nil {
-		unix.Munmap(mem)
-		return nil, fmt.Errorf("ring: madvise(MADV_DONTDUMP): %w", err)
-	}
-	_ = unix.Madvise(mem, unix.MADV_WIPEONFORK) // best effort: needs Linux 4.14
 	if opts.NoLock {
 		r.lockErr = errors.New("ring: not locked: Options.NoLock")
 	} else if err := mlock(mem); err != nil {
@@ -352,7 +347,7 @@ func (r *Ring) Close() error {
 	close(r.freed)
 	var err error
 	if r.locked {
-		err = unix.Munlock(r.mem)
+		err = framemem.Unlock(r.mem)
 	}
 	if e := munmap(r.mem); e != nil && err == nil {
 		err = e

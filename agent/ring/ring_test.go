@@ -1,3 +1,5 @@
+//go:build unix
+
 package ring
 
 import (
@@ -149,11 +151,12 @@ func TestWipeAndClose(t *testing.T) {
 	w, _ := r.Acquire()
 	fill(w, 0x66)
 	var sawZero, called bool
+	orig := munmap
 	munmap = func(b []byte) error {
 		called, sawZero = true, allZero(b)
-		return unix.Munmap(b)
+		return orig(b)
 	}
-	defer func() { munmap = unix.Munmap }()
+	defer func() { munmap = orig }()
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -174,8 +177,9 @@ func TestWipeAndClose(t *testing.T) {
 }
 
 func TestMlockFailureIsReported(t *testing.T) {
+	orig := mlock
 	mlock = func([]byte) error { return unix.ENOMEM }
-	defer func() { mlock = unix.Mlock }()
+	defer func() { mlock = orig }()
 	r := newRing(t, 3, 1<<20)
 	if r.Locked() {
 		t.Fatal("ring claims to be locked after mlock failed")

@@ -14,10 +14,9 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/ashiato/ashiato/drivers/v4l2"
 	"github.com/ashiato/ashiato/hal"
+	"github.com/ashiato/ashiato/internal/framemem"
 )
 
 // Status is the outcome of one check.
@@ -665,23 +664,20 @@ func or(v, def string) string {
 	return v
 }
 
-// lockedBuffer maps n bytes outside the Go heap for frames, as the agent's ring does: out of core dumps
-// (MADV_DONTDUMP) and, when RLIMIT_MEMLOCK allows, out of swap (mlock). release zeroes and unmaps it.
+// lockedBuffer maps n bytes outside the Go heap for frames, as the agent's ring does (package framemem):
+// out of core dumps where the system allows and, when RLIMIT_MEMLOCK allows, out of swap (mlock). release
+// zeroes and unmaps it.
 func lockedBuffer(n int) (buf []byte, release func(), err error) {
-	buf, err = unix.Mmap(-1, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	buf, err = framemem.Map(n)
 	if err != nil {
-		return nil, nil, fmt.Errorf("hwcheck: map a frame buffer of %d bytes: %w", n, err)
+		return nil, nil, fmt.Errorf("hwcheck: frame buffer: %w", err)
 	}
-	if err := unix.Madvise(buf, unix.MADV_DONTDUMP); err != nil {
-		unix.Munmap(buf)
-		return nil, nil, fmt.Errorf("hwcheck: madvise(MADV_DONTDUMP): %w", err)
-	}
-	locked := unix.Mlock(buf) == nil // best effort: the check is short and the buffer wiped per frame
+	locked := framemem.Lock(buf) == nil // best effort: the check is short and the buffer wiped per frame
 	return buf, func() {
 		clear(buf)
 		if locked {
-			unix.Munlock(buf)
+			framemem.Unlock(buf)
 		}
-		unix.Munmap(buf)
+		framemem.Unmap(buf)
 	}, nil
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 package v4l2
 
 import (
@@ -146,32 +148,10 @@ func findCaptureNode(open opener, globs []string) (string, error) {
 		}
 	}
 	if len(why) == 0 {
-		return "", fmt.Errorf("v4l2: no video device matches %s", strings.Join(globs, " or "))
+		return "", fmt.Errorf("v4l2: no video device matches %s: no camera is connected; plug in a USB (UVC) "+
+			"camera and check that the kernel sees it (lsusb; dmesg | grep uvcvideo)", strings.Join(globs, " or "))
 	}
 	return "", fmt.Errorf("v4l2: no usable capture node: %s", strings.Join(why, "; "))
-}
-
-// FormatInfo describes one pixel format a device lists, for diagnostics and installer self-tests.
-type FormatInfo struct {
-	FourCC      string // e.g. "YUYV", "MJPG"
-	Description string // the driver's text, e.g. "YUYV 4:2:2"
-	Usable      bool   // whether Camera can capture in this format
-	Sizes       []FrameSize
-}
-
-// FrameSize is one frame size a device lists for a format: a discrete size (Min == Max, Step 0) or a
-// stepwise range.
-type FrameSize struct {
-	MinWidth, MaxWidth, StepWidth    int
-	MinHeight, MaxHeight, StepHeight int
-}
-
-// String formats a discrete size as "640x480" and a range as "[160-1280;16]x[120-720;8]".
-func (s FrameSize) String() string {
-	if s.StepWidth == 0 && s.StepHeight == 0 {
-		return fmt.Sprintf("%dx%d", s.MaxWidth, s.MaxHeight)
-	}
-	return fmt.Sprintf("[%d-%d;%d]x[%d-%d;%d]", s.MinWidth, s.MaxWidth, s.StepWidth, s.MinHeight, s.MaxHeight, s.StepHeight)
 }
 
 // Formats opens the device at path, lists its capture formats with their frame sizes, and closes it.

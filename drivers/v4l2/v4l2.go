@@ -1,14 +1,5 @@
-// Package v4l2 implements hal.Camera for a V4L2 capture device (a USB UVC webcam) on github.com/blackjack/webcam.
-//
-// Frames are dequeued with webcam.GetFrame, never webcam.ReadFrame: the mmap'd kernel buffer is read in
-// place, its luma is written straight into the caller's hal.Frame.Pix, the whole kernel buffer (up to its
-// capacity) is zeroed, and only then is it handed back to the driver with ReleaseFrame. So the only lasting
-// copy of a frame is the caller's Pix. The one exception is MJPEG, whose decoding needs heap memory; see
-// the privacy note on decodeLuma in mjpeg.go.
-//
-// Pixel formats are preferred in the order GREY, YUYV, MJPEG (MJPG or JPEG fourcc). The package is
-// Linux-only in practice: webcam compiles elsewhere but cannot open a device. See
-// shared/docs/hardware.md §1 for the webcam library's pitfalls that shape this code.
+//go:build linux
+
 package v4l2
 
 import (
@@ -22,49 +13,6 @@ import (
 
 	"github.com/ashiato/ashiato/hal"
 )
-
-// Auto is the path that makes Start look for a capture node with FindCaptureNode. An empty path means
-// the same.
-const Auto = "auto"
-
-// Options configures a Camera. The zero value asks for 640×480 at 10 fps with 4 buffers.
-type Options struct {
-	// Width and Height are the requested frame size; the closest size the device lists is used. A zero
-	// Width means 640 and a zero Height means 480.
-	Width, Height int
-	// FPS is the requested frame rate; 0 means 10. A device that rejects it streams at its own rate.
-	FPS float64
-	// Buffers is the number of kernel frame buffers to request; 0 (or less) means 4. The driver may
-	// grant a different number.
-	Buffers int
-	// StallTimeout is how long ReadFrame waits for a frame before it fails with hal.ErrStalled; 0 means
-	// 3s. The wait is polled in whole seconds, so a stall is noticed up to a second late.
-	StallTimeout time.Duration
-	// Clock gives frame times and measures stalls; nil means time.Now.
-	Clock func() time.Time
-}
-
-func (o Options) withDefaults() Options {
-	if o.Width <= 0 {
-		o.Width = 640
-	}
-	if o.Height <= 0 {
-		o.Height = 480
-	}
-	if o.FPS <= 0 {
-		o.FPS = 10
-	}
-	if o.Buffers <= 0 {
-		o.Buffers = 4
-	}
-	if o.StallTimeout <= 0 {
-		o.StallTimeout = 3 * time.Second
-	}
-	if o.Clock == nil {
-		o.Clock = time.Now
-	}
-	return o
-}
 
 // device is the part of *webcam.Webcam this package uses, so tests can run without a camera.
 type device interface {
@@ -156,10 +104,7 @@ func (c *Camera) Start(ctx context.Context) (hal.Format, error) {
 	}
 	dev, err := c.open(node)
 	if err != nil {
-		if isGone(err) || errors.Is(err, unix.ENOENT) {
-			return hal.Format{}, fmt.Errorf("v4l2: open %s: %w: %w", node, err, hal.ErrGone)
-		}
-		return hal.Format{}, fmt.Errorf("v4l2: open %s: %w", node, err)
+		return hal.Format{}, openError(node, err)
 	}
 	ok := false
 	defer func() {
@@ -380,6 +325,46 @@ func (e *sizeError) Error() string {
 		s += fmt.Sprintf("; they look like %dx%d", e.gotW, e.gotH)
 	}
 	return s + "; request a size that Formats lists"
+}
+
+// openError explains why node could not be opened and what to do about it. An absent or vanished node
+// wraps hal.ErrGone as well as the OS error, so errors.Is(err, os.ErrNotExist) works.
+func openError(node string, err error) error {
+	switch {
+	case isGone(err) || errors.Is(err, unix.ENOENT):
+		return fmt.Errorf("v4l2: open %s: %w: %w; is the camera plugged in? `ls /dev/v4l/by-id/` lists the "+
+			"USB cameras by a name that does not change between boots", node, err, hal.ErrGone)
+	case errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM):
+		return fmt.Errorf("v4l2: open %s: %w; camera nodes belong to group video: add the user to it "+
+			"(sudo usermod -aG video $USER, then log in again; the systemd unit has SupplementaryGroups=video)", node, err)
+	case errors.Is(err, unix.EBUSY):
+		return fmt.Errorf("v4l2: open %s: %w; another program is using the camera (the ashiato service? "+
+			"sudo systemctl stop ashiato)", node, err)
+	}
+	return fmt.Errorf("v4l2: open %s: %w", node, err)
+}
+
+// Probe checks that the camera at path can be opened and lists a pixel format this package can use, and
+// returns the node; for Auto (or "") it returns the node FindCaptureNode finds. It opens the device, asks
+// for its formats and closes it: nothing is streamed, so no frame is captured and the capture LED may be
+// off. Errors say what to do (see Start).
+func Probe(path string) (string, error) {
+	return probe(openWebcam, func() (string, error) { return FindCaptureNode() }, path)
+}
+
+func probe(open opener, find func() (string, error), path string) (string, error) {
+	if path == "" || path == Auto {
+		return find()
+	}
+	dev, err := open(path)
+	if err != nil {
+		return "", openError(path, err)
+	}
+	defer dev.Close()
+	if _, err := chooseFormat(dev.GetSupportedFormats()); err != nil {
+		return "", fmt.Errorf("v4l2: %s: %w", path, err)
+	}
+	return path, nil
 }
 
 // isGone reports whether err means the device has vanished (USB unplug).

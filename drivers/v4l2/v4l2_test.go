@@ -1,3 +1,5 @@
+//go:build linux
+
 package v4l2
 
 import (
@@ -235,6 +237,40 @@ func TestStartOpenErrors(t *testing.T) {
 	_, err = c.Start(context.Background())
 	if !errors.Is(err, unix.EACCES) || errors.Is(err, hal.ErrGone) {
 		t.Fatalf("Start on a forbidden node = %v, want EACCES and not ErrGone", err)
+	}
+}
+
+// Probe opens, checks and closes without streaming, and its errors name the node and say what to do.
+func TestProbe(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "video99")
+	_, err := Probe(missing) // the real webcam.Open
+	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), missing) || !strings.Contains(err.Error(), "plugged in") {
+		t.Errorf("Probe(missing) = %v; want ErrNotExist naming the node and saying to plug the camera in", err)
+	}
+	noFind := func() (string, error) { t.Fatal("Probe searched for a node it was given"); return "", nil }
+	deny := func(string) (device, error) { return nil, unix.EACCES }
+	if _, err := probe(deny, noFind, "/dev/video0"); !errors.Is(err, unix.EACCES) || !strings.Contains(err.Error(), "group video") {
+		t.Errorf("Probe(forbidden) = %v; want EACCES and the advice to join group video", err)
+	}
+	busy := func(string) (device, error) { return nil, unix.EBUSY }
+	if _, err := probe(busy, noFind, "/dev/video0"); !errors.Is(err, unix.EBUSY) || !strings.Contains(err.Error(), "another program") {
+		t.Errorf("Probe(busy) = %v", err)
+	}
+	dev := yuyvDev()
+	got, err := probe(func(string) (device, error) { return dev, nil }, noFind, "/dev/video0")
+	if err != nil || got != "/dev/video0" {
+		t.Fatalf("Probe(camera) = %q, %v", got, err)
+	}
+	if dev.streaming || !dev.closed || slices.Contains(dev.calls, "start") {
+		t.Errorf("Probe left the device streaming=%v closed=%v (calls %v)", dev.streaming, dev.closed, dev.calls)
+	}
+	meta := &fakeDev{}
+	if _, err := probe(func(string) (device, error) { return meta, nil }, noFind, "/dev/video1"); err == nil || !strings.Contains(err.Error(), "no capture formats") {
+		t.Errorf("Probe(metadata node) = %v", err)
+	}
+	found, err := probe(deny, func() (string, error) { return "/dev/video4", nil }, Auto)
+	if err != nil || found != "/dev/video4" {
+		t.Errorf("Probe(auto) = %q, %v", found, err)
 	}
 }
 
