@@ -63,7 +63,7 @@ import (
 type Devices struct {
 	Camera hal.Camera // required
 	LED    hal.LED    // required: the capture indicator
-	// Indicator names what LED is: "gpio", "virtual" (replayed and synthetic sources) or "none"
+	// Indicator names what LED is: "gpio", "ledclass", "virtual" (replayed and synthetic sources) or "none"
 	// (development only).
 	Indicator string
 	// Panel shows the notice and the capture state; nil means none. Replayed and synthetic sources may
@@ -802,7 +802,7 @@ func warnings(a *event.Attestation, c Counters) []string {
 	if a.Dumpable != 0 || a.CoreLimit != 0 {
 		w = append(w, "process can dump core: frames could reach a core file")
 	}
-	if a.Indicator == "gpio" && !a.PanelOK {
+	if (a.Indicator == "gpio" || a.Indicator == "ledclass") && !a.PanelOK { // a live camera
 		w = append(w, "notice panel absent or not working: shoppers see no notice on the device")
 	}
 	return w

@@ -1,7 +1,10 @@
-// Package board turns a Raspberry Pi board profile and a few overrides into the agent's hal devices.
+// Package board turns a board profile and a few overrides into the agent's hal devices.
 //
-// It is the only package that knows pin numbers, SPI port names and camera paths, and the only one besides
-// main that initialises periph's host drivers. Only the composition root (main) should import it.
+// Two kinds of board are known: the Raspberry Pi profiles (40-pin header, an LED and button on GPIO pins,
+// an optional e-ink HAT) and the generic board (any Linux machine with a USB camera and no Pi header,
+// whose capture LED is a Linux LED-class device or a GPIO line of any /dev/gpiochip*). It is the only
+// package that knows pin numbers, SPI port names and camera paths, and the only one besides main that
+// initialises periph's host drivers. Only the composition root (main) should import it.
 package board
 
 import (
@@ -11,17 +14,12 @@ import (
 	"strings"
 	"sync"
 
-	"periph.io/x/conn/v3/driver/driverreg"
 	"periph.io/x/conn/v3/gpio"
-	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/spi"
-	"periph.io/x/conn/v3/spi/spireg"
-	"periph.io/x/host/v3/distro"
-	_ "periph.io/x/host/v3/gpioioctl" // GPIO lines through /dev/gpiochip* (Pi 0–5)
-	_ "periph.io/x/host/v3/sysfs"     // /dev/spidev* ports
 
 	"github.com/ashiato/ashiato/drivers/gpiobutton"
 	"github.com/ashiato/ashiato/drivers/gpioled"
+	"github.com/ashiato/ashiato/drivers/ledclass"
 	"github.com/ashiato/ashiato/drivers/ssd16xx"
 	"github.com/ashiato/ashiato/drivers/v4l2"
 	"github.com/ashiato/ashiato/hal"
@@ -30,170 +28,239 @@ import (
 // Options selects a board profile and overrides parts of it. The zero value auto-detects the board and
 // uses its defaults.
 type Options struct {
-	// Board is a profile name such as "rpi4b"; "" or "auto" detects it from the device tree.
+	// Board is a profile name such as "rpi4b" or "generic" ("none" is a synonym of "generic"); "" or
+	// "auto" detects a Raspberry Pi from the device tree and falls back to "generic" on anything else.
 	Board string
 	// Camera is a V4L2 device path; "" means the profile's default ("auto": the first capture node).
 	Camera string
 	// Panel is a panel model ("waveshare213v4", "inky-ssd1608", "inky-ssd1608-red") or "none"; "" means
-	// the profile's default.
+	// the profile's default. Panels need a Raspberry Pi profile.
 	Panel string
-	// LEDPin and ButtonPin are GPIO names such as "GPIO26"; "" means the profile's default. ButtonPin
-	// "none" disables the button.
+	// LEDPin and ButtonPin name GPIO lines: "GPIO26" on a Pi, a line name, or "gpiochipN/OFFSET" on any
+	// board with a GPIO character device; "" means the profile's default. ButtonPin "none" disables the
+	// button.
 	LEDPin, ButtonPin string
-	// Indicator is "gpio" (or ""): the LED must work or Open fails. "none" is for development only: no
-	// LED is driven, a logging no-op stands in, and capture runs without a visible indicator.
+	// LEDClass names a Linux LED-class device to use as the capture LED instead of a GPIO pin: a name
+	// under /sys/class/leds, or its directory (anything with a slash). "" means none.
+	LEDClass string
+	// Indicator is "gpio" (or ""): a physical LED (GPIO pin or LED-class device) must work or Open fails.
+	// "none" is for development only: no LED is driven, a logging no-op stands in, and capture runs
+	// without a visible indicator.
 	Indicator string
-	// ActiveLowLED means the LED lights when its pin is driven low.
+	// ActiveLowLED means the GPIO LED lights when its pin is driven low.
 	ActiveLowLED bool
 	// CameraOptions are passed to the V4L2 driver (size, rate, buffers, stall timeout); the zero value
 	// means the driver's defaults.
 	CameraOptions v4l2.Options
-	// Logger receives one line per disabled optional device; nil discards.
+	// Logger receives the no-op LED's lines when Indicator is "none"; nil discards.
 	Logger *slog.Logger
 }
 
-// Devices are the opened hal devices. Camera and LED are always set; Panel and Button are no-ops when
-// PanelOK or ButtonOK is false.
+// State is what Open made of one device.
+type State uint8
+
+const (
+	// Absent: none is configured (or the board has none). Not an error.
+	Absent State = iota
+	// Opened: the driver is ready in Dev.
+	Opened
+	// Failed: a device is configured but could not be opened; Err says why and what to do.
+	Failed
+)
+
+func (s State) String() string {
+	switch s {
+	case Absent:
+		return "absent"
+	case Opened:
+		return "opened"
+	case Failed:
+		return "failed"
+	}
+	return fmt.Sprintf("State(%d)", uint8(s))
+}
+
+// Device is the outcome of opening one device: the driver (Opened), nothing (Absent), or why not (Failed).
+// Dev is set only when State is Opened, Err only when it is Failed.
+type Device[T any] struct {
+	State State
+	Dev   T
+	Err   error
+}
+
+func opened[T any](dev T) Device[T]     { return Device[T]{State: Opened, Dev: dev} }
+func failed[T any](err error) Device[T] { return Device[T]{State: Failed, Err: err} }
+func (d Device[T]) ok() bool            { return d.State == Opened }
+func (d Device[T]) String() string      { return deviceString(d.State, d.Err) }
+func deviceString(s State, err error) string {
+	if s == Failed {
+		return "failed: " + err.Error()
+	}
+	return s.String()
+}
+
+// Wiring is the resolved configuration, names only: what each device is attached to.
+type Wiring struct {
+	Board string // profile name, e.g. "rpi4b" or "generic"
+	Model string // human-readable, e.g. "Raspberry Pi 4 Model B"
+	// LED is the capture LED: a GPIO name ("GPIO26", "gpiochip0/17") or, when LEDClass is true, an
+	// LED-class directory. "" means none (indicator "none", or none configured).
+	LED          string
+	LEDClass     bool
+	ActiveLowLED bool
+	ButtonPin    string // "" none
+	Panel        string // panel model; "" none
+	SPIPort      string // "" without a panel
+	Camera       string // a device path, or "auto"
+	Header       bool   // the board has the Raspberry Pi 40-pin header (pin numbers mean something)
+}
+
+// Devices are the opened hal devices and what became of each. The camera is always set: it is not
+// touched until its Start (see ProbeCamera to check it without streaming).
 type Devices struct {
-	// Board is the profile name in use.
-	Board  string
+	Wiring Wiring
 	Camera hal.Camera
-	LED    hal.LED
-	Panel  hal.Panel
-	Button hal.Button
-	// PanelOK and ButtonOK report whether a real driver backs Panel and Button. A panel that is
-	// configured but not connected is only found out by its first Draw (BUSY times out).
-	PanelOK, ButtonOK bool
-	// Indicator is "gpio" when LED drives a real pin, "none" when it is a no-op.
+	// LED is the capture indicator. Open guarantees it is Opened; OpenEach reports it as any device.
+	// With Indicator "none" it is a logging no-op.
+	LED Device[hal.LED]
+	// Indicator is "gpio" or "ledclass" when LED drives a physical LED, "none" when it is a no-op.
 	Indicator string
+	// Panel and Button are optional: Absent, Opened or Failed. A panel that is configured but not
+	// connected is only found out by its first Draw (BUSY times out).
+	Panel  Device[hal.Panel]
+	Button Device[hal.Button]
 
 	port      spi.PortCloser // panel's SPI port, nil if none
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// env is what Open needs from the host; tests replace it.
-type env struct {
-	init    func() error
-	model   func() string
-	pin     func(name string) gpio.PinIO // nil if absent
-	openSPI func(name string) (spi.PortCloser, error)
-}
-
-func hostEnv() env {
-	return env{
-		init: func() error {
-			_, err := driverreg.Init()
-			return err
-		},
-		model:   distro.DTModel,
-		pin:     gpioreg.ByName,
-		openSPI: spireg.Open,
-	}
-}
-
 // Open initialises the host drivers (GPIO chardev and sysfs SPI only), resolves the profile and pins,
 // and builds the drivers. It fails if the board cannot be determined, a name is unknown, a pin is assigned
-// twice, or, unless Indicator is "none", the LED cannot be driven. A missing panel or button is logged
-// once and replaced by a no-op. The camera is not touched until its Start. The caller must Close the
-// Devices after the agent has stopped.
+// twice, or, unless Indicator is "none", the capture LED cannot be driven. The panel and the button are
+// optional: each is reported as Absent, Opened or Failed, never silently replaced. The caller must Close
+// the Devices after the agent has stopped.
 func Open(opts Options) (*Devices, error) {
 	return open(opts, hostEnv())
 }
 
-func open(opts Options, e env) (*Devices, error) {
+// OpenEach is Open for the installer's self-test: a capture LED that cannot be opened does not fail it
+// but is reported in Devices.LED, like the panel and the button. It fails only when the configuration
+// cannot be resolved (unknown names, pin clashes, host drivers).
+func OpenEach(opts Options) (*Devices, error) {
+	return openEach(opts, hostEnv())
+}
+
+func open(opts Options, e env) (*Devices, error) { return openDevices(opts, e, true) }
+
+func openEach(opts Options, e env) (*Devices, error) { return openDevices(opts, e, false) }
+
+// openDevices opens the LED first: when requireLED is set and it fails, nothing else is touched.
+func openDevices(opts Options, e env, requireLED bool) (*Devices, error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
-	}
-	if err := e.init(); err != nil {
-		return nil, fmt.Errorf("board: host init: %w", err)
 	}
 	c, err := resolve(opts, e.model)
 	if err != nil {
 		return nil, err
 	}
-	log = log.With("board", c.profile.Name)
-	d := &Devices{Board: c.profile.Name, Indicator: c.indicator}
-
-	// The LED first: without it nothing else matters.
-	if c.indicator == "none" {
-		log.Warn("indicator disabled: capture runs without a visible LED (development only)")
-		d.LED = &noopLED{log: log}
-	} else {
-		p := e.pin(c.led)
-		if p == nil {
-			return nil, fmt.Errorf("board: LED pin %s not found (is the GPIO chardev accessible?)", c.led)
-		}
-		led, err := gpioled.New(p, gpioled.Options{ActiveLow: opts.ActiveLowLED})
-		if err != nil {
-			return nil, fmt.Errorf("board: LED on %s: %w", c.led, err)
-		}
-		d.LED = led
+	if err := e.init(); err != nil {
+		return nil, fmt.Errorf("board: host init: %w", err)
 	}
-
+	d := &Devices{Wiring: c.wiring(opts), Indicator: c.indicator}
+	d.LED = openLED(c, opts, e, log.With("board", c.profile.Name))
+	if requireLED && !d.LED.ok() {
+		return nil, d.LED.Err
+	}
 	d.Camera = v4l2.Open(c.camera, opts.CameraOptions)
-
-	d.Panel = noopPanel{}
 	if c.panel != nil {
-		if panel, port, err := openPanel(c.panel, c.profile.SPIPort, e); err != nil {
-			log.Warn("panel disabled", "panel", c.panel.Name, "err", err)
-		} else {
-			d.Panel, d.port, d.PanelOK = panel, port, true
-		}
-	} else {
-		log.Info("panel disabled by configuration")
+		var port spi.PortCloser
+		d.Panel, port = openPanel(c.panel, c.profile.SPIPort, e)
+		d.port = port
 	}
-
-	d.Button = noopButton{}
 	if c.button != "" {
-		if b, err := openButton(c.button, e); err != nil {
-			log.Warn("button disabled", "pin", c.button, "err", err)
-		} else {
-			d.Button, d.ButtonOK = b, true
-		}
-	} else {
-		log.Info("button disabled by configuration")
+		d.Button = openButton(c.button, e)
 	}
 	return d, nil
+}
+
+// openLED builds the capture indicator the configuration asks for.
+func openLED(c config, opts Options, e env, log *slog.Logger) Device[hal.LED] {
+	switch {
+	case c.indicator == "none":
+		log.Warn("indicator disabled: capture runs without a visible LED (development only)")
+		return opened[hal.LED](&noopLED{log: log})
+	case c.ledClass != "":
+		led, err := ledclass.New(ledclass.Dir(c.ledClass))
+		if err != nil {
+			return failed[hal.LED](fmt.Errorf("board: capture LED: %w", err))
+		}
+		return opened[hal.LED](led)
+	case c.led == "":
+		return failed[hal.LED](noLEDError(c.profile))
+	}
+	p := e.pin(c.led)
+	if p == nil {
+		return failed[hal.LED](e.pinError("LED", c.led))
+	}
+	led, err := gpioled.New(p, gpioled.Options{ActiveLow: opts.ActiveLowLED})
+	if err != nil {
+		return failed[hal.LED](fmt.Errorf("board: LED on %s: %w", c.led, err))
+	}
+	return opened[hal.LED](led)
+}
+
+// ErrNoLED is returned (wrapped) when a board has no capture LED configured and no default one.
+var ErrNoLED = errors.New("no capture LED configured")
+
+// noLEDError explains how to configure a capture LED on a profile that has no default one.
+func noLEDError(p Profile) error {
+	return fmt.Errorf("board %s: %w: set board.led_class to an LED-class device "+
+		"(ls %s; e.g. a keyboard's capslock LED or a USB status light), or board.led_pin to a GPIO line "+
+		"(gpiochipN/OFFSET; gpioinfo lists them); privacy.indicator = \"none\" runs without one, for development only. "+
+		"On a Raspberry Pi with the 40-pin header, set board.name (%s)", p.Name, ErrNoLED, ledclass.Root, names(profiles, func(p Profile) string { return p.Name }))
 }
 
 // config is the resolved set of names.
 type config struct {
 	profile   Profile
 	camera    string
-	led       string // "" when indicator is "none"
-	indicator string
+	led       string     // GPIO name; "" when indicator is "none" or the LED is an LED-class device
+	ledClass  string     // LED-class name or directory; "" none
+	indicator string     // "gpio", "ledclass" or "none"
 	panel     *PanelSpec // nil: none
 	button    string     // "": none
+}
+
+func (c config) wiring(opts Options) Wiring {
+	w := Wiring{Board: c.profile.Name, Model: c.profile.Model, LED: c.led, ActiveLowLED: opts.ActiveLowLED,
+		ButtonPin: c.button, Camera: c.camera, Header: c.profile.Header}
+	if c.ledClass != "" {
+		w.LED, w.LEDClass, w.ActiveLowLED = ledclass.Dir(c.ledClass), true, false
+	}
+	if c.panel != nil {
+		w.Panel, w.SPIPort = c.panel.Name, c.profile.SPIPort
+	}
+	return w
 }
 
 // resolve applies opts to the profile and checks the result; it touches no hardware.
 func resolve(opts Options, model func() string) (config, error) {
 	var c config
-	switch b := strings.TrimSpace(opts.Board); strings.ToLower(b) {
-	case "", "auto":
-		m := model()
-		p, ok := Detect(m)
-		if !ok {
-			return c, fmt.Errorf("board: unknown board model %q; set the board to one of: %s", strings.TrimRight(m, "\x00"),
-				names(profiles, func(p Profile) string { return p.Name }))
-		}
-		c.profile = p
-	default:
-		p, ok := profileByName(b)
-		if !ok {
-			return c, fmt.Errorf("board: unknown board %q; want auto or one of: %s", b,
-				names(profiles, func(p Profile) string { return p.Name }))
-		}
-		c.profile = p
+	p, err := profileFor(opts.Board, model)
+	if err != nil {
+		return c, err
 	}
-	p := c.profile
-
+	c.profile = p
 	c.camera = or(opts.Camera, p.Camera)
 
-	switch strings.ToLower(opts.Indicator) {
+	switch strings.ToLower(strings.TrimSpace(opts.Indicator)) {
 	case "", "gpio":
+		if c.ledClass = strings.TrimSpace(opts.LEDClass); c.ledClass != "" {
+			c.indicator = "ledclass"
+			break
+		}
 		c.indicator = "gpio"
 		c.led = or(opts.LEDPin, p.LEDPin)
 		if strings.EqualFold(c.led, "none") {
@@ -211,10 +278,14 @@ func resolve(opts Options, model func() string) (config, error) {
 			return c, fmt.Errorf("board: unknown panel %q; want none or one of: %s", name,
 				names(panels, func(s PanelSpec) string { return s.Name }))
 		}
+		if !p.Header {
+			return c, fmt.Errorf("board %s: panel %s is a Raspberry Pi HAT: it needs a Pi profile (%s); "+
+				"set board.panel = \"none\"", p.Name, s.Name, names(profiles, func(p Profile) string { return p.Name }))
+		}
 		c.panel = &s
 	}
 
-	if b := or(opts.ButtonPin, p.ButtonPin); !strings.EqualFold(b, "none") {
+	if b := or(opts.ButtonPin, p.ButtonPin); b != "" && !strings.EqualFold(b, "none") {
 		c.button = b
 	}
 
@@ -235,6 +306,31 @@ func resolve(opts Options, model func() string) (config, error) {
 	return c, nil
 }
 
+// profileFor returns the profile called name; "" and "auto" detect a Raspberry Pi from the device-tree
+// model and fall back to the generic board on any other machine.
+func profileFor(name string, model func() string) (Profile, error) {
+	switch b := strings.TrimSpace(name); strings.ToLower(b) {
+	case "", "auto":
+		m := strings.TrimRight(model(), "\x00 \n")
+		if p, ok := Detect(m); ok {
+			return p, nil
+		}
+		g := Generic()
+		if m != "" && m != "<unknown>" {
+			g.Model += fmt.Sprintf(`; device tree model %q is not a supported Raspberry Pi`, m)
+		}
+		return g, nil
+	case "none":
+		return Generic(), nil
+	default:
+		if p, ok := profileByName(b); ok {
+			return p, nil
+		}
+		return Profile{}, fmt.Errorf("board: unknown board %q; want auto, generic or one of: %s", b,
+			names(profiles, func(p Profile) string { return p.Name }))
+	}
+}
+
 func or(v, def string) string {
 	if v = strings.TrimSpace(v); v != "" {
 		return v
@@ -242,9 +338,9 @@ func or(v, def string) string {
 	return def
 }
 
-// openPanel resolves the panel's pins, opens its SPI port and builds the driver. On error nothing stays
+// openPanel resolves the panel's pins, opens its SPI port and builds the driver. On failure nothing stays
 // open.
-func openPanel(s *PanelSpec, portName string, e env) (hal.Panel, spi.PortCloser, error) {
+func openPanel(s *PanelSpec, portName string, e env) (Device[hal.Panel], spi.PortCloser) {
 	pins := map[string]gpio.PinIO{}
 	for _, n := range []string{s.DC, s.RST, s.Busy, s.PWR} {
 		if n == "" {
@@ -252,13 +348,14 @@ func openPanel(s *PanelSpec, portName string, e env) (hal.Panel, spi.PortCloser,
 		}
 		p := e.pin(n)
 		if p == nil {
-			return nil, nil, fmt.Errorf("pin %s not found", n)
+			return failed[hal.Panel](fmt.Errorf("panel %s: %w", s.Name, e.pinError("panel", n))), nil
 		}
 		pins[n] = p
 	}
 	port, err := e.openSPI(portName)
 	if err != nil {
-		return nil, nil, fmt.Errorf("SPI port %s: %w (is SPI enabled, dtparam=spi=on?)", portName, err)
+		return failed[hal.Panel](fmt.Errorf("panel %s: SPI port %s: %w (is SPI enabled, dtparam=spi=on, and is the user in group spi?)",
+			s.Name, portName, err)), nil
 	}
 	var pwr gpio.PinOut
 	if s.PWR != "" {
@@ -268,17 +365,21 @@ func openPanel(s *PanelSpec, portName string, e env) (hal.Panel, spi.PortCloser,
 	dev, err := ssd16xx.New(port, pins[s.DC], pins[s.RST], pins[s.Busy], pwr, &o)
 	if err != nil {
 		_ = port.Close()
-		return nil, nil, err
+		return failed[hal.Panel](fmt.Errorf("panel %s: %w", s.Name, err)), nil
 	}
-	return dev, port, nil
+	return opened[hal.Panel](dev), port
 }
 
-func openButton(name string, e env) (hal.Button, error) {
+func openButton(name string, e env) Device[hal.Button] {
 	p := e.pin(name)
 	if p == nil {
-		return nil, fmt.Errorf("pin %s not found", name)
+		return failed[hal.Button](e.pinError("button", name))
 	}
-	return gpiobutton.New(p, gpiobutton.Options{})
+	b, err := gpiobutton.New(p, gpiobutton.Options{})
+	if err != nil {
+		return failed[hal.Button](fmt.Errorf("board: button on %s: %w", name, err))
+	}
+	return opened[hal.Button](b)
 }
 
 // Close stops the camera, then switches the LED off (never the other way round: the LED must not be off
@@ -292,13 +393,13 @@ func (d *Devices) Close() error {
 				errs = append(errs, err)
 			}
 		}
-		if d.LED != nil {
-			if err := d.LED.Set(false); err != nil {
+		if d.LED.ok() {
+			if err := d.LED.Dev.Set(false); err != nil {
 				errs = append(errs, err)
 			}
 		}
-		if d.PanelOK && d.Panel != nil {
-			if err := d.Panel.Halt(); err != nil {
+		if d.Panel.ok() {
+			if err := d.Panel.Dev.Halt(); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -310,4 +411,11 @@ func (d *Devices) Close() error {
 		d.closeErr = errors.Join(errs...)
 	})
 	return d.closeErr
+}
+
+// ProbeCamera checks, without streaming, that the camera opts names (or the profile's default, "auto")
+// can be opened and offers a usable format, and returns its node. It needs neither the board nor the
+// LED, so a missing camera is named whatever else is missing. Errors name the device and say what to do.
+func ProbeCamera(opts Options) (string, error) {
+	return v4l2.Probe(or(opts.Camera, defaultCamera))
 }

@@ -2,27 +2,26 @@ package board
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"image"
+	"io/fs"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpiotest"
 	"periph.io/x/conn/v3/spi"
 	"periph.io/x/conn/v3/spi/spitest"
 
+	"github.com/ashiato/ashiato/drivers/ledclass/ledclasstest"
 	"github.com/ashiato/ashiato/hal"
 )
 
 func TestProfilesSanity(t *testing.T) {
-	if len(Profiles()) != 4 {
-		t.Fatalf("%d profiles, want Zero 2 W, 3B/3B+, 4B and 5", len(Profiles()))
+	if len(Profiles()) != 5 {
+		t.Fatalf("%d profiles, want Zero 2 W, 3B/3B+, 4B, 5 and generic", len(Profiles()))
 	}
 	seen := map[string]bool{}
 	for _, p := range Profiles() {
@@ -30,6 +29,12 @@ func TestProfilesSanity(t *testing.T) {
 			t.Errorf("profile %s twice", p.Name)
 		}
 		seen[p.Name] = true
+		if !p.Header {
+			if p.Name != "generic" || p.LEDPin != "" || p.ButtonPin != "" || p.Panel != "none" || len(p.DTModels) != 0 {
+				t.Errorf("headerless profile %+v; want only generic, with no default LED, button or panel and no detection", p)
+			}
+			continue
+		}
 		if p.SPIPort == "" || p.Camera == "" || len(p.DTModels) == 0 {
 			t.Errorf("%s: empty SPIPort, Camera or DTModels", p.Name)
 		}
@@ -58,7 +63,8 @@ func TestProfilesSanity(t *testing.T) {
 }
 
 func TestPanelPinMaps(t *testing.T) {
-	// hardware.md §3, §4: GPIO17 is RST on Waveshare and BUSY on Inky; CS (GPIO8) is never a control pin.
+	// GPIO17 is RST on the Waveshare HAT (epdconfig.py: RST_PIN = 17) and BUSY on the Inky pHAT
+	// (inky_ssd1608.py: BUSY_PIN = 17); CS (GPIO8) is never a control pin.
 	ws, _ := panelByName("waveshare213v4")
 	inky, _ := panelByName("inky-ssd1608")
 	if ws.RST != "GPIO17" || inky.Busy != "GPIO17" {
@@ -122,6 +128,8 @@ type fakeHost struct {
 	spiErr  error
 	initErr error
 	model   string
+	chips   []string // GPIO character devices; nil means none
+	access  error    // why none of them opens
 }
 
 type closePort struct {
@@ -133,7 +141,7 @@ type closePort struct {
 func (p *closePort) Close() error { p.closed++; return nil }
 
 func newFakeHost(model string, absent ...string) *fakeHost {
-	h := &fakeHost{pins: map[string]*gpiotest.Pin{}, model: model}
+	h := &fakeHost{pins: map[string]*gpiotest.Pin{}, model: model, chips: []string{"/dev/gpiochip0"}}
 	for i := 0; i <= 27; i++ {
 		n := "GPIO" + itoa(i)
 		h.pins[n] = &gpiotest.Pin{N: n, Num: i, EdgesChan: make(chan gpio.Level, 4)}
@@ -172,6 +180,7 @@ func (h *fakeHost) env() env {
 			h.ports = append(h.ports, p)
 			return p, nil
 		},
+		chips: func() ([]string, error) { return h.chips, h.access },
 	}
 }
 
@@ -184,13 +193,13 @@ func TestOpenDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Board != "rpi4b" || !d.PanelOK || !d.ButtonOK || d.Indicator != "gpio" || d.Camera == nil {
+	if d.Wiring.Board != "rpi4b" || d.Panel.State != Opened || d.Button.State != Opened || d.Indicator != "gpio" || d.Camera == nil {
 		t.Fatalf("Devices = %+v", d)
 	}
 	if h.pins["GPIO26"].L != gpio.Low {
 		t.Error("LED not switched off at Open")
 	}
-	if err := d.LED.Set(true); err != nil || h.pins["GPIO26"].L != gpio.High {
+	if err := d.LED.Dev.Set(true); err != nil || h.pins["GPIO26"].L != gpio.High {
 		t.Errorf("LED.Set(true): %v, pin %v", err, h.pins["GPIO26"].L)
 	}
 	if len(h.ports) != 1 || h.ports[0].name != "SPI0.0" {
@@ -205,8 +214,8 @@ func TestOpenDefaults(t *testing.T) {
 	if h.pins["GPIO16"].P != gpio.PullUp { // button
 		t.Errorf("button pull %v", h.pins["GPIO16"].P)
 	}
-	if d.Panel.Bounds() != image.Rect(0, 0, 250, 122) {
-		t.Errorf("panel bounds %v", d.Panel.Bounds())
+	if d.Panel.Dev.Bounds() != image.Rect(0, 0, 250, 122) {
+		t.Errorf("panel bounds %v", d.Panel.Dev.Bounds())
 	}
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
@@ -221,13 +230,12 @@ func TestOpenDefaults(t *testing.T) {
 
 func TestOpenOverrides(t *testing.T) {
 	h := newFakeHost("<unknown>") // not consulted: the board is given
-	var logs bytes.Buffer
 	d, err := open(Options{Board: "RPI5", Panel: "inky-ssd1608", LEDPin: "GPIO6", ButtonPin: "none",
-		ActiveLowLED: true, Logger: logTo(&logs)}, h.env())
+		ActiveLowLED: true}, h.env())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Board != "rpi5" || !d.PanelOK || d.ButtonOK {
+	if d.Wiring.Board != "rpi5" || d.Panel.State != Opened || d.Button.State != Absent || d.Button.Err != nil {
 		t.Fatalf("Devices = %+v", d)
 	}
 	if h.pins["GPIO6"].L != gpio.High {
@@ -240,14 +248,6 @@ func TestOpenOverrides(t *testing.T) {
 		if n == "GPIO26" || n == "GPIO16" || n == "GPIO18" || n == "GPIO24" {
 			t.Errorf("looked up %s, which this configuration does not use", n)
 		}
-	}
-	if !strings.Contains(logs.String(), "button disabled by configuration") {
-		t.Errorf("log: %s", logs.String())
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	if _, err := d.Button.WaitPress(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("no-op button WaitPress = %v", err)
 	}
 
 	c, err := resolve(Options{Board: "rpizero2w", Camera: "/dev/video2"}, nil)
@@ -270,8 +270,8 @@ func TestResolveErrors(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{"unknown model", Options{}, `unknown board model "Raspberry Pi 400 Rev 1.0"; set the board to one of: rpizero2w, rpi3b, rpi4b, rpi5`},
-		{"unknown board", Options{Board: "rpi1"}, `unknown board "rpi1"`},
+		{"unknown board", Options{Board: "rpi1"}, `unknown board "rpi1"; want auto, generic or one of: rpizero2w, rpi3b, rpi4b, rpi5`},
+		{"panel on generic", Options{Board: "generic", Panel: "waveshare213v4"}, `panel waveshare213v4 is a Raspberry Pi HAT`},
 		{"unknown panel", Options{Board: "rpi4b", Panel: "epd7in5"}, `unknown panel "epd7in5"`},
 		{"unknown indicator", Options{Board: "rpi4b", Indicator: "act"}, `unknown indicator "act"`},
 		{"LED none", Options{Board: "rpi4b", LEDPin: "none"}, `LED pin "none" needs indicator "none"`},
@@ -282,7 +282,7 @@ func TestResolveErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := resolve(tc.opts, func() string { return "Raspberry Pi 400 Rev 1.0\x00" })
-			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "board: ") {
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "board") {
 				t.Errorf("err = %v, want it to contain %q", err, tc.want)
 			}
 		})
@@ -321,19 +321,25 @@ func TestOpenFailingLED(t *testing.T) {
 	if _, err := open(Options{}, e); err == nil || !strings.Contains(err.Error(), "EBUSY") {
 		t.Fatalf("Open with failing LED = %v", err)
 	}
+	// OpenEach reports the LED as a value and opens the rest.
+	d, err := openEach(Options{}, e)
+	if err != nil || d.LED.State != Failed || !strings.Contains(d.LED.Err.Error(), "EBUSY") || d.Panel.State != Opened {
+		t.Fatalf("OpenEach with failing LED = %+v, %v", d, err)
+	}
+	d.Close()
 	// Indicator none does not touch the LED at all.
 	var logs bytes.Buffer
-	d, err := open(Options{Indicator: "none", Logger: logTo(&logs)}, e)
+	d, err = open(Options{Indicator: "none", Logger: logTo(&logs)}, e)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d.Indicator != "none" {
 		t.Errorf("Indicator = %q", d.Indicator)
 	}
-	if err := d.LED.Set(true); err != nil {
+	if err := d.LED.Dev.Set(true); err != nil {
 		t.Fatal(err)
 	}
-	_ = d.LED.Set(true)
+	_ = d.LED.Dev.Set(true)
 	if n := strings.Count(logs.String(), "LED not driven"); n != 1 {
 		t.Errorf("no-op LED logged %d times for one change:\n%s", n, logs.String())
 	}
@@ -343,43 +349,44 @@ func TestOpenFailingLED(t *testing.T) {
 }
 
 func TestOpenMissingOptionalDevices(t *testing.T) {
-	// BUSY (GPIO24) and the button pin are absent: both become no-ops, logged once each.
+	// BUSY (GPIO24) and the button pin are absent: both are reported Failed, with the pin named.
 	h := newFakeHost("Raspberry Pi Zero 2 W Rev 1.0", "GPIO24", "GPIO16")
-	var logs bytes.Buffer
-	d, err := open(Options{Logger: logTo(&logs)}, h.env())
+	d, err := open(Options{}, h.env())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.PanelOK || d.ButtonOK {
-		t.Errorf("PanelOK %v ButtonOK %v", d.PanelOK, d.ButtonOK)
+	if d.Panel.State != Failed || !strings.Contains(d.Panel.Err.Error(), "panel pin GPIO24 not found") {
+		t.Errorf("panel %v", d.Panel)
+	}
+	if d.Button.State != Failed || !strings.Contains(d.Button.Err.Error(), "button pin GPIO16 not found") {
+		t.Errorf("button %v", d.Button)
+	}
+	var pe *PinError
+	if !errors.As(d.Button.Err, &pe) || pe.Pin != "GPIO16" || pe.Chips != 1 {
+		t.Errorf("button error %#v is not a PinError for GPIO16 on a host with one chip", d.Button.Err)
 	}
 	if len(h.ports) != 0 {
 		t.Error("SPI port opened for a panel with a missing pin")
-	}
-	out := logs.String()
-	if strings.Count(out, "panel disabled") != 1 || !strings.Contains(out, "pin GPIO24 not found") {
-		t.Errorf("panel log:\n%s", out)
-	}
-	if strings.Count(out, "button disabled") != 1 || !strings.Contains(out, "pin GPIO16 not found") {
-		t.Errorf("button log:\n%s", out)
-	}
-	if err := d.Panel.Draw(image.NewGray(image.Rect(0, 0, 250, 122)), true); err != nil {
-		t.Errorf("no-op panel Draw: %v", err)
 	}
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
 
-	// An SPI port that cannot be opened disables the panel too.
+	// An SPI port that cannot be opened fails the panel too, and says what to check.
 	h = newFakeHost("Raspberry Pi Zero 2 W Rev 1.0")
 	h.spiErr = errors.New("spireg: no port found")
-	logs.Reset()
-	d, err = open(Options{Logger: logTo(&logs)}, h.env())
+	d, err = open(Options{}, h.env())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.PanelOK || !d.ButtonOK || !strings.Contains(logs.String(), "SPI port SPI0.0") {
-		t.Errorf("PanelOK %v ButtonOK %v log:\n%s", d.PanelOK, d.ButtonOK, logs.String())
+	if d.Panel.State != Failed || d.Button.State != Opened || !strings.Contains(d.Panel.Err.Error(), "SPI port SPI0.0") ||
+		!strings.Contains(d.Panel.Err.Error(), "dtparam=spi=on") {
+		t.Errorf("panel %v, button %v", d.Panel, d.Button)
+	}
+	// Configured off: Absent, not Failed.
+	d, err = open(Options{Panel: "none", ButtonPin: "none"}, h.env())
+	if err != nil || d.Panel.State != Absent || d.Button.State != Absent || d.Panel.Err != nil {
+		t.Fatalf("panel %v, button %v, %v", d.Panel, d.Button, err)
 	}
 }
 
@@ -392,24 +399,135 @@ func TestOpenHostInitError(t *testing.T) {
 }
 
 func TestOpenRealHostWithoutGPIO(t *testing.T) {
-	if _, err := os.Stat("/dev/gpiochip0"); err == nil {
+	if paths, _ := hostChips(); len(paths) > 0 {
 		t.Skip("this machine has GPIO; Open would drive real pins")
 	}
 	// driverreg.Init with gpioioctl + sysfs succeeds on a machine without GPIO, and the nil pin from
-	// gpioreg.ByName becomes a clear error instead of a panic.
+	// gpioreg.ByName becomes a clear error instead of a panic, one that does not send the user to a group
+	// that cannot help.
 	_, err := Open(Options{Board: "rpi4b"})
-	if err == nil || !strings.Contains(err.Error(), "LED pin GPIO26 not found") {
+	var pe *PinError
+	if err == nil || !errors.As(err, &pe) || pe.Chips != 0 || !strings.Contains(err.Error(), "no GPIO chip") ||
+		strings.Contains(err.Error(), "group gpio") {
 		t.Fatalf("Open = %v", err)
 	}
 	d, err := Open(Options{Board: "rpi4b", Indicator: "none"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.PanelOK || d.ButtonOK {
-		t.Errorf("PanelOK %v ButtonOK %v on a machine without GPIO", d.PanelOK, d.ButtonOK)
+	if d.Panel.State != Failed || d.Button.State != Failed {
+		t.Errorf("panel %v, button %v on a machine without GPIO", d.Panel, d.Button)
 	}
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestPinErrorAdvice(t *testing.T) {
+	for _, tc := range []struct {
+		e        PinError
+		want     []string
+		wantNot  string
+		wantPerm bool
+	}{
+		{PinError{Role: "LED", Pin: "GPIO26"}, []string{"no GPIO chip", "led_class", "generic"}, "group", false},
+		{PinError{Role: "button", Pin: "GPIO16"}, []string{"no GPIO chip", "disable the button"}, "group", false},
+		{PinError{Role: "LED", Pin: "GPIO26", Chips: 2, Access: fs.ErrPermission}, []string{"cannot open the GPIO chips", "group gpio", "root"}, "", true},
+		{PinError{Role: "LED", Pin: "MY_LED", Chips: 1}, []string{"not found", "gpiochipN/OFFSET", "gpioinfo"}, "group", false},
+	} {
+		msg := tc.e.Error()
+		for _, w := range tc.want {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%+v: %q lacks %q", tc.e, msg, w)
+			}
+		}
+		if tc.wantNot != "" && strings.Contains(msg, tc.wantNot) {
+			t.Errorf("%+v: %q mentions %q", tc.e, msg, tc.wantNot)
+		}
+		if errors.Is(&tc.e, fs.ErrPermission) != tc.wantPerm {
+			t.Errorf("%+v: errors.Is(ErrPermission) = %v", tc.e, !tc.wantPerm)
+		}
+	}
+}
+
+func TestChipLine(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		chip string
+		off  int
+		ok   bool
+	}{
+		{"gpiochip0/17", "gpiochip0", 17, true},
+		{"/dev/gpiochip4/26", "gpiochip4", 26, true},
+		{"GPIO26", "", 0, false},
+		{"gpiochip0/x", "", 0, false},
+		{"leds/17", "", 0, false},
+	} {
+		chip, off, ok := chipLine(tc.in)
+		if chip != tc.chip || off != tc.off || ok != tc.ok {
+			t.Errorf("chipLine(%q) = %q, %d, %v", tc.in, chip, off, ok)
+		}
+	}
+}
+
+// The generic board: any Linux machine, found by auto-detection where there is no Raspberry Pi (or by
+// name, "none" included), with an LED-class capture LED, no panel and no button unless configured.
+func TestGenericBoard(t *testing.T) {
+	for _, model := range []string{"", "<unknown>", "Raspberry Pi 400 Rev 1.0\x00", "Radxa ROCK 5B"} {
+		c, err := resolve(Options{LEDClass: "input3::capslock"}, func() string { return model })
+		if err != nil || c.profile.Name != "generic" || c.panel != nil || c.button != "" || c.indicator != "ledclass" {
+			t.Errorf("model %q: resolve = %+v, %v; want the generic board with an LED-class LED", model, c, err)
+		}
+	}
+	for _, name := range []string{"generic", "none", "NONE"} {
+		if c, err := resolve(Options{Board: name}, nil); err != nil || c.profile.Name != "generic" {
+			t.Errorf("board %q: %+v, %v", name, c.profile, err)
+		}
+	}
+
+	led := ledclasstest.New(t, "input3::capslock", 1)
+	h := newFakeHost("")
+	h.chips = nil // a PC: no GPIO at all
+	d, err := open(Options{LEDClass: led.Dir}, h.env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Wiring.Board != "generic" || d.Indicator != "ledclass" || d.Panel.State != Absent || d.Button.State != Absent ||
+		d.Wiring.LED != led.Dir || !d.Wiring.LEDClass || d.Wiring.Camera != "auto" || len(h.lookups) != 0 {
+		t.Fatalf("Devices = %+v, GPIO lookups %v", d, h.lookups)
+	}
+	if led.On() || led.Trigger() != "none" {
+		t.Errorf("LED-class LED after Open: brightness %d, trigger %q", led.Brightness(), led.Trigger())
+	}
+	if err := d.LED.Dev.Set(true); err != nil || !led.On() {
+		t.Fatalf("Set(true): %v, on %v", err, led.On())
+	}
+	if err := d.Close(); err != nil || led.On() {
+		t.Fatalf("Close: %v, LED on %v", err, led.On())
+	}
+
+	// No LED configured: Open refuses and says how to configure one; OpenEach reports it as a value.
+	_, err = open(Options{Board: "generic"}, h.env())
+	if err == nil || !strings.Contains(err.Error(), "no capture LED configured") || !strings.Contains(err.Error(), "led_class") {
+		t.Fatalf("generic board without an LED: %v", err)
+	}
+	d, err = openEach(Options{Board: "generic"}, h.env())
+	if err != nil || d.LED.State != Failed || d.Camera == nil {
+		t.Fatalf("OpenEach generic without an LED: %+v, %v", d, err)
+	}
+
+	// A GPIO line by chip and offset, where the machine has one.
+	h.pins["gpiochip1/5"] = &gpiotest.Pin{N: "gpiochip1/5", L: gpio.High}
+	h.chips = []string{"/dev/gpiochip1"}
+	d, err = open(Options{Board: "generic", LEDPin: "gpiochip1/5", ButtonPin: "none"}, h.env())
+	if err != nil || d.Indicator != "gpio" || h.pins["gpiochip1/5"].L != gpio.Low {
+		t.Fatalf("generic board with a GPIO LED: %+v, %v", d, err)
+	}
+
+	// A broken LED-class device fails Open with the driver's explanation.
+	led.Break(t)
+	if _, err := open(Options{LEDClass: led.Dir}, h.env()); err == nil || !strings.HasPrefix(err.Error(), "board: capture LED: ledclass:") {
+		t.Fatalf("broken LED-class LED: %v", err)
 	}
 }
 
@@ -435,7 +553,7 @@ func (c orderCamera) Stop() error { c.log.events = append(c.log.events, "camera 
 // Close must stop the camera before it turns the LED off: the LED is never off while frames flow.
 func TestCloseStopsCameraBeforeLEDOff(t *testing.T) {
 	var lg orderLog
-	d := &Devices{LED: orderLED{&lg}, Camera: orderCamera{log: &lg}}
+	d := &Devices{LED: opened[hal.LED](orderLED{&lg}), Camera: orderCamera{log: &lg}}
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -21,13 +21,17 @@ func ExampleOpen() {
 	//		return err // no LED: capture must not start
 	//	}
 	//	defer devs.Close()
-	//	return agent.Run(ctx, cfg, devs.Camera, devs.LED, devs.Panel, devs.Button)
+	//	if devs.Panel.State == board.Failed {
+	//		logger.Warn("notice panel not working", "err", devs.Panel.Err)
+	//	}
+	//	… hand devs.Camera, devs.LED.Dev and, when Opened, devs.Panel.Dev and devs.Button.Dev to the agent
 	for _, p := range board.Profiles() {
-		fmt.Println(p.Name)
+		fmt.Println(p.Name, p.Header)
 	}
 	// Output:
-	// rpizero2w
-	// rpi3b
-	// rpi4b
-	// rpi5
+	// rpizero2w true
+	// rpi3b true
+	// rpi4b true
+	// rpi5 true
+	// generic false
 }

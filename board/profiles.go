@@ -7,8 +7,9 @@ import (
 	"github.com/ashiato/ashiato/drivers/ssd16xx"
 )
 
-// Profile is one supported board, as data. All current profiles share the 40-pin header layout, so they
-// differ only in name and detection; they are kept separate so a board can diverge without code changes.
+// Profile is one supported board, as data. The Raspberry Pi profiles share the 40-pin header layout, so
+// they differ only in name and detection; they are kept separate so a board can diverge without code
+// changes. The generic profile has no header and no default LED, button or panel.
 type Profile struct {
 	// Name is the value of Options.Board that selects this profile, e.g. "rpi4b".
 	Name string
@@ -26,6 +27,9 @@ type Profile struct {
 	SPIPort string
 	// Camera is the default camera path; "auto" finds the first capture node at each start.
 	Camera string
+	// Header means the board has the Raspberry Pi 40-pin header, so GPIO numbers map to header pins and
+	// the e-ink HATs fit.
+	Header bool
 }
 
 // PanelSpec is a panel model with its own pin map: the same header pin means different things on
@@ -51,7 +55,10 @@ func (s *PanelSpec) Pins() []string {
 	return append(p, s.Reserved...)
 }
 
-// Common header facts (hardware.md §2.3, §3, §4).
+// Common header facts. GPIO9–GPIO27 are pulled down at reset and GPIO0–GPIO8 up (BCM2835 ARM Peripherals,
+// table 6-31, the "Pull" column; the same on the BCM2711), so an LED on GPIO9–27 stays dark while no
+// program drives it. GPIO26 (pin 37) sits next to GND (pin 39) and is used by neither HAT below; GPIO16
+// (pin 36) is free too. periph's sysfs driver names spidev0.0 "SPI0.0".
 const (
 	defaultLED    = "GPIO26" // pin 37, next to GND on pin 39; pulled down at boot
 	defaultButton = "GPIO16" // pin 36
@@ -60,7 +67,10 @@ const (
 	defaultCamera = "auto"
 )
 
-var spi0 = []string{"GPIO8", "GPIO10", "GPIO11"} // CE0, MOSI, SCLK
+// spi0 are SPI0's CE0, MOSI and SCLK. CE0 is driven by the kernel's SPI driver (Raspberry Pi OS Bookworm
+// claims GPIO8 as spi0's chip select, as the pimoroni/inky README notes), so it is reserved, never
+// requested as a GPIO.
+var spi0 = []string{"GPIO8", "GPIO10", "GPIO11"}
 
 var profiles = []Profile{
 	{
@@ -72,6 +82,7 @@ var profiles = []Profile{
 		Panel:     defaultPanel,
 		SPIPort:   defaultSPI,
 		Camera:    defaultCamera,
+		Header:    true,
 	},
 	{
 		Name:      "rpi3b",
@@ -82,6 +93,7 @@ var profiles = []Profile{
 		Panel:     defaultPanel,
 		SPIPort:   defaultSPI,
 		Camera:    defaultCamera,
+		Header:    true,
 	},
 	{
 		Name:      "rpi4b",
@@ -92,6 +104,7 @@ var profiles = []Profile{
 		Panel:     defaultPanel,
 		SPIPort:   defaultSPI,
 		Camera:    defaultCamera,
+		Header:    true,
 	},
 	{
 		Name:      "rpi5",
@@ -102,8 +115,21 @@ var profiles = []Profile{
 		Panel:     defaultPanel,
 		SPIPort:   defaultSPI,
 		Camera:    defaultCamera,
+		Header:    true,
 	},
 }
+
+// generic is any Linux machine with a USB camera and no Raspberry Pi header: a PC, a NUC, another
+// single-board computer. Its capture LED must be configured (an LED-class device or a GPIO line).
+var generic = Profile{
+	Name:   "generic",
+	Model:  "any Linux machine (no Raspberry Pi header)",
+	Panel:  "none",
+	Camera: defaultCamera,
+}
+
+// Generic returns the generic board's profile.
+func Generic() Profile { return generic }
 
 var panels = []PanelSpec{
 	{
@@ -129,11 +155,9 @@ var panels = []PanelSpec{
 	},
 }
 
-// Profiles returns a copy of the supported board profiles.
+// Profiles returns a copy of the supported board profiles: the Raspberry Pis, then the generic board.
 func Profiles() []Profile {
-	out := make([]Profile, len(profiles))
-	copy(out, profiles)
-	return out
+	return append(append([]Profile(nil), profiles...), generic)
 }
 
 // Panels returns a copy of the supported panel models.
@@ -159,7 +183,7 @@ func Detect(model string) (Profile, bool) {
 
 // profileByName finds a profile by name, ignoring case.
 func profileByName(name string) (Profile, bool) {
-	for _, p := range profiles {
+	for _, p := range Profiles() {
 		if strings.EqualFold(p.Name, name) {
 			return p, true
 		}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -19,8 +20,9 @@ import (
 
 // Broker is a running MQTT 3.1.1/5 broker. Its methods are safe for concurrent use.
 type Broker struct {
-	srv  *mqtt.Server
-	addr string
+	srv   *mqtt.Server
+	addr  string
+	conns *connCount
 
 	closeOnce sync.Once
 	closeErr  error
@@ -44,6 +46,10 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 	if err := srv.AddHook(new(allowAll), nil); err != nil {
 		return nil, fmt.Errorf("broker: auth hook: %w", err)
 	}
+	conns := newConnCount()
+	if err := srv.AddHook(conns, nil); err != nil {
+		return nil, fmt.Errorf("broker: connection hook: %w", err)
+	}
 	l := listeners.NewTCP(listeners.Config{Type: listeners.TypeTCP, ID: "tcp", Address: addr})
 	if err := srv.AddListener(l); err != nil {
 		return nil, fmt.Errorf("broker: listen on %s: %w", addr, err)
@@ -58,7 +64,7 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 		_ = srv.Close()
 		return nil, fmt.Errorf("broker: serve: %w", err)
 	}
-	return &Broker{srv: srv, addr: bound}, nil
+	return &Broker{srv: srv, addr: bound, conns: conns}, nil
 }
 
 func loopbackHost(host string) bool {
@@ -76,15 +82,69 @@ func (b *Broker) Addr() string { return b.addr }
 // URL is the broker's address as an MQTT client URL, "tcp://host:port".
 func (b *Broker) URL() string { return "tcp://" + b.addr }
 
+// drainTimeout bounds how long Close waits for connected clients to finish disconnecting on their own.
+const drainTimeout = time.Second
+
 // Close stops listening, disconnects every client (the broker sends their last wills) and discards all
-// sessions and retained messages. Calling Close again returns the first result.
+// sessions and retained messages. It first waits, up to a second, for the connections still open to end
+// by themselves: a client that has just sent DISCONNECT (the agent's own publisher at shutdown) is then
+// not cut off mid-read, which the library would log as a warning. Calling Close again returns the first
+// result.
 func (b *Broker) Close() error {
 	b.closeOnce.Do(func() {
+		b.conns.waitIdle(drainTimeout)
 		if err := b.srv.Close(); err != nil {
 			b.closeErr = errors.Join(errors.New("broker: close"), err)
 		}
 	})
 	return b.closeErr
+}
+
+// connCount counts the connections with an established session, so Close can wait for them to end.
+type connCount struct {
+	mqtt.HookBase
+	mu      sync.Mutex
+	n       int
+	changed chan struct{} // closed and replaced on every change
+}
+
+func newConnCount() *connCount { return &connCount{changed: make(chan struct{})} }
+
+func (*connCount) ID() string { return "connection-count" }
+
+func (*connCount) Provides(b byte) bool {
+	return b == mqtt.OnSessionEstablished || b == mqtt.OnDisconnect
+}
+
+func (c *connCount) add(d int) {
+	c.mu.Lock()
+	c.n += d
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.mu.Unlock()
+}
+
+func (c *connCount) OnSessionEstablished(*mqtt.Client, packets.Packet) { c.add(1) }
+
+func (c *connCount) OnDisconnect(*mqtt.Client, error, bool) { c.add(-1) }
+
+// waitIdle returns when no connection is open, or after d.
+func (c *connCount) waitIdle(d time.Duration) {
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	for {
+		c.mu.Lock()
+		n, changed := c.n, c.changed
+		c.mu.Unlock()
+		if n <= 0 {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			return
+		}
+	}
 }
 
 // allowAll lets every client connect and use every topic. The library's own auth.AllowHook would pull in a

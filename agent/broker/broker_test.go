@@ -1,8 +1,10 @@
 package broker
 
 import (
+	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -77,4 +79,41 @@ func TestRoundTrip(t *testing.T) {
 		c.Close()
 		t.Fatal("broker still accepts connections after Close")
 	}
+}
+
+// A client that disconnects just before the broker closes is not cut off mid-read: Close waits for its
+// DISCONNECT, so the broker logs no warning about a closed network connection (what Ctrl-C of the demo
+// used to print).
+func TestCloseAfterClientDisconnectLogsNoWarning(t *testing.T) {
+	for i := range 10 {
+		var logs strings.Builder
+		var mu sync.Mutex
+		log := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		b, err := Start("127.0.0.1:0", log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := connect(t, b.URL(), "agent")
+		c.Disconnect(100) // sends DISCONNECT, as the agent's publisher does at shutdown
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		out := logs.String()
+		mu.Unlock()
+		if strings.Contains(out, "level=WARN") {
+			t.Fatalf("round %d: broker warned at shutdown:\n%s", i, out)
+		}
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *strings.Builder
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

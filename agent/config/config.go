@@ -159,8 +159,13 @@ type Privacy struct {
 
 // Board picks the hardware profile. Only live cameras use it.
 type Board struct {
-	Name      string `toml:"name"`       // "" or "auto" detects it; else rpizero2w, rpi3b, rpi4b or rpi5
-	LEDPin    string `toml:"led_pin"`    // "" means the profile's default (GPIO26)
+	// Name is "" or "auto" (a Raspberry Pi from the device tree, else generic), rpizero2w, rpi3b, rpi4b,
+	// rpi5, or generic (any Linux machine without a Pi header; "none" means the same).
+	Name string `toml:"name"`
+	// LEDClass is the capture LED as a Linux LED-class device: a name in /sys/class/leds or its
+	// directory; "" means a GPIO LED (led_pin).
+	LEDClass  string `toml:"led_class"`
+	LEDPin    string `toml:"led_pin"`    // "" means the profile's default (GPIO26 on a Pi); also gpiochipN/OFFSET
 	ButtonPin string `toml:"button_pin"` // "" means the profile's default (GPIO16); "none" disables it
 	Panel     string `toml:"panel"`      // "" means the profile's default; none, waveshare213v4, inky-ssd1608(-red)
 	ActiveLow bool   `toml:"active_low_led"`
@@ -554,9 +559,9 @@ func (c *Config) Validate() error {
 		bad("board.panel", "%q is not none, waveshare213v4, inky-ssd1608 or inky-ssd1608-red", c.Board.Panel)
 	}
 	switch c.Board.Name {
-	case "", "auto", "rpizero2w", "rpi3b", "rpi4b", "rpi5":
+	case "", "auto", "rpizero2w", "rpi3b", "rpi4b", "rpi5", "generic", "none":
 	default:
-		bad("board.name", "%q is not auto, rpizero2w, rpi3b, rpi4b or rpi5", c.Board.Name)
+		bad("board.name", "%q is not auto, rpizero2w, rpi3b, rpi4b, rpi5 or generic", c.Board.Name)
 	}
 	if !c.Calibration.empty() {
 		_, cerrs := c.Calibration.check()
@@ -564,6 +569,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Notice != nil {
 		errs = append(errs, c.Notice.Validate()...)
+		if c.Live() {
+			errs = append(errs, c.Notice.Placeholders()...)
+		}
 	} else if c.Live() {
 		bad("notice", "a live camera needs a [notice] section: shoppers must be told who films, why and whom to ask")
 	}

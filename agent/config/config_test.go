@@ -132,7 +132,7 @@ third_parties_ja = "なし"
 third_parties_en = "none"
 contact_ja = "店舗スタッフ"
 contact_en = "Store staff"
-policy_url = "https://example.com/p"
+policy_url = "https://tesuto-shoten.jp/p"
 `
 
 func TestNoticeValidatedWithTheRest(t *testing.T) {

@@ -103,7 +103,7 @@ type Attestation struct {
 	Dumpable          int    `json:"dumpable"`   // PR_GET_DUMPABLE; 0 is what we want
 	CoreLimit         uint64 `json:"core_limit"` // RLIMIT_CORE soft limit in bytes; 0 is what we want
 	PrivacyZones      int    `json:"privacy_zones"`
-	Indicator         string `json:"indicator"` // gpio, virtual or none
+	Indicator         string `json:"indicator"` // gpio, ledclass, virtual or none
 	IndicatorOK       bool   `json:"indicator_ok"`
 	PanelOK           bool   `json:"panel_ok"`
 	PanelLastRefresh  int64  `json:"panel_last_refresh,omitempty"` // Unix ms; 0 means never

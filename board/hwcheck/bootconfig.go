@@ -69,6 +69,10 @@ func checkBootConfig(path string, w Wiring) Result {
 		res.Status, res.Detail = Skip, "not asked for"
 		return res
 	}
+	if path == "" && !w.Header {
+		res.Status, res.Detail = Skip, fmt.Sprintf("board %s has no Raspberry Pi header: no config.txt to check", or(w.Board, "unknown"))
+		return res
+	}
 	paths := bootConfigPaths
 	if path != "" {
 		paths = []string{path}
@@ -104,7 +108,7 @@ func checkBootConfig(path string, w Wiring) Result {
 			hints = append(hints, "remove dtoverlay=spi0-0cs (the panel driver leaves chip select to spidev)")
 		}
 	}
-	if w.LEDPin != "" {
+	if w.LEDPin != "" && !w.LEDClass {
 		if s.StrictGPIOD {
 			good = append(good, "dtparam=strict_gpiod")
 		} else {

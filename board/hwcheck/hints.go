@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/ashiato/ashiato/board"
 	"github.com/ashiato/ashiato/drivers/ssd16xx"
 	"github.com/ashiato/ashiato/hal"
 )
@@ -29,6 +30,14 @@ func HeaderPin(name string) (int, bool) {
 	}
 	p, ok := headerPins[n]
 	return p, ok
+}
+
+// ledLabel names the capture LED: its pin (see pinLabel) or its LED-class directory.
+func ledLabel(w Wiring) string {
+	if w.LEDClass {
+		return "LED-class device " + w.LEDPin
+	}
+	return pinLabel(w.LEDPin)
 }
 
 // pinLabel spells a GPIO name with its header pin, e.g. "GPIO26 (pin 37)".
@@ -64,22 +73,52 @@ const stopService = "another program holds it: stop the agent first (sudo system
 
 func boardHint(err error) string {
 	switch {
-	case contains(err, "unknown board model"):
-		return "not a supported Raspberry Pi (Zero 2 W, 3B/3B+, 4B, 5), or /proc/device-tree/model is unreadable; set -board"
 	case contains(err, "unknown board", "unknown panel", "unknown indicator"):
 		return "check the spelling of -board / -panel (see ashiato hwcheck -h)"
+	case contains(err, "is a raspberry pi hat"):
+		return "the e-ink HATs need a Raspberry Pi profile: -panel none on the generic board"
 	case contains(err, "used by panel", "both on"):
 		return "two functions share a pin: choose another -led-pin or -button-pin (e.g. GPIO26 for the LED, GPIO16 or GPIO6 for the button)"
 	}
 	return ""
 }
 
-func ledHint(err error, w Wiring) string {
-	pin := pinLabel(w.LEDPin)
+// gpioHint says what to do about a GPIO line that was not found, from what board found on this machine;
+// ok is false if err is not about a missing line.
+func gpioHint(err error, role string) (hint string, ok bool) {
+	var pe *board.PinError
+	if !errors.As(err, &pe) {
+		return "", false
+	}
 	switch {
-	case contains(err, "not found"):
-		return fmt.Sprintf("%s not found: the GPIO character device is not accessible; is the user in group gpio "+
-			"(ls -l /dev/gpiochip*; sudo usermod -aG gpio $USER, then log in again), or run with sudo", w.LEDPin)
+	case pe.Chips == 0 && role == "LED":
+		return "this machine has no GPIO chip (no /dev/gpiochip*): use an LED-class device instead, " +
+			"-board generic -led-class NAME (ls /sys/class/leds lists them: a keyboard's capslock LED, a USB status light)", true
+	case pe.Chips == 0:
+		return fmt.Sprintf("this machine has no GPIO chip (no /dev/gpiochip*): -%s-pin none", role), true
+	case pe.Access != nil:
+		return "no access to /dev/gpiochip*: add the user to the group that owns them (ls -l /dev/gpiochip*; " +
+			"group gpio on Raspberry Pi OS: sudo usermod -aG gpio $USER, then log in again), or run with sudo", true
+	}
+	return fmt.Sprintf("no GPIO line called %s: on a Raspberry Pi use GPIOn; elsewhere a line name or gpiochipN/OFFSET "+
+		"(gpioinfo lists them)", pe.Pin), true
+}
+
+func ledHint(err error, w Wiring) string {
+	if h, ok := gpioHint(err, "LED"); ok {
+		return h
+	}
+	pin := ledLabel(w)
+	switch {
+	case errors.Is(err, board.ErrNoLED):
+		return "configure the capture LED: -led-class NAME (ls /sys/class/leds), or -led-pin with a GPIO line " +
+			"(gpiochipN/OFFSET); in the agent's configuration board.led_class or board.led_pin"
+	case w.LEDClass && isPermission(err):
+		return "the LED's sysfs files are writable by root only: run with sudo, or install the udev rule the error names"
+	case w.LEDClass && contains(err, "not an led-class device"):
+		return "no such LED: ls /sys/class/leds lists this machine's LED-class devices"
+	case w.LEDClass && contains(err, "read-only file system"):
+		return "/sys is read-only here (systemd's ProtectKernelTunables=yes): allow the LED's directory with ReadWritePaths="
 	case isBusy(err):
 		return fmt.Sprintf("%s is in use: %s, or remove the overlay that claims it", pin, stopService)
 	case isPermission(err):
@@ -87,10 +126,13 @@ func ledHint(err error, w Wiring) string {
 	case contains(err, "used by panel", "both on", "the led is required"):
 		return "choose a free -led-pin between GPIO9 and GPIO27 (pulled down at boot), e.g. GPIO26 (pin 37)"
 	}
-	return fmt.Sprintf("the LED pin %s could not be driven; check that nothing else uses it", pin)
+	return fmt.Sprintf("%s could not be driven; check that nothing else uses it", pin)
 }
 
 func panelHint(err error, w Wiring) string {
+	if h, ok := gpioHint(err, "panel"); ok {
+		return h
+	}
 	switch {
 	case errors.Is(err, ssd16xx.ErrBusyTimeout):
 		h := "BUSY never cleared: the HAT is not seated on all 40 pins, the -panel model is wrong " +
@@ -102,8 +144,6 @@ func panelHint(err error, w Wiring) string {
 	case contains(err, "spi port", "spireg", "spidev"):
 		return "SPI is off or not accessible: add dtparam=spi=on to /boot/firmware/config.txt and reboot; " +
 			"the user needs group spi (ls -l /dev/spidev0.0)"
-	case contains(err, "not found"):
-		return "a panel pin is not accessible: is the user in group gpio (ls -l /dev/gpiochip*), or run with sudo"
 	case isBusy(err):
 		return "a panel pin or the SPI port is in use: " + stopService
 	case contains(err, "maximum tx length"):
@@ -150,9 +190,10 @@ func captureHint(err error) string {
 }
 
 func buttonHint(err error, w Wiring) string {
+	if h, ok := gpioHint(err, "button"); ok {
+		return h
+	}
 	switch {
-	case contains(err, "not found"):
-		return fmt.Sprintf("%s not found: is the user in group gpio (ls -l /dev/gpiochip*), or run with sudo", w.ButtonPin)
 	case isBusy(err):
 		return pinLabel(w.ButtonPin) + " is in use: " + stopService
 	}

@@ -1,7 +1,8 @@
 // Package hwcheck is the installer's self-test of a sensor's hardware: boot config, LED, panel, camera and button.
 //
 // Run takes its devices through the hal seams (Devices), so it is tested against fakes; OpenBoard builds the
-// real ones with board.Open. The camera check keeps the agent's invariants: the LED is on from before Start
+// real ones with board.OpenEach and decides from the outcome board reports for each device (opened,
+// absent, failed), never from log text. The camera check keeps the agent's invariants: the LED is on from before Start
 // until after Stop, the one frame buffer is wiped as soon as each frame's statistics are taken, and only
 // numbers (frame rate, brightness) are ever reported, never an image.
 package hwcheck
@@ -103,14 +104,18 @@ func (r *Report) Result(name string) (Result, bool) {
 
 // Wiring is the resolved board configuration, for messages and the panel's test card.
 type Wiring struct {
-	Board        string // profile name, e.g. "rpi4b"
-	Model        string // e.g. "Raspberry Pi 4 Model B"
-	LEDPin       string // e.g. "GPIO26"; "" none
+	Board  string // profile name, e.g. "rpi4b" or "generic"
+	Model  string // e.g. "Raspberry Pi 4 Model B"
+	LEDPin string // e.g. "GPIO26" or "gpiochip0/17", or an LED-class directory when LEDClass; "" none
+	// LEDClass means the capture LED is a Linux LED-class device (LEDPin is its directory).
+	LEDClass     bool
 	ActiveLowLED bool
 	ButtonPin    string // "" none
 	Panel        string // panel model; "" none
 	SPIPort      string
 	Camera       string // a device path, or "auto"
+	// Header means a Raspberry Pi 40-pin header: GPIO numbers map to header pins and config.txt applies.
+	Header bool
 }
 
 // Devices is what Run checks. A nil device with a nil error is reported as SKIP (not configured); a nil
@@ -296,13 +301,16 @@ func (r *runner) board() Result {
 	w := r.d.Wiring
 	var parts []string
 	if w.LEDPin != "" {
-		parts = append(parts, "LED "+pinLabel(w.LEDPin))
+		parts = append(parts, "capture LED "+ledLabel(w))
 	}
 	if w.ButtonPin != "" {
 		parts = append(parts, "button "+pinLabel(w.ButtonPin))
 	}
 	if w.Panel != "" {
 		parts = append(parts, "panel "+w.Panel+" on "+w.SPIPort)
+	}
+	if w.Panel == "" {
+		parts = append(parts, "no notice panel (the status reports it; put up the printed poster)")
 	}
 	parts = append(parts, "camera "+or(w.Camera, "auto"))
 	name := or(w.Board, "unknown board")
@@ -323,7 +331,7 @@ func (r *runner) absent(name string, openErr error, hint func(error, Wiring) str
 
 func (r *runner) led(ctx context.Context) Result {
 	res := Result{Name: CheckLED}
-	pin := pinLabel(r.d.Wiring.LEDPin)
+	pin := ledLabel(r.d.Wiring)
 	if r.d.LED == nil {
 		return r.absent(CheckLED, r.d.LEDErr, ledHint, "LED")
 	}
@@ -354,12 +362,17 @@ func (r *runner) led(ctx context.Context) Result {
 	res.Detail = fmt.Sprintf("%s driven on and off %d times without error", pin, n)
 	wiringHint := fmt.Sprintf("if it did not light: wire %s → 330 Ω–1 kΩ resistor → LED long leg (anode); short leg "+
 		"(cathode) → GND (pin 39); an LED wired from 3.3 V to the pin instead needs -active-low-led", pin)
+	what := "a GPIO cannot sense the LED itself"
+	if r.d.Wiring.LEDClass {
+		wiringHint = fmt.Sprintf("if it did not light: %s is not the LED you are watching; ls /sys/class/leds lists the others", pin)
+		what = "the kernel read the brightness back, but only an eye can see the light"
+	}
 	r.confirmSeen(&res, sighting{
 		question: fmt.Sprintf("Did the LED on %s flash %d times?", pin, n),
 		noDetail: ", but the installer did not see it",
 		noHint:   wiringHint,
 		unsure:   wiringHint,
-		unasked:  "a GPIO cannot sense the LED itself: confirm by eye that it flashed; " + wiringHint,
+		unasked:  what + ": confirm by eye that it flashed; " + wiringHint,
 	})
 	return res
 }
@@ -367,7 +380,11 @@ func (r *runner) led(ctx context.Context) Result {
 func (r *runner) panel(ctx context.Context) Result {
 	res := Result{Name: CheckPanel}
 	if r.d.Panel == nil {
-		return r.absent(CheckPanel, r.d.PanelErr, panelHint, "panel")
+		res := r.absent(CheckPanel, r.d.PanelErr, panelHint, "panel")
+		if res.Status == Skip {
+			res.Detail += ": shoppers see no notice on the device (the agent's status says so); put up the printed poster"
+		}
+		return res
 	}
 	card := TestCard(r.d.Panel.Bounds(), r.d.Wiring, r.o.Now())
 	r.sayf("panel: drawing the test card on %s (a full refresh takes a few seconds; tri-colour panels longer)", or(r.d.Wiring.Panel, "the panel"))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ashiato/ashiato/board"
+	"github.com/ashiato/ashiato/drivers/ledclass/ledclasstest"
 	"github.com/ashiato/ashiato/drivers/ssd16xx"
 	"github.com/ashiato/ashiato/drivers/v4l2"
 	"github.com/ashiato/ashiato/hal"
@@ -23,7 +26,7 @@ import (
 // after a number of frames.
 type watchedCam struct {
 	*haltest.Camera
-	led *haltest.LED
+	ledOn func() bool // the LED's state as the hardware (or fake) shows it
 
 	failAfter int   // fail the read after this many frames when failErr is set
 	failErr   error // returned by ReadFrame after failAfter frames
@@ -38,14 +41,14 @@ type watchedCam struct {
 
 func (c *watchedCam) Start(ctx context.Context) (hal.Format, error) {
 	c.mu.Lock()
-	c.ledStart = append(c.ledStart, c.led.IsOn())
+	c.ledStart = append(c.ledStart, c.ledOn())
 	c.mu.Unlock()
 	return c.Camera.Start(ctx)
 }
 
 func (c *watchedCam) ReadFrame(ctx context.Context, f *hal.Frame) error {
 	c.mu.Lock()
-	c.ledReads = append(c.ledReads, c.led.IsOn())
+	c.ledReads = append(c.ledReads, c.ledOn())
 	for _, v := range f.Pix {
 		if v != 0 {
 			c.dirty++
@@ -63,7 +66,7 @@ func (c *watchedCam) ReadFrame(ctx context.Context, f *hal.Frame) error {
 
 func (c *watchedCam) Stop() error {
 	c.mu.Lock()
-	c.ledStops = append(c.ledStops, c.led.IsOn())
+	c.ledStops = append(c.ledStops, c.ledOn())
 	c.mu.Unlock()
 	return c.Camera.Stop()
 }
@@ -121,7 +124,7 @@ func newRig(t *testing.T, frames int) *rig {
 		}
 		hc.Frames <- f
 	}
-	r.cam = &watchedCam{Camera: hc, led: r.led}
+	r.cam = &watchedCam{Camera: hc, ledOn: r.led.IsOn}
 	cfg := filepath.Join(t.TempDir(), "config.txt")
 	if err := os.WriteFile(cfg, []byte("[all]\ndtparam=i2c_arm=on,spi=on\ndtparam=strict_gpiod\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -242,6 +245,55 @@ func TestAllPass(t *testing.T) {
 	}
 }
 
+// The generic board: any Linux machine, its capture LED an LED-class device (here a fake sysfs tree), no
+// panel, no button and no config.txt. Every check passes or is skipped, and the LED, as its brightness
+// file shows it, is lit at every camera call and dark afterwards.
+func TestGenericBoardLEDClass(t *testing.T) {
+	led := ledclasstest.New(t, "input3::capslock", 1)
+	devs, err := board.OpenEach(board.Options{Board: "generic", LEDClass: led.Dir, Camera: "/dev/v4l/by-id/usb-Fake_Cam-video-index0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := FromBoard(devs)
+	r := newRig(t, 5)
+	r.cam.ledOn = led.On
+	d.Camera, d.Formats = r.cam, r.d.Formats
+	o := r.o
+	o.BootConfig = "" // search the usual places: the generic board has no config.txt to check
+	rep := Run(context.Background(), d, o)
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want(t, rep, CheckBootConfig, Skip, "no Raspberry Pi header")
+	want(t, rep, CheckBoard, Pass, "generic", "capture LED LED-class device "+led.Dir, "no notice panel")
+	want(t, rep, CheckLED, Pass, "driven on and off 2 times")
+	want(t, rep, CheckPanel, Skip)
+	want(t, rep, CheckCamera, Pass)
+	want(t, rep, CheckCapture, Pass, "5 frames")
+	want(t, rep, CheckButton, Skip)
+	if !rep.OK {
+		t.Errorf("report not OK on a working generic board: %+v", rep)
+	}
+	r.cam.ledAlwaysOn(t)
+	if led.On() || led.Trigger() != "none" {
+		t.Errorf("after hwcheck: brightness %d, trigger %q; want off and no kernel trigger", led.Brightness(), led.Trigger())
+	}
+}
+
+// OpenBoard reports a board without a capture LED as a failed LED check with what to configure, not
+// as an unusable board: the camera is still checked.
+func TestOpenBoardGenericWithoutLED(t *testing.T) {
+	d := OpenBoard(board.Options{Board: "generic", Camera: filepath.Join(t.TempDir(), "video99")})
+	defer d.Close()
+	r := newRig(t, 1)
+	d.Formats = r.d.Formats
+	rep := Run(context.Background(), d, Options{BootConfig: "none"})
+	want(t, rep, CheckBoard, Pass, "generic")
+	want(t, rep, CheckLED, Fail, "no capture LED configured", "-led-class")
+	want(t, rep, CheckCamera, Pass)
+	want(t, rep, CheckCapture, Skip, "no working LED")
+}
+
 func TestLEDFailing(t *testing.T) {
 	t.Run("set fails", func(t *testing.T) {
 		r := newRig(t, 3)
@@ -260,9 +312,9 @@ func TestLEDFailing(t *testing.T) {
 	})
 	t.Run("open fails", func(t *testing.T) {
 		r := newRig(t, 3)
-		r.d.LED, r.d.LEDErr = nil, errors.New("board: LED pin GPIO26 not found (is the GPIO chardev accessible?)")
+		r.d.LED, r.d.LEDErr = nil, &board.PinError{Role: "LED", Pin: "GPIO26", Chips: 1, Access: fs.ErrPermission}
 		rep := Run(context.Background(), r.d, r.o)
-		want(t, rep, CheckLED, Fail, "not found", "group gpio")
+		want(t, rep, CheckLED, Fail, "GPIO26", "group gpio")
 		want(t, rep, CheckCapture, Skip)
 		if r.cam.Starts != 0 {
 			t.Errorf("camera started %d times without an LED", r.cam.Starts)
@@ -426,15 +478,15 @@ func TestButton(t *testing.T) {
 	})
 	t.Run("open fails", func(t *testing.T) {
 		r := newRig(t, 3)
-		r.d.Button, r.d.ButtonErr = nil, errors.New("button disabled: pin GPIO16 not found")
+		r.d.Button, r.d.ButtonErr = nil, &board.PinError{Role: "button", Pin: "GPIO16", Chips: 2, Access: fs.ErrPermission}
 		rep := Run(context.Background(), r.d, r.o)
-		want(t, rep, CheckButton, Fail, "group gpio")
+		want(t, rep, CheckButton, Fail, "GPIO16", "group gpio")
 	})
 }
 
 func TestBoardErrSkipsEverything(t *testing.T) {
 	r := newRig(t, 3)
-	r.d.BoardErr = errors.New(`board: unknown board model "Generic x86"; set the board to one of: rpizero2w, rpi3b, rpi4b, rpi5`)
+	r.d.BoardErr = errors.New(`board: unknown board "rpi1"; want auto, generic or one of: rpizero2w, rpi3b, rpi4b, rpi5`)
 	rep := Run(context.Background(), r.d, r.o)
 	want(t, rep, CheckBoard, Fail, "-board")
 	for _, n := range []string{CheckLED, CheckPanel, CheckCamera, CheckCapture, CheckButton} {

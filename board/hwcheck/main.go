@@ -24,6 +24,7 @@ type ConfigLoader func(path string) (board.Options, error)
 type boardFlags struct {
 	config                                  string
 	board, camera, panel, ledPin, buttonPin string
+	ledClass                                string
 	activeLow                               bool
 	width, height                           int
 	fps                                     float64
@@ -33,8 +34,9 @@ func (b *boardFlags) register(fs *flag.FlagSet, load ConfigLoader, camera bool) 
 	if load != nil {
 		fs.StringVar(&b.config, "config", "", "agent configuration file (TOML) to take the board settings from")
 	}
-	fs.StringVar(&b.board, "board", "", "board profile (rpizero2w, rpi3b, rpi4b, rpi5) or auto")
-	fs.StringVar(&b.ledPin, "led-pin", "", "GPIO of the capture LED (default: the profile's, GPIO26)")
+	fs.StringVar(&b.board, "board", "", "board profile (rpizero2w, rpi3b, rpi4b, rpi5, generic) or auto")
+	fs.StringVar(&b.ledPin, "led-pin", "", "GPIO of the capture LED: GPIOn on a Pi or gpiochipN/OFFSET (default: the profile's, GPIO26 on a Pi)")
+	fs.StringVar(&b.ledClass, "led-class", "", "capture LED as a Linux LED-class device: a name in /sys/class/leds, or its directory")
 	fs.BoolVar(&b.activeLow, "active-low-led", false, "the LED lights when its pin is driven low")
 	if !camera {
 		return
@@ -66,6 +68,8 @@ func (b *boardFlags) options(fs *flag.FlagSet, load ConfigLoader) (board.Options
 			o.Panel = b.panel
 		case "led-pin":
 			o.LEDPin = b.ledPin
+		case "led-class":
+			o.LEDClass = b.ledClass
 		case "button-pin":
 			o.ButtonPin = b.buttonPin
 		case "active-low-led":

@@ -1,143 +1,72 @@
 package hwcheck
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
-	"sync"
 
 	"github.com/ashiato/ashiato/board"
 	"github.com/ashiato/ashiato/drivers/v4l2"
 )
 
-// OpenBoard opens the devices of opts with board.Open for Run; it never fails, but records each failure in
-// Devices for its check to report. An LED that cannot be driven makes board.Open fail; OpenBoard then
-// opens the rest without an indicator, leaves Devices.LED nil and sets LEDErr, so the capture check is
-// skipped. opts.Indicator is ignored: the self-test always wants the GPIO LED. The caller must Close the
-// Devices.
+// OpenBoard opens the devices of opts with board.OpenEach for Run; it never fails, but records each
+// outcome in Devices for its check to report: a board that cannot be resolved in BoardErr, and each
+// device that failed to open in LEDErr, PanelErr or ButtonErr. opts.Indicator is ignored: the self-test
+// always wants the physical LED. The caller must Close the Devices.
 func OpenBoard(opts board.Options) *Devices {
 	opts.Indicator = "gpio"
-	rec := &recorder{}
-	opts.Logger = slog.New(rec)
-
-	d := &Devices{Wiring: wiring(opts, ""), FindCamera: func() (string, error) { return v4l2.FindCaptureNode() },
-		Formats: v4l2.Formats}
-	devs, err := board.Open(opts)
+	devs, err := board.OpenEach(opts)
 	if err != nil {
-		noLED := opts
-		noLED.Indicator = "none"
-		var err2 error
-		if devs, err2 = board.Open(noLED); err2 != nil {
-			d.BoardErr = err
-			return d
-		}
-		d.LEDErr = err
-	} else {
-		d.LED = devs.LED
+		d := FromBoard(&board.Devices{Wiring: board.Wiring{Board: opts.Board, Camera: or(opts.Camera, v4l2.Auto)}})
+		d.BoardErr = err
+		return d
 	}
-	d.Wiring = wiring(opts, devs.Board)
-	d.Camera = devs.Camera
-	d.closeFn = devs.Close
-	if devs.PanelOK {
-		d.Panel = devs.Panel
-	} else if d.Wiring.Panel != "" {
-		d.PanelErr = rec.failure("panel", "panel not opened")
+	return FromBoard(devs)
+}
+
+// FromBoard turns what board.OpenEach (or board.Open) made of each device into the Devices Run checks:
+// an Opened device is checked, an Absent one skipped, a Failed one reported with its error. Close closes
+// devs. The camera checks use the real V4L2 node search and format listing.
+func FromBoard(devs *board.Devices) *Devices {
+	w := devs.Wiring
+	d := &Devices{
+		Wiring: Wiring{Board: w.Board, Model: w.Model, LEDPin: w.LED, LEDClass: w.LEDClass, ActiveLowLED: w.ActiveLowLED,
+			ButtonPin: w.ButtonPin, Panel: w.Panel, SPIPort: w.SPIPort, Camera: w.Camera, Header: w.Header},
+		Camera:     devs.Camera,
+		FindCamera: func() (string, error) { return v4l2.FindCaptureNode() },
+		Formats:    v4l2.Formats,
+		closeFn:    devs.Close,
 	}
-	if devs.ButtonOK {
-		d.Button = devs.Button
-	} else if d.Wiring.ButtonPin != "" {
-		d.ButtonErr = rec.failure("button", "button not opened")
-	}
+	d.LED, d.LEDErr = pick(devs.LED)
+	d.Panel, d.PanelErr = pick(devs.Panel)
+	d.Button, d.ButtonErr = pick(devs.Button)
 	return d
 }
 
-// wiring resolves the names the way board.Open does, for messages; boardName is the profile in use, or ""
-// before one is known.
-func wiring(opts board.Options, boardName string) Wiring {
-	w := Wiring{Board: or(boardName, opts.Board), ActiveLowLED: opts.ActiveLowLED}
-	var p board.Profile
-	for _, q := range board.Profiles() {
-		if strings.EqualFold(q.Name, w.Board) {
-			p = q
-		}
+// pick returns the device if it opened, or the error if it failed; both are zero for an absent device.
+func pick[T any](dv board.Device[T]) (T, error) {
+	var zero T
+	switch dv.State {
+	case board.Opened:
+		return dv.Dev, nil
+	case board.Failed:
+		return zero, dv.Err
 	}
-	w.Model = p.Model
-	w.LEDPin = or(strings.TrimSpace(opts.LEDPin), p.LEDPin)
-	w.ButtonPin = or(strings.TrimSpace(opts.ButtonPin), p.ButtonPin)
-	w.Panel = or(strings.TrimSpace(opts.Panel), p.Panel)
-	w.SPIPort = p.SPIPort
-	w.Camera = or(strings.TrimSpace(opts.Camera), p.Camera)
-	if strings.EqualFold(w.ButtonPin, "none") {
-		w.ButtonPin = ""
-	}
-	if strings.EqualFold(w.Panel, "none") {
-		w.Panel = ""
-	}
-	return w
+	return zero, nil
 }
 
 // LEDOff switches the capture LED of opts off and releases it; it touches nothing else (no panel, button or
 // camera). It is meant for `ashiato led-off` in the systemd unit's ExecStopPost=, which runs after the agent
-// has exited or crashed and so finds the pin free. opts.Indicator "none" makes it a no-op.
+// has exited or crashed and so finds the LED free. opts.Indicator "none" makes it a no-op.
 func LEDOff(opts board.Options) error {
 	if strings.EqualFold(opts.Indicator, "none") {
 		return nil
 	}
 	opts.Panel, opts.ButtonPin, opts.Indicator = "none", "none", "gpio"
 	opts.Logger = nil
-	devs, err := board.Open(opts) // gpioled.New drives the pin to off
+	devs, err := board.Open(opts) // the LED drivers switch it off when they open it
 	if err != nil {
 		return fmt.Errorf("hwcheck: LED off: %w", err)
 	}
 	// Close switches the LED off again; the camera was never started.
 	return devs.Close()
-}
-
-// recorder is a slog.Handler that keeps board.Open's warnings, which are the only place it says why an
-// optional device was disabled.
-type recorder struct {
-	mu   sync.Mutex
-	recs []slog.Record
-}
-
-func (r *recorder) Enabled(context.Context, slog.Level) bool { return true }
-
-func (r *recorder) Handle(_ context.Context, rec slog.Record) error {
-	r.mu.Lock()
-	r.recs = append(r.recs, rec.Clone())
-	r.mu.Unlock()
-	return nil
-}
-
-func (r *recorder) WithAttrs([]slog.Attr) slog.Handler { return r }
-func (r *recorder) WithGroup(string) slog.Handler      { return r }
-
-// failure returns the error of the first warning whose message starts with what, or fallback.
-func (r *recorder) failure(what, fallback string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, rec := range r.recs {
-		if rec.Level < slog.LevelWarn || !strings.HasPrefix(rec.Message, what) {
-			continue
-		}
-		var err error
-		rec.Attrs(func(a slog.Attr) bool {
-			if a.Key == "err" {
-				if e, ok := a.Value.Any().(error); ok {
-					err = e
-				} else {
-					err = errors.New(a.Value.String())
-				}
-				return false
-			}
-			return true
-		})
-		if err != nil {
-			return fmt.Errorf("%s: %w", rec.Message, err)
-		}
-		return errors.New(rec.Message)
-	}
-	return errors.New(fallback)
 }

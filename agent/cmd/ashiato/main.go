@@ -5,6 +5,9 @@
 //
 //	ashiato [-config FILE] [-source SPEC] [-broker URL|embedded|stdout] [flags]
 //	ashiato -check-config FILE
+//	ashiato hwcheck [flags]     the installer's self-test of LED, panel, camera and button
+//	ashiato led-off [flags]     switch the capture LED off (the systemd unit's ExecStopPost=)
+//	ashiato help
 //
 // This package is the composition root: it alone turns flags and the config file into devices (board,
 // replay and synthetic drivers) and hands them to agent.Run.
@@ -30,6 +33,7 @@ import (
 	"github.com/ashiato/ashiato/agent/broker"
 	"github.com/ashiato/ashiato/agent/config"
 	"github.com/ashiato/ashiato/agent/display"
+	"github.com/ashiato/ashiato/agent/event"
 	"github.com/ashiato/ashiato/agent/harden"
 	"github.com/ashiato/ashiato/board"
 	"github.com/ashiato/ashiato/board/hwcheck"
@@ -50,27 +54,12 @@ func main() {
 type flags struct {
 	config, checkConfig                       string
 	source, pace, broker, sink, listen, store string
-	sensor, panelPNG, logLevel                string
+	sensor, panelPNG, logLevel, logFormat     string
 	summary, showVersion                      bool
 	statsInterval                             time.Duration
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
-	// Before anything else, subcommands included (hwcheck grabs real frames): no core dumps, no same-uid
-	// ptrace of a process that will hold frames.
-	hard, herr := harden.Apply()
-	if len(args) > 0 {
-		switch args[0] {
-		case "hwcheck": // the installer's self-test on the Pi
-			return hwcheck.Main(args[1:], stdout, stderr, loadBoard)
-		case "led-off": // systemd's ExecStopPost: the LED must not stay lit after a crash
-			return hwcheck.LEDOffMain(args[1:], stderr, loadBoard)
-		}
-	}
-
-	fs := flag.NewFlagSet("ashiato", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var f flags
+func (f *flags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.config, "config", "", "configuration file (TOML); without it every option has its default")
 	fs.StringVar(&f.checkConfig, "check-config", "", "validate this configuration file and exit")
 	fs.StringVar(&f.source, "source", "", "frame source: synth[:k=v,…], y4m:PATH, y4m:- (stdin), v4l2:/dev/videoN, v4l2:auto")
@@ -83,9 +72,73 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.panelPNG, "panel-png", "", "also write the notice panel image to this PNG file")
 	fs.DurationVar(&f.statsInterval, "stats-interval", 0, "how often stats are published, e.g. 1s (default: the status interval, 10s)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.logFormat, "log-format", "text", "text (logfmt) or json (one object per line)")
 	fs.BoolVar(&f.summary, "summary", false, "subscribe to this sensor's topics and show a live one-line summary on stderr")
 	fs.BoolVar(&f.showVersion, "version", false, "print the version and exit")
+}
+
+// usage prints what ashiato does, its subcommands, examples and the flags.
+func usage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, `ashiato: a people-flow sensor that publishes anonymous movement paths over MQTT and shows
+shoppers, with an LED and a notice panel, when it captures.
+
+usage:
+  ashiato [flags]                run the sensor (without a config: the synthetic demo)
+  ashiato -check-config FILE     validate a configuration file
+  ashiato hwcheck [flags]        installer's self-test: LED, panel, camera, button (ashiato hwcheck -h)
+  ashiato led-off [flags]        switch the capture LED off (the systemd unit's ExecStopPost=)
+  ashiato help                   this text
+
+examples:
+  ashiato -source synth -summary                         synthetic shop floor, embedded broker, live summary
+  ashiato -source y4m:clip.y4m -pace asap -sink stdout   replay a video, print every message as JSON
+  ffmpeg -i clip.mp4 -f yuv4mpegpipe -pix_fmt gray - | ashiato -source y4m:- -sink stdout
+  ashiato -config /etc/ashiato/ashiato.toml              a live camera, as the systemd unit runs it
+  ashiato hwcheck -board generic -led-class input3::capslock -camera /dev/video0
+
+flags:
+`)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// subcommands are the words that may come first; anything else there is a stray argument.
+const subcommands = "hwcheck, led-off and help"
+
+func run(args []string, stdout, stderr io.Writer) int {
+	// Before anything else, subcommands included (hwcheck grabs real frames): no core dumps, no same-uid
+	// ptrace of a process that will hold frames.
+	hard, herr := harden.Apply()
+	fs := flag.NewFlagSet("ashiato", flag.ContinueOnError)
+	var f flags
+	f.register(fs)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {} // errors get one line below; -h gets the whole usage
+	if len(args) > 0 {
+		switch args[0] {
+		case "hwcheck": // the installer's self-test
+			return hwcheck.Main(args[1:], stdout, stderr, loadBoard)
+		case "led-off": // systemd's ExecStopPost: the LED must not stay lit after a crash
+			return hwcheck.LEDOffMain(args[1:], stderr, loadBoard)
+		case "help":
+			if len(args) > 1 && args[1] == "hwcheck" {
+				return hwcheck.Main([]string{"-h"}, stdout, stdout, loadBoard)
+			}
+			usage(stdout, fs)
+			return 0
+		}
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage(stdout, fs)
+			return 0
+		}
+		fmt.Fprintf(stderr, "ashiato: %v (ashiato -h lists the flags)\n", err)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "ashiato: unexpected argument %q: subcommands are %s, and come first "+
+			"(ashiato -h shows the usage)\n", fs.Arg(0), subcommands)
 		return 2
 	}
 	if f.showVersion {
@@ -100,24 +153,34 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s: ok\n", f.checkConfig)
 		return 0
 	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
-		fmt.Fprintf(stderr, "ashiato: -log-level: %v\n", err)
+	log, err := newLogger(stderr, f.logLevel, f.logFormat)
+	if err != nil {
+		fmt.Fprintf(stderr, "ashiato: %v\n", err)
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
 	if herr != nil {
 		log.Warn("process hardening incomplete", "err", herr)
 	}
 
-	cfg, err := loadConfig(f)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
+	// A live camera is checked before anything else can fail, so that a missing camera is named whatever
+	// else is wrong too (a missing notice, a board without an LED).
+	cfg, cfgErr := loadConfig(f)
+	camErr := probeLiveCamera(f, cfg)
+	if camErr != nil || cfgErr != nil {
+		if camErr != nil {
+			fmt.Fprintf(stderr, "ashiato: camera: %v\n", camErr)
+		}
+		if cfgErr != nil {
+			fmt.Fprintln(stderr, cfgErr)
+		}
+		if camErr != nil {
+			return 1
+		}
 		return 2
 	}
 	d := cfg.WithDefaults()
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	devs, closeDevs, err := openDevices(cfg, f, log)
@@ -143,10 +206,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if url == "" {
 			url = d.MQTT.Broker
 		}
-		if d.Panel.PNG != "" {
-			abs, _ := filepath.Abs(d.Panel.PNG)
-			fmt.Fprintf(stderr, "notice panel image (what the e-ink panel shows): %s\n", abs)
-		}
+		printHeader(stderr, url, brokerURL != "", d)
 		go showSummary(ctx, url, d, stderr, log)
 	}
 
@@ -158,6 +218,60 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// newLogger returns the agent's logger: logfmt ("text") or JSON lines, at level.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("-log-level: %w", err)
+	}
+	o := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, o)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, o)), nil
+	}
+	return nil, fmt.Errorf("-log-format %q: want text or json", format)
+}
+
+// printHeader tells the demo's user where to look: the broker to subscribe to and the panel's image.
+func printHeader(w io.Writer, url string, embedded bool, d config.Config) {
+	top := event.Topics{Store: d.Sensor.Store, Sensor: d.Sensor.ID}
+	kind := "MQTT broker"
+	if embedded {
+		kind = "embedded MQTT broker (loopback only, stops with the agent)"
+	}
+	fmt.Fprintf(w, "%s: %s\n", kind, url)
+	fmt.Fprintf(w, "  watch it: go run ./tools/ashiato-sub -broker %s   (or: mosquitto_sub -L '%s/%s/#' -v)\n",
+		url, strings.Replace(url, "tcp://", "mqtt://", 1), top.Prefix())
+	if d.Panel.PNG != "" {
+		abs, _ := filepath.Abs(d.Panel.PNG)
+		fmt.Fprintf(w, "notice panel image (what the e-ink panel shows): %s\n", abs)
+	}
+}
+
+// probeLiveCamera checks the camera of a live source without streaming (see board.ProbeCamera); nil for
+// other sources. It works from the flags alone when the configuration did not load.
+func probeLiveCamera(f flags, cfg *config.Config) error {
+	source := f.source
+	bo := board.Options{}
+	if cfg != nil {
+		d := cfg.WithDefaults()
+		source = d.Capture.Source
+		_, arg, _ := strings.Cut(source, ":")
+		bo = boardOptions(d, arg)
+	}
+	kind, arg, _ := strings.Cut(source, ":")
+	if kind != "v4l2" {
+		return nil
+	}
+	if cfg == nil {
+		bo.Camera = arg
+	}
+	_, err := board.ProbeCamera(bo)
+	return err
 }
 
 // loadConfig reads the config file, if any, and applies the flags over it.
@@ -236,12 +350,20 @@ func openDevices(cfg *config.Config, f flags, log *slog.Logger) (agent.Devices, 
 			return agent.Devices{}, nop, err
 		}
 		var button hal.Button
-		if devs.ButtonOK {
-			button = devs.Button
+		switch devs.Button.State {
+		case board.Opened:
+			button = devs.Button.Dev
+		case board.Failed:
+			log.Warn("pause button not working; the sensor runs without it", "err", devs.Button.Err)
 		}
 		var panel hal.Panel
-		if devs.PanelOK {
-			panel = devs.Panel
+		switch devs.Panel.State {
+		case board.Opened:
+			panel = devs.Panel.Dev
+		case board.Failed:
+			log.Warn("notice panel not working; status reports it", "err", devs.Panel.Err)
+		case board.Absent:
+			log.Info("no notice panel: status reports it; shoppers rely on the printed poster")
 		}
 		if p := pngPanel(d, log); p != nil {
 			if panel == nil {
@@ -250,7 +372,7 @@ func openDevices(cfg *config.Config, f flags, log *slog.Logger) (agent.Devices, 
 				panel = teePanel{panel, p}
 			}
 		}
-		return agent.Devices{Camera: devs.Camera, LED: devs.LED, Indicator: devs.Indicator, Panel: panel, Button: button},
+		return agent.Devices{Camera: devs.Camera, LED: devs.LED.Dev, Indicator: devs.Indicator, Panel: panel, Button: button},
 			func() {
 				if err := devs.Close(); err != nil {
 					log.Error("closing devices", "err", err)
@@ -290,7 +412,7 @@ func (t teePanel) Halt() error { return t.real.Halt() }
 // profile's default).
 func boardOptions(d config.Config, path string) board.Options {
 	return board.Options{
-		Board: d.Board.Name, Camera: path, Panel: d.Board.Panel, LEDPin: d.Board.LEDPin,
+		Board: d.Board.Name, Camera: path, Panel: d.Board.Panel, LEDPin: d.Board.LEDPin, LEDClass: d.Board.LEDClass,
 		ButtonPin: d.Board.ButtonPin, Indicator: d.Privacy.Indicator, ActiveLowLED: d.Board.ActiveLow,
 		CameraOptions: v4l2.Options{Width: d.Capture.Width, Height: d.Capture.Height, FPS: d.Capture.FPS,
 			StallTimeout: d.Capture.StallTimeout.D()},

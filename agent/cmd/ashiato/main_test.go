@@ -80,15 +80,16 @@ func TestStatsIntervalFlag(t *testing.T) {
 	}
 }
 
-// The installer's subcommands are wired: on a machine that is not a Pi, hwcheck reports the board check
-// failing (with a hint) and exits 1, and led-off fails with an error instead of pretending.
+// The installer's subcommands are wired: on a machine that is not a Pi, hwcheck takes the generic board,
+// reports its LED check failing (none is configured) and exits 1, and led-off fails with an error instead
+// of pretending.
 func TestSubcommands(t *testing.T) {
 	var out, errb bytes.Buffer
-	if code := run([]string{"hwcheck", "-json"}, &out, &errb); code != 1 {
-		t.Fatalf("hwcheck exit %d; want 1 on a machine without a Pi board\n%s%s", code, out.String(), errb.String())
+	if code := run([]string{"hwcheck", "-json", "-boot-config", "none", "-frames", "1"}, &out, &errb); code != 1 {
+		t.Fatalf("hwcheck exit %d; want 1 without a configured LED\n%s%s", code, out.String(), errb.String())
 	}
-	if !strings.Contains(out.String(), `"board"`) {
-		t.Fatalf("hwcheck -json output lacks the board check:\n%s", out.String())
+	if !strings.Contains(out.String(), `"board"`) || !strings.Contains(out.String(), `"led"`) {
+		t.Fatalf("hwcheck -json output lacks the board and LED checks:\n%s", out.String())
 	}
 	out.Reset()
 	errb.Reset()

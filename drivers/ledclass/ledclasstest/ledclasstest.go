@@ -5,6 +5,7 @@ package ledclasstest
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -40,17 +41,26 @@ func (d *Device) put(t testing.TB, name, v string) {
 	}
 }
 
-// Brightness returns the brightness file's value; -1 if it cannot be read or parsed.
+// Brightness returns the brightness file's value; -1 if it cannot be read or parsed. It may be called
+// while the LED is being switched from another goroutine: a plain file, unlike a sysfs attribute, is
+// empty between the driver's truncation and its write, so an empty read is read again.
 func (d *Device) Brightness() int {
-	b, err := os.ReadFile(filepath.Join(d.Dir, "brightness"))
-	if err != nil {
-		return -1
+	for range 1000 {
+		b, err := os.ReadFile(filepath.Join(d.Dir, "brightness"))
+		if err != nil {
+			return -1
+		}
+		if len(b) == 0 {
+			runtime.Gosched()
+			continue
+		}
+		v, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil {
+			return -1
+		}
+		return v
 	}
-	v, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		return -1
-	}
-	return v
+	return -1
 }
 
 // On reports whether the fake LED is lit (brightness above 0).

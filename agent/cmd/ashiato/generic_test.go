@@ -1,0 +1,259 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/ashiato/ashiato/agent"
+	"github.com/ashiato/ashiato/agent/config"
+	"github.com/ashiato/ashiato/board"
+	"github.com/ashiato/ashiato/drivers/ledclass/ledclasstest"
+	"github.com/ashiato/ashiato/hal"
+	"github.com/ashiato/ashiato/hal/haltest"
+)
+
+// realNotice is a complete notice with no placeholder in it, as a live camera needs.
+const realNotice = `
+[notice]
+operator_ja = "株式会社足跡商店 中央店"
+operator_en = "Ashiato Shoten Co., Central Store"
+purpose_ja = "店内の混雑把握と売場配置の改善"
+purpose_en = "Measuring crowding to improve the store layout"
+area_ja = "店内通路"
+area_en = "Store aisles"
+retention_ja = "90日"
+retention_en = "90 days"
+third_parties_ja = "なし"
+third_parties_en = "none"
+contact_ja = "サービスカウンター（03-5555-0123）"
+contact_en = "Service counter (03-5555-0123)"
+policy_url = "https://ashiato-shoten.co.jp/camera"
+`
+
+// genericConfig writes a generic-board configuration whose capture LED is the LED-class device at led.
+func genericConfig(t *testing.T, led string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "generic.toml")
+	body := "[capture]\nsource = \"v4l2:auto\"\n[mqtt]\nbroker = \"stdout\"\n[privacy]\nrequire_locked_memory = false\n" +
+		"[board]\nname = \"generic\"\nled_class = \"" + led + "\"\n" + realNotice
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A live camera that is not there is named, with why and what to do, whatever else is missing.
+func TestMissingCameraIsNamed(t *testing.T) {
+	led := ledclasstest.New(t, "input3::capslock", 1)
+	cfg := genericConfig(t, led.Dir)
+	var out, errb bytes.Buffer
+	code := run([]string{"-config", cfg, "-source", "v4l2:/dev/video99"}, &out, &errb)
+	msg := errb.String()
+	if code == 0 || !strings.Contains(msg, "/dev/video99") || !strings.Contains(msg, "no such file or directory") ||
+		!strings.Contains(msg, "plugged in") {
+		t.Errorf("generic board with a notice, camera absent: exit %d\n%s", code, msg)
+	}
+
+	// Without any configuration: the device and the missing notice, both.
+	errb.Reset()
+	code = run([]string{"-source", "v4l2:/dev/video99"}, &out, &errb)
+	msg = errb.String()
+	if code == 0 || !strings.Contains(msg, "/dev/video99") || !strings.Contains(msg, "[notice]") {
+		t.Errorf("no config, camera absent: exit %d\n%s", code, msg)
+	}
+	if i, j := strings.Index(msg, "/dev/video99"), strings.Index(msg, "[notice]"); i > j {
+		t.Errorf("the camera should be named first:\n%s", msg)
+	}
+}
+
+// The example configuration's placeholder notice is refused for a live camera, naming the fields.
+func TestPlaceholderNoticeRefusedLive(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run([]string{"-config", filepath.Join("..", "..", "..", "ashiato.example.toml"), "-source", "v4l2:auto"}, &out, &errb)
+	if code == 0 || !strings.Contains(errb.String(), "notice.operator_en") || !strings.Contains(errb.String(), "notice.policy_url") {
+		t.Errorf("exit %d\n%s", code, errb.String())
+	}
+}
+
+// ledWatchCam is a scripted camera that records, at every call, whether the LED-class LED is lit as its
+// brightness file shows it.
+type ledWatchCam struct {
+	*haltest.Camera
+	lit func() bool
+
+	mu                  sync.Mutex
+	starts, reads, stop []bool
+}
+
+func (c *ledWatchCam) record(s *[]bool) {
+	c.mu.Lock()
+	*s = append(*s, c.lit())
+	c.mu.Unlock()
+}
+
+func (c *ledWatchCam) Start(ctx context.Context) (hal.Format, error) {
+	c.record(&c.starts)
+	return c.Camera.Start(ctx)
+}
+
+func (c *ledWatchCam) ReadFrame(ctx context.Context, f *hal.Frame) error {
+	err := c.Camera.ReadFrame(ctx, f)
+	if err == nil {
+		c.record(&c.reads)
+	}
+	return err
+}
+
+func (c *ledWatchCam) Stop() error {
+	c.record(&c.stop)
+	return c.Camera.Stop()
+}
+
+// The generic board's LED-class LED keeps the LED invariant exactly as a GPIO LED on a Pi: the agent,
+// with the LED from board.Open, has it lit at every camera start and every frame, through a pause and a
+// resume, and dark once the camera has stopped.
+func TestGenericBoardKeepsLEDInvariant(t *testing.T) {
+	led := ledclasstest.New(t, "input3::capslock", 1)
+	cfgPath := genericConfig(t, led.Dir)
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	devs, err := board.Open(boardOptions(cfg.WithDefaults(), "/dev/video0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devs.Close()
+	if devs.Indicator != "ledclass" || devs.Panel.State != board.Absent || devs.Button.State != board.Absent {
+		t.Fatalf("generic board: %+v", devs)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		cam := &ledWatchCam{Camera: &haltest.Camera{Format: hal.Format{Width: 64, Height: 48, FPS: 10}, Frames: make(chan []byte)}, lit: led.On}
+		button := haltest.NewButton()
+		var out bytes.Buffer
+		ctx, cancel := context.WithCancel(t.Context())
+		errc := make(chan error, 1)
+		go func() {
+			errc <- agent.Run(ctx, agent.Devices{Camera: cam, LED: devs.LED.Dev, Indicator: devs.Indicator, Button: button},
+				agent.Options{Config: cfg, Stdout: &out, Logger: nil})
+		}()
+		fed := make(chan struct{})
+		go func() { // a frame every 100 ms while the camera streams
+			defer close(fed)
+			for {
+				select {
+				case cam.Frames <- nil:
+				case <-ctx.Done():
+					return
+				}
+				select {
+				case <-time.After(100 * time.Millisecond):
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if !cam.IsStreaming() || !led.On() {
+			t.Fatalf("not capturing with the LED lit after 5s: streaming %v, LED %v", cam.IsStreaming(), led.On())
+		}
+		button.Press(time.Now()) // pause
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if cam.IsStreaming() || led.On() {
+			t.Fatalf("paused: streaming %v, LED %v", cam.IsStreaming(), led.On())
+		}
+		button.Press(time.Now()) // resume
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		cancel()
+		<-fed
+		if err := <-errc; err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		cam.mu.Lock()
+		defer cam.mu.Unlock()
+		if len(cam.starts) != 2 || len(cam.reads) < 50 {
+			t.Fatalf("%d starts, %d frames; want 2 starts and about 100 frames", len(cam.starts), len(cam.reads))
+		}
+		for i, on := range append(append([]bool{}, cam.starts...), cam.reads...) {
+			if !on {
+				t.Fatalf("camera call %d with the LED dark (starts %v)", i, cam.starts)
+			}
+		}
+		if cam.IsStreaming() || led.On() {
+			t.Errorf("after Run: streaming %v, LED %v", cam.IsStreaming(), led.On())
+		}
+		// The status says which LED it is and that there is no panel.
+		var status struct {
+			Payload struct {
+				Warnings    []string `json:"warnings"`
+				Attestation struct {
+					Indicator string `json:"indicator"`
+				} `json:"attestation"`
+			} `json:"payload"`
+		}
+		found := false
+		for _, line := range strings.Split(out.String(), "\n") {
+			if strings.Contains(line, `/status"`) && json.Unmarshal([]byte(line), &status) == nil {
+				found = true
+			}
+		}
+		if !found || status.Payload.Attestation.Indicator != "ledclass" ||
+			!strings.Contains(strings.Join(status.Payload.Warnings, "|"), "panel") {
+			t.Errorf("last status %+v; want indicator ledclass and a warning that there is no notice panel", status.Payload)
+		}
+	})
+}
+
+func TestHelpAndStrayArguments(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"-h"}} {
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb); code != 0 {
+			t.Errorf("%v: exit %d", args, code)
+		}
+		for _, want := range []string{"hwcheck", "led-off", "examples:", "-source", "-log-format"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%v: usage lacks %q:\n%s", args, want, out.String())
+			}
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"-source", "synth", "extra"}, &out, &errb); code != 2 ||
+		!strings.Contains(errb.String(), `"extra"`) || !strings.Contains(errb.String(), "hwcheck, led-off and help") {
+		t.Errorf("stray argument: exit %d, %q", code, errb.String())
+	}
+	errb.Reset()
+	if code := run([]string{"-log-format", "xml"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "-log-format") {
+		t.Errorf("-log-format xml: exit %d, %q", code, errb.String())
+	}
+}
+
+func TestLogFormatJSON(t *testing.T) {
+	var errb bytes.Buffer
+	code := run([]string{"-source", "synth:frames=5,pace=asap", "-sink", "stdout", "-log-format", "json"}, io.Discard, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errb.String())
+	}
+	n := 0
+	for _, line := range strings.Split(strings.TrimSpace(errb.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["msg"] == nil || rec["level"] == nil {
+			t.Fatalf("log line is not a JSON record: %v: %s", err, line)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no log lines")
+	}
+}
