@@ -2,8 +2,9 @@
 // pressed = Low), with debouncing.
 //
 // WaitForEdge is only ever called with a finite, positive timeout: on a Raspberry Pi's gpioioctl pins -1
-// returns at once and 0 blocks forever (periph/host#78, shared/docs/hardware.md §2.2), while the gpiotest
-// fakes do the opposite.
+// returns at once and 0 blocks forever (periph/host#78; periph.io/x/host/v3/gpioioctl gpio.go, WaitForEdge
+// sets a read deadline of now+timeout for a non-zero timeout and none for 0), while the gpiotest fakes do
+// the opposite.
 package gpiobutton
 
 import (

@@ -1,7 +1,8 @@
 // Package gpioled implements hal.LED on a single periph.io GPIO output pin.
 //
-// Wiring (see shared/docs/hardware.md §4): GPIO → 330 Ω–1 kΩ → LED anode, cathode → GND is active high
-// (Options{}); an LED wired from 3.3 V to the GPIO is active low (Options{ActiveLow: true}). Out() errors
+// Wiring: GPIO → 330 Ω–1 kΩ → LED anode, cathode → GND is active high (Options{}); a red LED (forward
+// voltage about 2 V) then draws about 4 mA from the 3.3 V pin, well under the 16 mA a Raspberry Pi GPIO
+// is commonly rated for. An LED wired from 3.3 V to the GPIO is active low (Options{ActiveLow: true}). Out() errors
 // are the only "cannot drive" signal a GPIO gives: reading back an output returns the driven level, not the
 // LED's physical state, so a broken LED cannot be detected.
 package gpioled

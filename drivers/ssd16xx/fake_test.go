@@ -211,7 +211,7 @@ func newRig(t *testing.T, o Opts, withPwr bool, maxTx int) *rig {
 	return r
 }
 
-// Expected-sequence builders, from hardware.md §3.
+// Expected-sequence builders, from the vendors' drivers (epd2in13_V4.py, inky_ssd1608.py).
 
 func cmdEv(c byte) []ev { return []ev{{K: "dc", L: gpio.Low}, {K: "tx", B: []byte{c}}} }
 

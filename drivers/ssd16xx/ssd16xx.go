@@ -1,8 +1,9 @@
 // Package ssd16xx implements hal.Panel for 250×122 SSD16xx-family e-paper panels: the Waveshare 2.13" HAT V4
 // (SSD1680) and the Pimoroni Inky pHAT SSD1608 variant.
 //
-// The command sequences follow the vendors' reference drivers as summarised in shared/docs/hardware.md §3
-// (waveshareteam/e-Paper epd2in13_V4.py; pimoroni/inky inky_ssd1608.py). Datasheets: Solomon Systech SSD1680
+// The command sequences follow the vendors' reference drivers: waveshareteam/e-Paper
+// RaspberryPi_JetsonNano/python/lib/waveshare_epd/epd2in13_V4.py (init, display, displayPartial, sleep)
+// and pimoroni/inky library/inky/inky_ssd1608.py (setup, _update). Datasheets: Solomon Systech SSD1680
 // and SSD1608. Chip select is left to spidev; this driver never touches GPIO8.
 package ssd16xx
 

@@ -31,7 +31,7 @@ func white(w, h int) *image.Gray {
 
 func filled(n int, b byte) []byte { return bytes.Repeat([]byte{b}, n) }
 
-// The Waveshare V4 init sequence of hardware.md §3.1 (reset 20/2/20 ms, wait, SWRESET, wait, 0x01, 0x11,
+// The Waveshare V4 init sequence of epd2in13_V4.py's init() (reset 20/2/20 ms, wait, SWRESET, wait, 0x01, 0x11,
 // window, cursor, 0x3C 0x05, 0x21 00 80, 0x18 80, wait).
 func wsInit(chunk int) []ev {
 	return seq(
@@ -208,7 +208,8 @@ func TestInkyUpdate(t *testing.T) {
 		0x69, 0x59, 0x58, 0x99, 0x99, 0x88, 0x00, 0x00, 0x00, 0x00,
 		0xF8, 0xB4, 0x13, 0x51, 0x35, 0x51, 0x51, 0x19, 0x01, 0x00,
 	}
-	// hardware.md §3.2: the 4250-byte planes exceed 4096 and go in two chunks.
+	// 136 columns × 250 rows / 8 = 4250-byte planes exceed spidev's default 4096-byte buffer
+	// (/sys/module/spidev/parameters/bufsiz) and go in two chunks.
 	want := seq(
 		pinEv("rst", gpio.Low), sleepEv(500*time.Millisecond),
 		pinEv("rst", gpio.High), sleepEv(500*time.Millisecond),
@@ -449,7 +450,8 @@ func TestDrawNil(t *testing.T) {
 	}
 }
 
-// Reference packers that follow the vendors' Python step by step (hardware.md §3.1, §3.2), on a [y][x]
+// Reference packers that follow the vendors' Python step by step (epd2in13_V4.py getbuffer,
+// inky_ssd1608.py _update), on a [y][x]
 // grid of "black" flags.
 
 func packBits(grid [][]bool) []byte { // numpy.packbits of where(black, 0, 1), row by row, MSB first

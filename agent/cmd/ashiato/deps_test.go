@@ -60,7 +60,9 @@ type rule struct {
 	direct bool // check direct imports only, not transitive dependencies
 }
 
-// TestDependencyDirections writes the style guide's dependency table as code.
+// TestDependencyDirections writes the project's dependency rules as code: the seams (hal, the wire
+// contract), the agent that sees devices only through hal, drivers that take periph's narrow interfaces,
+// one composition root, and tools that run on any laptop.
 func TestDependencyDirections(t *testing.T) {
 	local := func(prefix string) func(string) bool {
 		return func(p string) bool { return under(p, mod+"/"+prefix) }
