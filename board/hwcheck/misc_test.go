@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ashiato/ashiato/board"
+	"github.com/ashiato/ashiato/drivers/ledclass/ledclasstest"
 )
 
 func TestParseBootConfig(t *testing.T) {
@@ -284,5 +285,18 @@ func TestAskOn(t *testing.T) {
 	}
 	if strings.Count(out.String(), "[y/n]") != 4 {
 		t.Errorf("prompts: %q", out.String())
+	}
+}
+
+// led-off switches an LED-class capture LED off too, as the systemd unit's ExecStopPost= needs on the
+// generic board.
+func TestLEDOffLEDClass(t *testing.T) {
+	led := ledclasstest.New(t, "input3::capslock", 1) // lit, as a crashed agent may leave it
+	var errOut bytes.Buffer
+	if code := LEDOffMain([]string{"-board", "generic", "-led-class", led.Dir}, &errOut, nil); code != 0 {
+		t.Fatalf("led-off: exit %d, %s", code, errOut.String())
+	}
+	if led.On() {
+		t.Fatal("led-off left the LED-class LED lit")
 	}
 }
