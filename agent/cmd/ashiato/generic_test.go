@@ -30,8 +30,7 @@ purpose_ja = "店内の混雑把握と売場配置の改善"
 purpose_en = "Measuring crowding to improve the store layout"
 area_ja = "店内通路"
 area_en = "Store aisles"
-retention_ja = "90日"
-retention_en = "90 days"
+retention_days = 90
 third_parties_ja = "なし"
 third_parties_en = "none"
 contact_ja = "サービスカウンター（03-5555-0123）"
@@ -58,6 +57,9 @@ func TestMissingCameraIsNamed(t *testing.T) {
 	var out, errb bytes.Buffer
 	code := run([]string{"-config", cfg, "-source", "v4l2:/dev/video99"}, &out, &errb)
 	msg := errb.String()
+	if strings.Contains(msg, "generic.toml") {
+		t.Fatalf("the test's configuration is not valid:\n%s", msg)
+	}
 	if code == 0 || !strings.Contains(msg, "/dev/video99") || !strings.Contains(msg, "no such file or directory") ||
 		!strings.Contains(msg, "plugged in") {
 		t.Errorf("generic board with a notice, camera absent: exit %d\n%s", code, msg)
