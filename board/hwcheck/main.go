@@ -118,7 +118,11 @@ func Main(args []string, stdout, stderr io.Writer, load ConfigLoader) int {
 		fmt.Fprintf(stderr, "usage: ashiato hwcheck [flags]\n\n"+
 			"Installer's self-test: boot config, LED (blinks), panel (test card), camera (formats, then a few\n"+
 			"frames with the LED on; only frame rate and brightness are reported), and optionally the button.\n"+
-			"Stop the agent first (sudo systemctl stop ashiato): it holds the same devices.\n\nflags:\n")
+			"Stop the agent first (sudo systemctl stop ashiato): it holds the same devices.\n\n"+
+			"examples:\n"+
+			"  ashiato hwcheck -config /etc/ashiato/ashiato.toml -ask -button 10s   a Raspberry Pi, as configured\n"+
+			"  ashiato hwcheck -board generic -led-class input3::capslock           any Linux machine (ls /sys/class/leds)\n"+
+			"  ashiato hwcheck -json                                                 for scripts\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	var bf boardFlags
