@@ -21,7 +21,7 @@ ARM_PKGS  := ./drivers/... ./board/... ./agent/ring/... ./agent/tracker/... ./ag
 # with synthetic and replayed sources) must keep building there; device code has honest stubs.
 OTHER_OS  := darwin windows
 
-.PHONY: run test deps build cross vet vet-other fmt-check unit race full arm privacy selfcontained bench clean
+.PHONY: run test deps build cross vet vet-other fmt-check unit race full arm privacy selfcontained bench deb clean
 
 ## run: build the agent and run the demo: synthetic shop floor, embedded MQTT broker, live summary.
 run: build
@@ -79,6 +79,12 @@ cross:
 	GOOS=linux GOARCH=arm GOARM=6 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ashiato-linux-armv6 ./agent/cmd/ashiato
 	GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ashiato-linux-armv7 ./agent/cmd/ashiato
 	GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ashiato-linux-amd64 ./agent/cmd/ashiato
+
+## deb: the Debian packages into bin/deb (nfpm as a go tool): ashiato for arm64, armhf (GOARMv6) and amd64,
+## ashiato-office for amd64 and arm64. DEB_VERSION must start with a digit; the default sorts by commit time.
+DEB_VERSION ?= 0~git$(shell git log -1 --format=%cd --date=format:%Y%m%d%H%M%S 2>/dev/null).$(shell git rev-parse --short HEAD 2>/dev/null)
+deb:
+	GO=$(GO) deploy/debian/build.sh $(BIN)/deb '$(DEB_VERSION)'
 
 ## privacy: the two outside-in checks of tools/privacyaudit on the built agent: an strace audit of a replay
 ## (no file written; bytes out < 1 % of frame bytes in) and a scan of the idle agent's memory for frame

@@ -1,13 +1,18 @@
-// Package systemd embeds ashiato.service, the hardened systemd unit that runs the agent on a Raspberry Pi.
+// Package systemd embeds the hardened systemd units: ashiato.service (the agent) and
+// ashiato-office.service (the back office).
 //
-// The unit file is the deliverable; this package exists so that a packaging tool can ship the exact bytes
-// that the tests here check.
+// The unit files are the deliverable, installed by the Debian packages (deploy/debian) as
+// /lib/systemd/system/*.service; this package exists so that tests can check the exact bytes shipped.
 package systemd
 
 import _ "embed"
 
-// Unit is the content of ashiato.service, to be installed as /etc/systemd/system/ashiato.service (or
-// /lib/systemd/system/ashiato.service by a package).
+// Unit is the content of ashiato.service.
 //
 //go:embed ashiato.service
 var Unit []byte
+
+// OfficeUnit is the content of ashiato-office.service.
+//
+//go:embed ashiato-office.service
+var OfficeUnit []byte

@@ -73,38 +73,78 @@ func size(t *testing.T, s string) int64 {
 	return n * mult
 }
 
-func TestUnitPrivacyDirectives(t *testing.T) {
+// one returns the single value of [Service] key, or reports that it is missing or repeated.
+func one(t *testing.T, ds []directive, key string) string {
+	t.Helper()
+	vs := values(ds, "Service", key)
+	if len(vs) != 1 {
+		t.Errorf("[Service] %s appears %d times, want once", key, len(vs))
+		return ""
+	}
+	return vs[0]
+}
+
+// common is what both units must say: privacy and hardening that neither service may go without.
+var common = map[string]string{
+	"LimitCORE":               "0", // no core dumps of a process holding frames or tracks
+	"MemorySwapMax":           "0", // no page of it in a swap file
+	"ProtectSystem":           "strict",
+	"ProtectHome":             "yes",
+	"NoNewPrivileges":         "yes",
+	"DevicePolicy":            "closed",
+	"UMask":                   "0077",
+	"CapabilityBoundingSet":   "",
+	"RemoveIPC":               "yes",
+	"ProtectProc":             "invisible",
+	"SystemCallErrorNumber":   "EPERM",
+	"RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX",
+	"Restart":                 "on-failure",
+	// 2 is the exit status of a configuration error in both programs.
+	"RestartPreventExitStatus": "2",
+	"StateDirectoryMode":       "0700",
+}
+
+func checkCommon(t *testing.T, ds []directive, name string) {
+	t.Helper()
+	for key, want := range common {
+		if got := one(t, ds, key); got != want {
+			t.Errorf("%s: [Service] %s=%s, want %s", name, key, got, want)
+		}
+	}
+	if got := strings.Join(values(ds, "Service", "SystemCallFilter"), "|"); got != "@system-service|~@privileged @resources" {
+		t.Errorf("%s: SystemCallFilter=%s", name, got)
+	}
+	if u, st := one(t, ds, "User"), one(t, ds, "StateDirectory"); u != name || st != name {
+		t.Errorf("%s: User=%s StateDirectory=%s, want both %s", name, u, st, name)
+	}
+	// Until the programs send READY=1 and WATCHDOG=1 (sdnotify is written, the wiring is not), a
+	// Type=notify unit would time out at start and a watchdog would kill a healthy service.
+	if got := one(t, ds, "Type"); got != "exec" {
+		t.Errorf("%s: Type=%s, want exec until the readiness wiring lands", name, got)
+	}
+	if len(values(ds, "Service", "WatchdogSec")) != 0 {
+		t.Errorf("%s: WatchdogSec= set before anything feeds the watchdog", name)
+	}
+	if len(values(ds, "Install", "WantedBy")) != 1 {
+		t.Errorf("%s: no [Install] WantedBy=", name)
+	}
+}
+
+func TestAgentUnit(t *testing.T) {
 	ds := parse(t, Unit)
-	one := func(key string) string {
-		t.Helper()
-		vs := values(ds, "Service", key)
-		if len(vs) != 1 {
-			t.Errorf("[Service] %s appears %d times, want once", key, len(vs))
-			return ""
-		}
-		return vs[0]
-	}
-	for key, want := range map[string]string{
-		"LimitCORE":        "0", // no core dumps of a process holding frames
-		"MemorySwapMax":    "0", // no frame (or heap) page in the SD card's swap file
-		"ProtectSystem":    "strict",
-		"ProtectHome":      "yes",
-		"NoNewPrivileges":  "yes",
-		"DevicePolicy":     "closed",
-		"UMask":            "0077",
-		"User":             "ashiato",
-		"SystemCallFilter": "@system-service",
-	} {
-		if got := one(key); got != want {
-			t.Errorf("[Service] %s=%s, want %s", key, got, want)
-		}
-	}
+	checkCommon(t, ds, "ashiato")
 	// The ring is mlock'ed: the limit must cover a 1080p ring of the default 4 slots and exceed the 8 MiB
 	// default, or the directive is pointless.
-	if m := size(t, one("LimitMEMLOCK")); m < 4*1920*1080 || m <= 8<<20 {
-		t.Errorf("LimitMEMLOCK=%d bytes is too small for the frame ring", m)
+	memlock := size(t, one(t, ds, "LimitMEMLOCK"))
+	if memlock < 4*1920*1080 || memlock <= 8<<20 {
+		t.Errorf("LimitMEMLOCK=%d bytes is too small for the frame ring", memlock)
 	}
-	// PrivateDevices=yes would hide the camera, GPIO and SPI devices; PrivateTmp= is disk-backed on Pi OS.
+	// MemoryMax must leave room for the whole locked ring on top of the process's own memory.
+	if mx := size(t, one(t, ds, "MemoryMax")); mx < memlock+64<<20 {
+		t.Errorf("MemoryMax=%d leaves no room beside LimitMEMLOCK=%d", mx, memlock)
+	}
+	// PrivateDevices=yes would hide the camera, GPIO and SPI devices; PrivateTmp= is disk-backed on Pi OS;
+	// PrivateUsers= unmaps the device groups.
 	for _, key := range []string{"PrivateDevices", "PrivateTmp", "PrivateUsers"} {
 		for _, v := range values(ds, "Service", key) {
 			if v != "no" && v != "false" {
@@ -112,39 +152,59 @@ func TestUnitPrivacyDirectives(t *testing.T) {
 			}
 		}
 	}
-	tmp := one("TemporaryFileSystem")
+	tmp := one(t, ds, "TemporaryFileSystem")
 	if !strings.Contains(tmp, "/tmp") || !strings.Contains(tmp, "/var/tmp") {
 		t.Errorf("TemporaryFileSystem=%s; want RAM-backed /tmp and /var/tmp", tmp)
 	}
-	allow := strings.Join(values(ds, "Service", "DeviceAllow"), "|")
-	for _, class := range []string{"char-video4linux rw", "char-gpiochip rw", "char-spi rw"} {
-		if !strings.Contains(allow, class) {
-			t.Errorf("DeviceAllow lacks %q (has %s)", class, allow)
-		}
+	allow := values(ds, "Service", "DeviceAllow")
+	if strings.Join(allow, "|") != "char-video4linux rw|char-gpiochip rw|char-spi rw" {
+		t.Errorf("DeviceAllow=%q, want exactly the camera, GPIO and SPI classes", allow)
 	}
-	groups := one("SupplementaryGroups")
-	for _, g := range []string{"video", "gpio", "spi"} {
-		if !strings.Contains(" "+groups+" ", " "+g+" ") {
-			t.Errorf("SupplementaryGroups=%s lacks %s", groups, g)
-		}
+	if groups := one(t, ds, "SupplementaryGroups"); groups != "video gpio spi" {
+		t.Errorf("SupplementaryGroups=%s, want video gpio spi", groups)
 	}
-	if start := one("ExecStart"); !strings.HasPrefix(start, "/usr/local/bin/ashiato ") || !strings.Contains(start, "-config /etc/ashiato/ashiato.toml") {
+	if start := one(t, ds, "ExecStart"); start != "/usr/bin/ashiato -config /etc/ashiato/ashiato.toml" {
 		t.Errorf("ExecStart=%s", start)
 	}
-	if post := one("ExecStopPost"); !strings.HasPrefix(post, "/usr/local/bin/ashiato led-off") {
+	if post := one(t, ds, "ExecStopPost"); post != "/usr/bin/ashiato led-off -config /etc/ashiato/ashiato.toml" {
 		t.Errorf("ExecStopPost=%s; want the LED switched off after every stop", post)
 	}
 	wants := strings.Join(values(ds, "Unit", "Wants"), " ")
-	if !strings.Contains(wants, "modprobe@spidev.service") {
-		t.Errorf("Wants=%s; DeviceAllow=char-spi needs spidev loaded first", wants)
+	if !strings.Contains(wants, "modprobe@spidev.service") || !strings.Contains(wants, "modprobe@uvcvideo.service") {
+		t.Errorf("Wants=%s; DeviceAllow=char-spi and char-video4linux need their drivers loaded first", wants)
 	}
-	if len(values(ds, "Install", "WantedBy")) != 1 {
-		t.Error("no [Install] WantedBy=")
+}
+
+func TestOfficeUnit(t *testing.T) {
+	ds := parse(t, OfficeUnit)
+	checkCommon(t, ds, "ashiato-office")
+	for key, want := range map[string]string{
+		"PrivateDevices": "yes", // no device at all
+		"PrivateUsers":   "yes",
+		"PrivateTmp":     "yes",
+		"ExecStart":      "/usr/bin/ashiato-office serve -config /etc/ashiato/office.toml -data-dir /var/lib/ashiato-office",
+	} {
+		if got := one(t, ds, key); got != want {
+			t.Errorf("[Service] %s=%s, want %s", key, got, want)
+		}
+	}
+	for _, key := range []string{"SupplementaryGroups", "DeviceAllow", "AmbientCapabilities"} {
+		for _, v := range values(ds, "Service", key) {
+			if v != "" {
+				t.Errorf("[Service] %s=%s: the office needs none", key, v)
+			}
+		}
 	}
 }
 
 func TestUnitSyntax(t *testing.T) {
-	ds := parse(t, Unit)
+	for _, unit := range [][]byte{Unit, OfficeUnit} {
+		checkSyntax(t, parse(t, unit))
+	}
+}
+
+func checkSyntax(t *testing.T, ds []directive) {
+	t.Helper()
 	if len(ds) < 30 {
 		t.Fatalf("only %d directives", len(ds))
 	}
