@@ -130,6 +130,31 @@ type item struct {
 	optional bool // dropped first when the column is full
 }
 
+// english is the state word in English, shown beside the Japanese one for shoppers who read no Japanese.
+func english(mode string) string {
+	switch mode {
+	case ModeCapturing:
+		return "Recording"
+	case ModePaused:
+		return "Paused"
+	case ModeStopped:
+		return "Stopped"
+	case ModeFault:
+		return "Fault"
+	}
+	return "Unknown"
+}
+
+// BarText is the state bar's fixed words: the state in Japanese and in English, and the time of this
+// update ("更新 14:32", or "更新 --:--" without a time).
+func BarText(s State) [3]string {
+	upd := "更新 --:--"
+	if !s.Now.IsZero() {
+		upd = "更新 " + hhmm(s.Now, s.Now)
+	}
+	return [3]string{label(s.Mode), english(s.Mode), upd}
+}
+
 // bodyItems lists the body text of n and s, top to bottom.
 func bodyItems(n notice.Notice, s State) []item {
 	n = n.WithDefaults()
@@ -148,8 +173,11 @@ func bodyItems(n notice.Notice, s State) []item {
 		item{text: kept, max: 2},
 		item{text: "保存期間：" + n.RetentionJA(), max: 1},
 		item{text: "問合せ：" + n.ContactJA, max: 2},
-		item{text: en, max: 1, optional: true},
 	)
+	if s.Mode == ModeCapturing {
+		// What is kept, in English; while paused or stopped nothing is.
+		items = append(items, item{text: en, max: 1, optional: true})
+	}
 	return items
 }
 
@@ -224,15 +252,21 @@ func Render(n notice.Notice, s State, size image.Point) *image.Paletted {
 	} else {
 		FillRect(img, image.Rect(l.Bar.Min.X, l.Bar.Max.Y-2, l.Bar.Max.X, l.Bar.Max.Y), 1)
 	}
-	x := f16.Draw(img, margin, l.Bar.Min.Y+1, label(s.Mode), ink)
+	upd := BarText(s)
+	updX := l.Bar.Max.X - margin - f12.Measure(upd[2])
+	x := f16.Draw(img, margin, l.Bar.Min.Y+1, upd[0], ink)
+	x = f12.Draw(img, x+3, l.Bar.Min.Y+3, upd[1], ink)
+	// Since when: "14:05から", shortened to "14:05" if the bar is full (a date makes it longer).
 	if !s.Since.IsZero() {
-		f12.Draw(img, x+4, l.Bar.Min.Y+3, hhmm(s.Since, s.Now)+"から", ink)
+		since := hhmm(s.Since, s.Now)
+		if x+4+f12.Measure(since+"から")+4 <= updX {
+			since += "から"
+		}
+		if x+4+f12.Measure(since)+4 <= updX {
+			f12.Draw(img, x+4, l.Bar.Min.Y+3, since, ink)
+		}
 	}
-	upd := "更新 --:--"
-	if !s.Now.IsZero() {
-		upd = "更新 " + hhmm(s.Now, s.Now)
-	}
-	f12.Draw(img, l.Bar.Max.X-margin-f12.Measure(upd), l.Bar.Min.Y+3, upd, ink)
+	f12.Draw(img, updX, l.Bar.Min.Y+3, upd[2], ink)
 
 	// Body text.
 	y := l.Text.Min.Y

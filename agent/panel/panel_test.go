@@ -236,3 +236,36 @@ func TestWritePNG(t *testing.T) {
 		t.Errorf("WritePNG to a missing dir: %v", err)
 	}
 }
+
+// TestBarSaysTheStateInEnglish: every state has its English word in the bar, and the time since when
+// still fits beside it, even with a date.
+func TestBarSaysTheStateInEnglish(t *testing.T) {
+	want := map[string]string{"capturing": "Recording", "paused": "Paused", "stopped": "Stopped", "fault": "Fault"}
+	l := LayoutFor(notice.Default(), Size)
+	for name, s := range states {
+		b := BarText(s)
+		if b[1] != want[name] || b[0] != label(s.Mode) {
+			t.Errorf("%s: bar words %q, want %s beside %s", name, b, want[name], label(s.Mode))
+		}
+		for _, r := range b[1] {
+			if !font.Face12().Has(r) {
+				t.Errorf("%s: %q has no glyph", name, r)
+			}
+		}
+		with := Render(notice.Default(), s, Size)
+		s.Since = time.Time{}
+		without := Render(notice.Default(), s, Size)
+		changed := 0
+		for i := range with.Pix {
+			if with.Pix[i] != without.Pix[i] {
+				if i/with.Stride >= l.Bar.Max.Y {
+					t.Fatalf("%s: the since time changed pixels below the bar", name)
+				}
+				changed++
+			}
+		}
+		if changed == 0 {
+			t.Errorf("%s: the since time is not drawn", name)
+		}
+	}
+}
