@@ -1,171 +1,294 @@
 package poster
 
 import (
+	"bytes"
+	"flag"
 	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/ashiato/ashiato/agent/notice"
 )
 
-func mm(px int) float64 { return float64(px) / DPI * 25.4 }
+var update = flag.Bool("update", false, "rewrite the golden rendering docs/poster-a4.png")
 
-func TestQRSizeAndModules(t *testing.T) {
-	n := notice.Default()
-	img := Render(n)
-	blocks, code := Layout(n)
-	var qrR image.Rectangle
-	for _, b := range blocks {
-		if b.Key == "qr" {
-			qrR = b.Rect
-		}
-	}
-	if code == nil || qrR.Empty() {
-		t.Fatal("no QR block")
-	}
-	if mm(qrR.Dx()) < 45 || mm(qrR.Dx()) > 55 || qrR.Dx() != qrR.Dy() {
-		t.Errorf("QR is %v = %.1f mm, want a square of about 50 mm and at least 20 mm", qrR, mm(qrR.Dx()))
-	}
-	s := qrR.Dx() / (code.Size + 2*quietZone)
-	for y := qrR.Min.Y; y < qrR.Max.Y; y++ {
-		for x := qrR.Min.X; x < qrR.Max.X; x++ {
-			mx, my := (x-qrR.Min.X)/s-quietZone, (y-qrR.Min.Y)/s-quietZone
-			want := code.Black(mx, my) // false in the quiet zone
-			if got := img.ColorIndexAt(x, y) == 1; got != want {
-				t.Fatalf("QR pixel (%d,%d) module (%d,%d) = %v, want %v", x, y, mx, my, got, want)
+// notices are the ones every test renders: the demo, and one with long texts in every field.
+func notices() map[string]notice.Notice {
+	long := notice.Default()
+	long.OperatorJA = "株式会社サンプル商店 中央駅前ショッピングセンター店（三階フロア全体）"
+	long.OperatorEN = "Sample Shop Co., Ltd., Central Station Shopping Centre store (whole third floor)"
+	long.PurposeJA = "時間帯ごとの混雑の把握、売場配置とレジ人員配置の改善、ならびに避難経路の安全確認のため"
+	long.PurposeEN = "To measure crowding by the hour, improve the layout of the floor and the staffing of the tills, and check that escape routes stay clear"
+	long.AreaJA = "店内通路（入口からレジ前まで、および化粧室前の通路を除く全域）"
+	long.ContactJA = "サービスカウンター（03-0000-0000、受付時間 10:00〜20:00）"
+	long.ContactEN = "Service counter, 03-0000-0000, open 10:00 to 20:00 every day"
+	return map[string]notice.Notice{"demo": notice.Default(), "long": long}
+}
+
+func TestLayout(t *testing.T) {
+	for name, n := range notices() {
+		for _, paper := range []Paper{A4, A3} {
+			p, err := Layout(n, paper)
+			if err != nil {
+				t.Fatalf("%s %s: %v", name, paper.Name, err)
+			}
+			k := paper.W / A4.W
+			page := Rect{0, 0, paper.W, paper.H}
+			keys := []string{}
+			for key, r := range p.Blocks {
+				keys = append(keys, key)
+				if r.X < 0 || r.Y < 0 || r.X+r.W > page.W || r.Y+r.H > page.H || r.W <= 0 || r.H <= 0 {
+					t.Errorf("%s %s: %s %v outside the sheet or empty", name, paper.Name, key, r)
+				}
+				if key != "mark" && key != "headline" && key != "footer" && (r.X < 14*k-0.01 || r.X+r.W > paper.W-14*k+0.01) {
+					t.Errorf("%s %s: %s %v in the margin", name, paper.Name, key, r)
+				}
+			}
+			for i, a := range keys {
+				for _, b := range keys[i+1:] {
+					if p.Blocks[a].Overlaps(p.Blocks[b]) {
+						t.Errorf("%s %s: %s %v overlaps %s %v", name, paper.Name, a, p.Blocks[a], b, p.Blocks[b])
+					}
+				}
+			}
+			for _, tx := range p.Texts {
+				for _, r := range tx.S {
+					if !unicode.IsSpace(r) && !Has(r) {
+						t.Errorf("%s: %q in %q has no glyph", name, r, tx.S)
+					}
+				}
+			}
+			// Legible from 1.5 m: the Japanese headline's characters are at least 11 mm on A4.
+			if got := headlineSize(p) * mmPerPt; got < 11*k {
+				t.Errorf("%s %s: headline characters %.1f mm", name, paper.Name, got)
+			}
+			// The QR code: about 46 mm with its quiet zone, never under 20 mm; square.
+			if p.Code == nil || p.QR.W < 20*k || p.QR.W > 46*k+0.01 || p.QR.W != p.QR.H {
+				t.Errorf("%s %s: QR %v", name, paper.Name, p.QR)
 			}
 		}
 	}
-	// A longer URL gives more modules and a smaller scale, never under 2 cm.
-	for _, l := range []int{21, 25, 29, 33, 37} {
-		if px := QRScale(l) * (l + 2*quietZone); mm(px) < 20 {
-			t.Errorf("%d modules: %.1f mm", l, mm(px))
+	if p, _ := Layout(notices()["long"], A4); p.Scale >= 1 {
+		t.Errorf("the long notice was not shrunk (scale %.2f)", p.Scale)
+	}
+	huge := notice.Default()
+	huge.PurposeJA = strings.Repeat("とても長い目的の説明です。", 60)
+	if _, err := Layout(huge, A4); err == nil || !strings.Contains(err.Error(), "too long") {
+		t.Errorf("an overlong notice: %v", err)
+	}
+}
+
+func headlineSize(p Page) float64 {
+	for _, t := range p.Texts {
+		if t.Key == "headline" {
+			return t.Size
+		}
+	}
+	return 0
+}
+
+// need skips without poppler-utils, except in CI, where .ci/run installs them.
+func need(t *testing.T, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s not found: .ci/run must install poppler-utils", tool)
+			}
+			t.Skipf("%s not found (Debian package poppler-utils)", tool)
 		}
 	}
 }
 
-func TestLayoutInsidePageNoOverlap(t *testing.T) {
-	blocks, _ := Layout(notice.Default())
-	page := image.Rect(0, 0, Width, Height)
-	for i, a := range blocks {
-		if !a.Rect.In(page) || a.Rect.Empty() {
-			t.Errorf("%s: %v outside the page or empty", a.Key, a.Rect)
-		}
-		for _, b := range blocks[i+1:] {
-			if a.Rect.Overlaps(b.Rect) {
-				t.Errorf("%s %v overlaps %s %v", a.Key, a.Rect, b.Key, b.Rect)
-			}
-		}
-		for _, l := range a.Lines {
-			for _, r := range l.Text {
-				if !l.Face.Has(r) {
-					t.Errorf("%s: %q in %q has no glyph", a.Key, r, l.Text)
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).Output()
+	if err != nil {
+		t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
+	}
+	return string(out)
+}
+
+func writePDF(t *testing.T, n notice.Notice, paper Paper) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := WritePDF(&buf, n, paper); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "poster.pdf")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func squeeze(s string) string {
+	return strings.Join(strings.Fields(s), "")
+}
+
+// TestPDF checks the PDF from the outside with poppler: every notice field is real text, the font is
+// embedded as a subset, the page has the paper's size, and the QR code decodes to the policy URL.
+func TestPDF(t *testing.T) {
+	need(t, "pdftotext", "pdffonts", "pdfinfo", "pdftoppm")
+	for name, n := range notices() {
+		for _, paper := range []Paper{A4, A3} {
+			path := writePDF(t, n, paper)
+			text := squeeze(run(t, "pdftotext", "-raw", "-enc", "UTF-8", path, "-"))
+			nd := n.WithDefaults()
+			v := reflect.ValueOf(nd)
+			for i := 0; i < v.NumField(); i++ {
+				if s, ok := v.Field(i).Interface().(string); ok && !strings.Contains(text, squeeze(s)) {
+					t.Errorf("%s %s: pdftotext lacks %s %q", name, paper.Name, v.Type().Field(i).Name, s)
 				}
 			}
-			end := l.At.X + l.Face.Measure(l.Text)*l.Scale
-			if end > a.Rect.Max.X || l.At.Y+l.Face.Height()*l.Scale > a.Rect.Max.Y+l.Face.Height()*l.Scale/2 {
-				t.Errorf("%s: line %q runs out of its block %v", a.Key, l.Text, a.Rect)
+			for _, s := range []string{nd.RetentionJA(), nd.RetentionEN(), nd.AggregateRetentionJA(), nd.AggregateRetentionEN(),
+				HeadlineJA, HeadlineEN, StateJA, StateEN, nd.Hash()} {
+				if !strings.Contains(text, squeeze(s)) {
+					t.Errorf("%s %s: pdftotext lacks %q", name, paper.Name, s)
+				}
+			}
+
+			fonts := strings.Split(strings.TrimSpace(run(t, "pdffonts", path)), "\n")
+			if len(fonts) != 3 {
+				t.Fatalf("%s: pdffonts lists %d fonts, want one:\n%s", name, len(fonts)-2, strings.Join(fonts, "\n"))
+			}
+			f := strings.Fields(fonts[2]) // name type… encoding emb sub uni object ID
+			if !strings.HasSuffix(f[0], "+"+FontName) || f[len(f)-5] != "yes" || f[len(f)-4] != "yes" || f[len(f)-3] != "yes" {
+				t.Errorf("%s: font %q: want %s embedded (emb), subset (sub) with a Unicode map (uni)", name, fonts[2], FontName)
+			}
+
+			pts := map[string]string{"A4": "595.28 x 841.89 pts (A4)", "A3": "841.89 x 1190.55 pts (A3)"}[paper.Name]
+			if info := squeeze(run(t, "pdfinfo", path)); !strings.Contains(info, "Pagesize:"+squeeze(pts)) || !strings.Contains(info, "Pages:1") {
+				t.Errorf("%s %s: pdfinfo:\n%s", name, paper.Name, info)
+			}
+
+			if got := decodeQR(t, rasterise(t, path, 100)); got != nd.PolicyURL {
+				t.Errorf("%s %s: the QR code decodes to %q, want %q", name, paper.Name, got, nd.PolicyURL)
 			}
 		}
+	}
+	// The same notice gives the same bytes.
+	a, _ := os.ReadFile(writePDF(t, notice.Default(), A4))
+	b, _ := os.ReadFile(writePDF(t, notice.Default(), A4))
+	if !bytes.Equal(a, b) {
+		t.Error("two PDFs of the same notice differ")
 	}
 }
 
-// TestEveryFieldIsDrawn changes each notice field in turn and checks that pixels change inside that
-// field's block and nowhere else except the footer (which shows the notice hash).
-func TestEveryFieldIsDrawn(t *testing.T) {
-	base := notice.Default()
-	img0 := Render(base)
-	blocks, _ := Layout(base)
-	rect := map[string]image.Rectangle{}
-	for _, b := range blocks {
-		rect[b.Key] = rect[b.Key].Union(b.Rect)
+func rasterise(t *testing.T, pdf string, dpi int) image.Image {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "page")
+	run(t, "pdftoppm", "-r", strconv.Itoa(dpi), "-png", "-singlefile", pdf, out)
+	f, err := os.Open(out + ".png")
+	if err != nil {
+		t.Fatal(err)
 	}
-	typ := reflect.TypeFor[notice.Notice]()
-	for i := 0; i < typ.NumField(); i++ {
-		tag := typ.Field(i).Tag.Get("toml")
-		key := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(tag, "_ja"), "_en"), "_days")
-		n := base
-		v := reflect.ValueOf(&n).Elem().Field(i)
-		switch {
-		case v.Kind() == reflect.Int:
-			v.SetInt(v.Int() + 1) // same number of digits in the demo notice
-		case tag == "policy_url":
-			v.SetString("https://example.org/other")
-		default:
-			v.SetString(sameShape(v.String()))
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func decodeQR(t *testing.T, img image.Image) string {
+	t.Helper()
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		t.Fatalf("no QR code found on the rasterised page: %v", err)
+	}
+	return res.GetText()
+}
+
+// TestGolden keeps docs/poster-a4.png, the first page at 72 dpi as poppler renders it, for the README.
+// Anti-aliasing may differ by a shade between poppler builds; a changed layout moves whole glyphs.
+func TestGolden(t *testing.T) {
+	need(t, "pdftoppm")
+	got := rasterise(t, writePDF(t, notice.Default(), A4), 72)
+	golden := filepath.Join("..", "..", "..", "docs", "poster-a4.png")
+	if *update {
+		f, err := os.Create(golden)
+		if err != nil {
+			t.Fatal(err)
 		}
-		img := Render(n)
-		inside, outside := 0, 0
-		for y := 0; y < Height; y++ {
-			for x := 0; x < Width; x++ {
-				if img.ColorIndexAt(x, y) == img0.ColorIndexAt(x, y) {
-					continue
-				}
-				p := image.Pt(x, y)
-				switch {
-				case p.In(rect[key]) || (key == "policy_url" && p.In(rect["qr"])):
-					inside++
-				case p.In(rect["footer"]):
-				default:
-					outside++
-				}
-			}
-		}
-		if inside == 0 || outside != 0 {
-			t.Errorf("%s: %d pixels changed in its block %v, %d elsewhere", tag, inside, rect[key], outside)
-		}
+		png.Encode(f, got)
+		f.Close()
+	}
+	f, err := os.Open(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./agent/notice/poster -run Golden -update)", err)
+	}
+	defer f.Close()
+	want, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := differing(got, want); d > 0.005 {
+		t.Errorf("%.2f %% of the pixels differ from %s (-update to accept a new layout)", d*100, golden)
 	}
 }
 
-// sameShape replaces letters, digits and kanji/kana with other glyphs of the same width, keeping spaces and
-// punctuation, so the text wraps exactly as before and only its own pixels change.
-func sameShape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9':
-			b.WriteRune('X')
-		case r >= 0x3041 && r <= 0x30f6 || r >= 0x4e00 && r <= 0x9fff:
-			b.WriteRune('〓')
-		default:
-			b.WriteRune(r)
-		}
+// TestPNGIsTheSameLayout: the PNG preview and poppler's rendering of the PDF agree.
+func TestPNGIsTheSameLayout(t *testing.T) {
+	need(t, "pdftoppm")
+	img, err := RenderPNG(notice.Default(), A4, 72)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return b.String()
+	pdf := rasterise(t, writePDF(t, notice.Default(), A4), 72)
+	if d := differing(img, pdf); d > 0.03 {
+		t.Errorf("%.1f %% of the preview's pixels differ from the PDF's", d*100)
+	}
+	if got := decodeQR(t, mustPNG(t, notice.Default(), 100)); got != notice.Default().PolicyURL {
+		t.Errorf("the preview's QR code decodes to %q", got)
+	}
 }
 
-func TestOnlyTheMarkIsBlue(t *testing.T) {
-	img := Render(notice.Default())
-	blocks, _ := Layout(notice.Default())
-	var mark image.Rectangle
-	for _, b := range blocks {
-		if b.Key == "mark" {
-			mark = b.Rect
-		}
+func mustPNG(t *testing.T, n notice.Notice, dpi float64) image.Image {
+	t.Helper()
+	img, err := RenderPNG(n, A4, dpi)
+	if err != nil {
+		t.Fatal(err)
 	}
-	blue, white := 0, 0
-	for y := 0; y < Height; y++ {
-		for x := 0; x < Width; x++ {
-			switch img.ColorIndexAt(x, y) {
-			case 2:
-				if !image.Pt(x, y).In(mark) {
-					t.Fatalf("blue pixel (%d,%d) outside the mark %v", x, y, mark)
-				}
-				blue++
-			case 0:
-				if image.Pt(x, y).In(mark) {
-					white++
-				}
+	return img
+}
+
+// differing is the share of pixels whose grey levels differ by more than a quarter of the range; images
+// of different sizes differ entirely.
+func differing(a, b image.Image) float64 {
+	if a.Bounds().Size() != b.Bounds().Size() {
+		return 1
+	}
+	n, d := 0, 0
+	ab, bb := a.Bounds(), b.Bounds()
+	for y := 0; y < ab.Dy(); y++ {
+		for x := 0; x < ab.Dx(); x++ {
+			g1 := grey(a, ab.Min.X+x, ab.Min.Y+y)
+			g2 := grey(b, bb.Min.X+x, bb.Min.Y+y)
+			if g1-g2 > 64 || g2-g1 > 64 {
+				d++
 			}
+			n++
 		}
 	}
-	// A regular hexagon fills 3√3/8 ≈ 65 % of its w × (√3/2)w box; the white label takes a little.
-	area := float64(mark.Dx()*mark.Dx()) * 3 * 1.7320508 / 8
-	if float64(blue) < 0.8*area || float64(blue) > 1.02*area {
-		t.Errorf("mark has %d blue pixels, want about %.0f", blue, area)
-	}
-	if white == 0 {
-		t.Error("mark has no white label")
-	}
+	return float64(d) / float64(n)
+}
+
+func grey(img image.Image, x, y int) int {
+	r, g, b, _ := img.At(x, y).RGBA()
+	return int((299*r + 587*g + 114*b) / 1000 >> 8)
 }
