@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package debian holds the tests of the Debian packages built by build.sh (make deb): their contents and
 // conffiles (dpkg-deb), lintian, the units (systemd-analyze verify and security), the maintainer scripts
 // (shellcheck), and install, upgrade and purge in a throwaway root: an overlay of this machine's own
