@@ -105,8 +105,9 @@ func (v *Validator) Validate(topic string, payload []byte) error {
 	if !ok {
 		return fmt.Errorf("%w %.120q (leaf %q)", ErrNoSchema, topic, leaf)
 	}
-	p := bytes.TrimSpace(payload)
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(p))
+	// JSON's own whitespace around the value is skipped by the decoder; nothing else is (bytes.TrimSpace
+	// would also drop Unicode spaces such as U+00A0 and U+0085, which JSON does not allow there).
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(payload))
 	if err != nil {
 		return fmt.Errorf("schemas: %s: payload is not JSON: %v", leaf, err)
 	}

@@ -144,8 +144,8 @@ func TestInvalidRejected(t *testing.T) {
 }
 
 // TestCommandSchemaMatchesParser checks that the command schema accepts what command.Parse accepts and
-// rejects what it rejects, except for what JSON Schema cannot say (the 1s..24h range and the size cap) and
-// null fields, which the parser tolerates and the schema does not offer.
+// rejects what it rejects, except for what JSON Schema cannot say (the 1s..24h range and the size cap).
+// FuzzCommandMatchesSchema checks the same over generated payloads.
 func TestCommandSchemaMatchesParser(t *testing.T) {
 	v := validator(t)
 	cases := []struct {
