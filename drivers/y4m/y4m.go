@@ -96,10 +96,16 @@ func (e *FormatError) Unwrap() error { return e.Err }
 // Camera is a hal.Camera that replays a YUV4MPEG2 stream. Like every hal.Camera it is used from one
 // goroutine.
 //
-// Reads from the stream block and cannot be interrupted by a context: a Start or ReadFrame waiting on a
-// pipe returns only when the writer sends more data or closes its end. ctx is honoured between frames and
-// while waiting for a frame's real-time slot. At shutdown, end the input (for example, stop ffmpeg) or
-// stop waiting for the capture goroutine.
+// A Start or ReadFrame blocked on a pipe or FIFO (os.Stdin for "-", or a FIFO given to Open) returns when
+// its ctx is done. Such an interruption is not a failure of the stream: the camera remembers how far it
+// had read, and after the next Start it finishes the interrupted header or frame, drops that frame (its
+// number and time slot are used up) and carries on with the next one. So a pause (Stop, then Start) never
+// ends a replay that can continue. If the stream ends while the camera finishes a dropped frame, that is
+// a clean end of stream (io.EOF), since nothing is lost that would have been delivered.
+//
+// Reads from other readers (regular files, terminals, readers given to New without SetReadDeadline)
+// cannot be interrupted: they return only when the writer sends more data or closes its end. ctx is
+// honoured between frames and while waiting for a frame's real-time slot.
 type Camera struct {
 	r      io.Reader
 	closer io.Closer // the file Open opened; nil for New or "-"
@@ -108,7 +114,9 @@ type Camera struct {
 	started   bool // header parsed
 	streaming bool // between Start and Stop
 	closed    bool
-	err       error // sticky: io.EOF, a *FormatError or a read error; the stream position is lost
+	err       error    // sticky: io.EOF, a *FormatError or a read error; the stream position is lost
+	hdr       header   // progress through the stream header, until started
+	cur       progress // progress through the current frame; zero between frames
 
 	off   int64 // bytes consumed from r
 	next  uint64
@@ -119,8 +127,8 @@ type Camera struct {
 	base  time.Time
 	epoch time.Time
 
-	// tag and one hold only "FRAME" lines and header bytes. scratch receives chroma samples and is
-	// zeroed before ReadFrame returns.
+	// tag and one hold only "FRAME" lines and header bytes, and are cleared after use. scratch receives
+	// chroma samples (and the luma of a dropped frame) and is zeroed before ReadFrame returns.
 	tag     [len(frameTag)]byte
 	one     [1]byte
 	scratch []byte
@@ -148,9 +156,10 @@ func Open(path string, opts Options) (*Camera, error) {
 }
 
 // Start begins streaming. The first Start reads and checks the stream header, which blocks until the
-// header has arrived; later Starts (after Stop) resume with the next unread frame, and with real-time
-// pacing the next frame is due at once. Start while streaming just returns the format. Once the stream has
-// failed, Start returns that error; after a clean end of stream it succeeds and ReadFrame returns io.EOF.
+// header has arrived (if ctx interrupts it, Start returns ctx's error and the next Start goes on reading
+// the header); later Starts (after Stop) resume with the next unread frame, and with real-time pacing the
+// next frame is due at once. Start while streaming just returns the format. Once the stream has failed,
+// Start returns that error; after a clean end of stream it succeeds and ReadFrame returns io.EOF.
 func (c *Camera) Start(ctx context.Context) (hal.Format, error) {
 	if c.closed {
 		return hal.Format{}, errors.New("y4m: camera closed")
@@ -164,8 +173,8 @@ func (c *Camera) Start(ctx context.Context) (hal.Format, error) {
 	if !c.started {
 		stop := c.interruptOn(ctx)
 		err := c.readHeader()
-		if stop() && err != nil {
-			err = ctx.Err()
+		if stop() && errors.Is(err, os.ErrDeadlineExceeded) {
+			return hal.Format{}, ctx.Err() // not sticky: c.hdr says how far the header got
 		}
 		if err != nil {
 			c.err = err
@@ -197,7 +206,9 @@ func (c *Camera) format() hal.Format {
 // returns.
 //
 // With PaceRealtime it first waits, on a timer that honours ctx, until the frame is due. It returns
-// ctx.Err() if ctx is done before the frame is read; the frame is then not consumed. It returns io.EOF
+// ctx.Err() if ctx is done before the frame is read; the frame is then not consumed. If ctx interrupts a
+// blocked read (see Camera), it returns an error wrapping ctx.Err(); that frame is dropped when reading
+// goes on, after the next Start. It returns io.EOF
 // when the stream ends cleanly at a frame boundary, a *FormatError for malformed or truncated input
 // (wrapping io.ErrUnexpectedEOF for truncation), any other error from the reader wrapped with the byte
 // offset, and an error wrapping io.ErrShortBuffer, without consuming the frame, if f.Pix is too small.
@@ -221,19 +232,25 @@ func (c *Camera) ReadFrame(ctx context.Context, f *hal.Frame) error {
 	if len(f.Pix) < n {
 		return fmt.Errorf("y4m: frame buffer has %d bytes, need %d: %w", len(f.Pix), n, io.ErrShortBuffer)
 	}
+	if c.cur.dropped {
+		// The rest of a frame an interruption cut short: read and dropped. If the stream ends inside it,
+		// the stream has ended: nothing that would have been delivered is missing.
+		if err := c.readInterruptibly(ctx, nil); err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				c.err = io.EOF
+				return io.EOF
+			}
+			return err
+		}
+		c.next++
+	}
 	d := c.offset(c.next)
 	if c.opts.Pace == PaceRealtime {
 		if err := sleepUntil(ctx, c.base.Add(d)); err != nil {
 			return err
 		}
 	}
-	stop := c.interruptOn(ctx)
-	err := c.readFrame(f.Pix[:n])
-	if stop() && err != nil {
-		err = fmt.Errorf("y4m: read interrupted at byte %d: %w", c.off, ctx.Err())
-	}
-	if err != nil {
-		c.err = err
+	if err := c.readInterruptibly(ctx, f.Pix[:n]); err != nil {
 		return err
 	}
 	f.Time = c.epoch.Add(d)
@@ -242,8 +259,9 @@ func (c *Camera) ReadFrame(ctx context.Context, f *hal.Frame) error {
 	return nil
 }
 
-// Stop ends streaming; the position in the stream is kept for the next Start. The chroma buffer is
-// already zero between calls, so there is nothing to wipe. Stop is safe to call when not streaming.
+// Stop ends streaming; the position in the stream, even inside a frame, is kept for the next Start. The
+// chroma buffer is already zero between calls, so there is nothing to wipe. Stop is safe to call when not
+// streaming.
 func (c *Camera) Stop() error {
 	c.streaming = false
 	clear(c.scratch)
@@ -281,7 +299,8 @@ func stdin() io.Reader {
 }
 
 // interruptOn arranges for a blocked read of c.r to return when ctx is done, if c.r supports read
-// deadlines (pipes and FIFOs opened by Open do). The returned stop reports whether ctx fired.
+// deadlines (pipes and FIFOs opened by Open do). The returned stop reports whether ctx fired; if it did,
+// stop has cleared the deadline again, so the reader can be read on later.
 func (c *Camera) interruptOn(ctx context.Context) (stop func() bool) {
 	d, ok := c.r.(interface{ SetReadDeadline(time.Time) error })
 	if !ok || ctx.Done() == nil {
@@ -297,8 +316,28 @@ func (c *Camera) interruptOn(ctx context.Context) (stop func() bool) {
 			return false // ctx never fired
 		}
 		<-fired
+		d.SetReadDeadline(time.Time{})
 		return true
 	}
+}
+
+// readInterruptibly reads the current frame with readFrame (pix nil: a dropped frame) so that ctx can
+// interrupt a blocked read. An interrupted read is not an error of the stream: it returns an error
+// wrapping ctx.Err() without making it sticky, and if any byte of the frame was read, the frame is marked
+// dropped so that the next ReadFrame finishes it. Any other error is sticky.
+func (c *Camera) readInterruptibly(ctx context.Context, pix []byte) error {
+	stop := c.interruptOn(ctx)
+	err := c.readFrame(pix)
+	if stop() && errors.Is(err, os.ErrDeadlineExceeded) {
+		if c.cur.begun() {
+			c.cur.dropped = true
+		}
+		return fmt.Errorf("y4m: read interrupted at byte %d: %w", c.off, ctx.Err())
+	}
+	if err != nil {
+		c.err = err
+	}
+	return err
 }
 
 // sleepUntil waits until t or until ctx is done.
@@ -359,16 +398,18 @@ func where(k int64, what string) string {
 }
 
 // readLine reads single bytes up to and including '\n', handing each other byte to keep (if not nil).
-// done counts bytes already read on this line; the whole line may not exceed max bytes.
-func (c *Camera) readLine(k int64, done, max int, keep func(byte)) error {
-	for n := done; ; n++ {
-		if n >= max {
+// *done counts the bytes of this line read so far, including those read by an earlier, interrupted call;
+// the whole line may not exceed max bytes.
+func (c *Camera) readLine(k int64, done *int, max int, keep func(byte)) error {
+	for ; ; *done++ {
+		if *done >= max {
 			return &FormatError{Offset: c.off, Msg: fmt.Sprintf("%s has no newline within %d bytes", where(k, "header"), max)}
 		}
 		if err := c.read(c.one[:], k, "header", false); err != nil {
 			return err
 		}
 		if c.one[0] == '\n' {
+			*done++
 			return nil
 		}
 		if keep != nil {
@@ -377,80 +418,164 @@ func (c *Camera) readLine(k int64, done, max int, keep func(byte)) error {
 	}
 }
 
-// readFrame reads one "FRAME[ params]\n", the luma into pix, and skips the remaining planes.
+// Where reading stands inside the current frame.
+type step int
+
+const (
+	inTag    step = iota // "FRAME"
+	inSep                // the byte after it: '\n', or ' ' before parameters
+	inParams             // frame parameters, up to '\n'
+	inPlanes             // luma, then chroma and alpha
+)
+
+// progress is how far the reader is into the current frame, so that a read interrupted part-way can be
+// continued (see readInterruptibly). It is zero between frames.
+type progress struct {
+	step    step
+	n       int   // bytes of the "FRAME" line read so far (inTag, inSep, inParams)
+	planes  int64 // bytes of the planes read so far (inPlanes)
+	start   int64 // stream offset of the frame's first byte
+	dropped bool  // the frame was interrupted: the rest of it is read into scratch, and not delivered
+}
+
+// begun reports whether any byte of the current frame has been read.
+func (p *progress) begun() bool { return p.step != inTag || p.n > 0 }
+
+// readFrame reads one "FRAME[ params]\n", the luma into pix, and skips the remaining planes, continuing
+// from c.cur. For a dropped frame (pix nil) the luma goes through scratch too. On success c.cur is zero
+// again.
 func (c *Camera) readFrame(pix []byte) error {
-	start := c.off
 	k := int64(c.next)
-	err := c.read(c.tag[:], k, "tag", true)
-	ok := string(c.tag[:]) == frameTag
-	clear(c.tag[:]) // it may hold pixels if the stream is out of sync
-	if err != nil {
-		return err
+	p := &c.cur
+	if !p.begun() {
+		p.start = c.off
 	}
-	if !ok {
-		// Do not quote the bytes: in a stream that is out of sync they are pixels.
-		return &FormatError{Offset: start, Msg: fmt.Sprintf("frame %d: missing %q tag (wrong frame size or not a frame?)", k, frameTag)}
+	for {
+		switch p.step {
+		case inTag:
+			before := c.off
+			err := c.read(c.tag[p.n:], k, "tag", p.n == 0)
+			got := int(c.off - before)
+			ok := string(c.tag[p.n:p.n+got]) == frameTag[p.n:p.n+got]
+			clear(c.tag[:]) // it may hold pixels if the stream is out of sync
+			p.n += got
+			if !ok {
+				// Do not quote the bytes: in a stream that is out of sync they are pixels.
+				return &FormatError{Offset: p.start, Msg: fmt.Sprintf("frame %d: missing %q tag (wrong frame size or not a frame?)", k, frameTag)}
+			}
+			if err != nil {
+				return err
+			}
+			p.step = inSep
+		case inSep:
+			if err := c.read(c.one[:], k, "header", false); err != nil {
+				return err
+			}
+			p.n++
+			switch c.one[0] {
+			case '\n':
+				p.step = inPlanes
+			case ' ':
+				p.step = inParams // frame parameters (I, A, X tags) are not used
+			default:
+				c.one[0] = 0
+				return &FormatError{Offset: c.off - 1, Msg: fmt.Sprintf("frame %d: %q tag not followed by space or newline", k, frameTag)}
+			}
+		case inParams:
+			if err := c.readLine(k, &p.n, maxFrameLine, nil); err != nil {
+				return err
+			}
+			p.step = inPlanes
+		case inPlanes:
+			err := c.readPlanes(k, pix)
+			clear(c.scratch)
+			if err != nil {
+				return err
+			}
+			*p = progress{}
+			return nil
+		}
 	}
-	if err := c.read(c.one[:], k, "header", false); err != nil {
-		return err
-	}
-	switch c.one[0] {
-	case '\n':
-	case ' ':
-		// Frame parameters (I, A, X tags) are not used; skip them without keeping them.
-		if err := c.readLine(k, len(frameTag)+1, maxFrameLine, nil); err != nil {
+}
+
+// readPlanes reads the rest of the current frame's planes: the luma into pix (or, for a dropped frame,
+// into scratch), then chroma and alpha into scratch. The caller clears scratch.
+func (c *Camera) readPlanes(k int64, pix []byte) error {
+	p := &c.cur
+	luma := int64(c.w * c.h)
+	for total := luma + c.extra; p.planes < total; {
+		var buf []byte
+		what := "luma"
+		switch {
+		case p.planes < luma && !p.dropped:
+			buf = pix[p.planes:luma]
+		case p.planes < luma:
+			buf = c.scratch[:min(luma-p.planes, int64(len(c.scratch)))]
+		default:
+			what = "chroma"
+			buf = c.scratch[:min(total-p.planes, int64(len(c.scratch)))]
+		}
+		before := c.off
+		err := c.read(buf, k, what, false)
+		p.planes += c.off - before
+		if err != nil {
 			return err
 		}
-	default:
-		c.one[0] = 0
-		return &FormatError{Offset: c.off - 1, Msg: fmt.Sprintf("frame %d: %q tag not followed by space or newline", k, frameTag)}
-	}
-	if err := c.read(pix, k, "luma", false); err != nil {
-		return err
-	}
-	defer clear(c.scratch)
-	for rest := c.extra; rest > 0; {
-		m := min(rest, int64(len(c.scratch)))
-		if err := c.read(c.scratch[:m], k, "chroma", false); err != nil {
-			return err
-		}
-		rest -= m
 	}
 	return nil
 }
 
-// readHeader reads and checks "YUV4MPEG2 W.. H.. ...\n" and sets the frame geometry and rate.
+// header is how far the stream header has been read, so that a read interrupted part-way can be
+// continued. It holds no frame data: the parameters are kept only after the magic has matched.
+type header struct {
+	magic     int  // bytes of the magic matched so far
+	space     bool // the space after the magic has been read
+	lineStart int64
+	n         int    // bytes of the header line read so far, magic and space included
+	params    []byte // the parameters read so far
+}
+
+// readHeader reads and checks "YUV4MPEG2 W.. H.. ...\n" and sets the frame geometry and rate,
+// continuing from c.hdr.
 func (c *Camera) readHeader() error {
-	var m [len(magic)]byte
-	n, err := io.ReadFull(c.r, m[:])
-	c.off += int64(n)
-	ok := string(m[:n]) == magic[:n]
-	clear(m[:]) // if this is not a Y4M stream, it may be raw pixels
-	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-		return fmt.Errorf("y4m: byte %d: reading header: %w", c.off, err)
-	}
-	if !ok {
-		return &FormatError{Offset: 0, Msg: "not a YUV4MPEG2 stream (bad magic)"}
-	}
-	if err != nil {
-		msg := "stream header truncated"
-		if n == 0 {
-			msg = "empty stream, no YUV4MPEG2 header"
+	h := &c.hdr
+	if h.magic < len(magic) {
+		var m [len(magic)]byte
+		n, err := io.ReadFull(c.r, m[h.magic:])
+		c.off += int64(n)
+		ok := string(m[h.magic:h.magic+n]) == magic[h.magic:h.magic+n]
+		clear(m[:]) // if this is not a Y4M stream, it may be raw pixels
+		h.magic += n
+		if !ok {
+			return &FormatError{Offset: 0, Msg: "not a YUV4MPEG2 stream (bad magic)"}
 		}
-		return &FormatError{Offset: c.off, Msg: msg, Err: io.ErrUnexpectedEOF}
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			return fmt.Errorf("y4m: byte %d: reading header: %w", c.off, err)
+		}
+		if err != nil {
+			msg := "stream header truncated"
+			if h.magic == 0 {
+				msg = "empty stream, no YUV4MPEG2 header"
+			}
+			return &FormatError{Offset: c.off, Msg: msg, Err: io.ErrUnexpectedEOF}
+		}
+		h.n = len(magic)
 	}
-	if err := c.read(c.one[:], -1, "header", false); err != nil {
+	if !h.space {
+		if err := c.read(c.one[:], -1, "header", false); err != nil {
+			return err
+		}
+		if c.one[0] != ' ' {
+			return &FormatError{Offset: c.off - 1, Msg: "magic not followed by a space"}
+		}
+		h.space, h.n, h.lineStart = true, h.n+1, c.off // lineStart: offset of the first parameter
+	}
+	if err := c.readLine(-1, &h.n, maxHeaderLen, func(ch byte) { h.params = append(h.params, ch) }); err != nil {
 		return err
 	}
-	if c.one[0] != ' ' {
-		return &FormatError{Offset: c.off - 1, Msg: "magic not followed by a space"}
-	}
-	lineStart := c.off // offset of the first parameter
-	var b strings.Builder
-	if err := c.readLine(-1, len(magic)+1, maxHeaderLen, func(ch byte) { b.WriteByte(ch) }); err != nil {
-		return err
-	}
-	return c.parseParams(b.String(), lineStart)
+	params := string(h.params)
+	h.params = nil
+	return c.parseParams(params, h.lineStart)
 }
 
 // parseParams interprets the header parameters in line, which starts at stream offset at.

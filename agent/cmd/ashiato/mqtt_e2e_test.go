@@ -181,9 +181,18 @@ type agentProc struct {
 // startAgent runs the agent with args and extra environment; it is killed at the end of the test.
 func startAgent(t *testing.T, env []string, args ...string) *agentProc {
 	t.Helper()
+	return startAgentStdin(t, nil, env, args...)
+}
+
+// startAgentStdin is startAgent with stdin as the agent's standard input (nil: none).
+func startAgentStdin(t *testing.T, stdin *os.File, env []string, args ...string) *agentProc {
+	t.Helper()
 	a := &agentProc{stderr: &syncBuffer{change: make(chan struct{}, 1)}, done: make(chan struct{})}
 	a.cmd = exec.Command(agentBinary(t), args...)
 	a.cmd.Env = append(os.Environ(), env...)
+	if stdin != nil {
+		a.cmd.Stdin = stdin
+	}
 	a.cmd.Stderr = a.stderr
 	if err := a.cmd.Start(); err != nil {
 		t.Fatal(err)
