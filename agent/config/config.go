@@ -123,7 +123,8 @@ type MQTT struct {
 	Broker string `toml:"broker"`
 	// EmbeddedListen is the loopback address of the embedded broker; "" means "127.0.0.1:1883".
 	EmbeddedListen string `toml:"embedded_listen"`
-	// ClientID is the MQTT client id; "" means "ashiato-<store>-<sensor>".
+	// ClientID is the MQTT client id; "" means "<store>/<sensor>", the sensor's username under the shipped
+	// broker configuration (event.Topics.Identity).
 	ClientID string `toml:"client_id"`
 	// UsernameFile and PasswordFile hold credentials; the environment variables ASHIATO_MQTT_USERNAME and
 	// ASHIATO_MQTT_PASSWORD take precedence. Empty means none.
@@ -409,7 +410,7 @@ func (c Config) WithDefaults() Config {
 	}
 	def(&c.MQTT.Broker, "embedded")
 	def(&c.MQTT.EmbeddedListen, "127.0.0.1:1883")
-	def(&c.MQTT.ClientID, "ashiato-"+c.Sensor.Store+"-"+c.Sensor.ID)
+	def(&c.MQTT.ClientID, event.Topics{Store: c.Sensor.Store, Sensor: c.Sensor.ID}.Identity())
 	if c.MQTT.OutboxMessages == 0 {
 		c.MQTT.OutboxMessages = 10000
 	}

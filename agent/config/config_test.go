@@ -71,7 +71,7 @@ func TestDefaults(t *testing.T) {
 	d := c.WithDefaults()
 	if d.Capture.Source != "synth" || d.MQTT.Broker != "embedded" || d.Sensor.Store != "demo-store" ||
 		d.Capture.RingSlots != 4 || d.Tracker.MaxCoast.D() != 2*time.Second ||
-		d.MQTT.ClientID != "ashiato-demo-store-sensor-1" || d.Privacy.Indicator != "gpio" {
+		d.MQTT.ClientID != "demo-store/sensor-1" || d.Privacy.Indicator != "gpio" {
 		t.Fatalf("defaults = %+v", d)
 	}
 	if c.Live() || c.RequireLocked() {

@@ -243,7 +243,7 @@ func TestFakeReconnectResendsAndBirth(t *testing.T) {
 		if w.State != event.StateOffline || w.Birth != birth || !conn.opts.will.Retain || conn.opts.will.QoS != 1 {
 			t.Errorf("connection %d will: %+v (retain %v qos %d)", birth, w, conn.opts.will.Retain, conn.opts.will.QoS)
 		}
-		if conn.opts.clientID != "ashiato-s1-cam1" {
+		if conn.opts.clientID != "s1/cam1" { // the default: Topics.Identity()
 			t.Errorf("client id %q", conn.opts.clientID)
 		}
 		// The first message of each connection is its online status with the same birth.

@@ -40,7 +40,7 @@ type Config struct {
 	// JSON lines to Stdout instead of using MQTT. Credentials must not be put in the URL; use Username and
 	// Password.
 	Broker string
-	// ClientID is the MQTT client id; "" means "ashiato-<store>-<sensor>". The session is persistent
+	// ClientID is the MQTT client id; "" means Topics.Identity(), "<store>/<sensor>". The session is persistent
 	// (clean session false), so the id must be unique to this sensor.
 	ClientID string
 	// Topics names the sensor; both names must satisfy event.ValidName.
@@ -164,7 +164,7 @@ func New(cfg Config) (*Publisher, error) {
 		cfg.OutboxBytes = defaultOutboxBytes
 	}
 	if cfg.ClientID == "" {
-		cfg.ClientID = "ashiato-" + cfg.Topics.Store + "-" + cfg.Topics.Sensor
+		cfg.ClientID = cfg.Topics.Identity()
 	}
 	p := &Publisher{
 		cfg:            cfg,

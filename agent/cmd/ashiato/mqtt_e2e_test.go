@@ -10,6 +10,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
@@ -20,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -60,19 +62,9 @@ func startMosq(t *testing.T, port int, extra string) *mosq {
 // the test when Mosquitto is absent.
 func newMosq(t *testing.T, port int, extra string) *mosq {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("end-to-end against Mosquitto: runs without -short (make test's full run)")
-	}
-	bin := mosquittoPath()
-	if bin == "" {
-		t.Skip("mosquitto not installed (apt-get install mosquitto; .ci/run installs it)")
-	}
-	if port == 0 {
-		port = freePort(t)
-	}
-	dir := t.TempDir()
-	m := &mosq{t: t, bin: bin, dir: dir, conf: filepath.Join(dir, "mosquitto.conf"), addr: fmt.Sprintf("127.0.0.1:%d", port)}
-	conf := fmt.Sprintf("per_listener_settings false\nlistener %d 127.0.0.1\n%s\n", port, strings.ReplaceAll(extra, "{{dir}}", dir))
+	m := newMosqDir(t, port)
+	dir := m.dir
+	conf := fmt.Sprintf("per_listener_settings false\nlistener %d 127.0.0.1\n%s\n", m.port(), strings.ReplaceAll(extra, "{{dir}}", dir))
 	if !strings.Contains(extra, "allow_anonymous") {
 		conf += "allow_anonymous true\n"
 	}
@@ -85,8 +77,35 @@ func newMosq(t *testing.T, port int, extra string) *mosq {
 	if err := os.WriteFile(m.conf, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+// newMosqDir returns a broker, not started, whose first listener will be 127.0.0.1:port (0 picks a free
+// port) and whose configuration the caller writes to m.conf, in m.dir. It skips the test when Mosquitto
+// is absent, and kills the broker at the end of the test.
+func newMosqDir(t *testing.T, port int) *mosq {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end against Mosquitto: runs without -short (make test's full run)")
+	}
+	bin := mosquittoPath()
+	if bin == "" {
+		t.Skip("mosquitto not installed (apt-get install mosquitto; .ci/run installs it)")
+	}
+	if port == 0 {
+		port = freePort(t)
+	}
+	dir := t.TempDir()
+	m := &mosq{t: t, bin: bin, dir: dir, conf: filepath.Join(dir, "mosquitto.conf"), addr: fmt.Sprintf("127.0.0.1:%d", port)}
 	t.Cleanup(func() { m.stop(syscall.SIGKILL) })
 	return m
+}
+
+// port is the port of the first listener.
+func (m *mosq) port() int {
+	_, p, _ := net.SplitHostPort(m.addr)
+	n, _ := strconv.Atoi(p)
+	return n
 }
 
 func (m *mosq) url() string { return "tcp://" + m.addr }
@@ -264,6 +283,7 @@ type backOffice struct {
 type subOpts struct {
 	username, password string
 	clean              bool
+	tls                *tls.Config // for an ssl:// broker; nil means paho's default
 }
 
 func newBackOffice(t *testing.T, broker, filter string, o subOpts) *backOffice {
@@ -277,6 +297,9 @@ func newBackOffice(t *testing.T, broker, filter string, o subOpts) *backOffice {
 		SetCleanSession(o.clean).SetAutoReconnect(true).SetConnectRetry(true).
 		SetConnectRetryInterval(200 * time.Millisecond).SetMaxReconnectInterval(500 * time.Millisecond).
 		SetOrderMatters(false).SetUsername(o.username).SetPassword(o.password)
+	if o.tls != nil {
+		opts.SetTLSConfig(o.tls)
+	}
 	opts.SetOnConnectHandler(func(c paho.Client) {
 		tok := c.Subscribe(filter, 1, func(_ paho.Client, m paho.Message) { b.add(m) })
 		go func() {
@@ -939,104 +962,4 @@ func TestManyAgents(t *testing.T) {
 	}
 	bo.checkValid()
 	t.Logf("%d agents, %d tracks received", n, total)
-}
-
-// TestACLExample runs Mosquitto with deploy/mosquitto/acl.example and a password file: a sensor cannot
-// publish under another sensor's prefix, cannot send commands, and cannot read another sensor's commands;
-// the real agent works under it.
-func TestACLExample(t *testing.T) {
-	passwd := "/usr/bin/mosquitto_passwd"
-	if _, err := os.Stat(passwd); err != nil {
-		t.Skip("mosquitto_passwd not installed")
-	}
-	acl, err := os.ReadFile("../../../deploy/mosquitto/acl.example")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := newMosq(t, 0, "allow_anonymous false\npassword_file {{dir}}/passwd\nacl_file {{dir}}/acl\n")
-	if err := os.WriteFile(filepath.Join(m.dir, "acl"), acl, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	users := map[string]string{"s1/cam1": "pw-cam1", "s1/cam2": "pw-cam2", "backoffice": "pw-bo"}
-	first := true
-	for u, p := range users {
-		args := []string{"-b", filepath.Join(m.dir, "passwd"), u, p}
-		if first {
-			args = append([]string{"-c"}, args...)
-			first = false
-		}
-		if out, err := exec.Command(passwd, args...).CombinedOutput(); err != nil {
-			t.Fatalf("mosquitto_passwd: %v\n%s", err, out)
-		}
-	}
-	m.start()
-
-	bo := newBackOffice(t, m.url(), "ashiato/v1/#", subOpts{username: "backoffice", password: "pw-bo", clean: true})
-	cam1 := newBackOffice(t, m.url(), "ashiato/v1/#", subOpts{username: "s1/cam1", password: "pw-cam1", clean: true})
-	cam2 := newBackOffice(t, m.url(), "ashiato/v1/s1/cam2/#", subOpts{username: "s1/cam2", password: "pw-cam2", clean: true})
-	pub := func(c paho.Client, topic string, payload string) {
-		t.Helper()
-		tok := c.Publish(topic, 1, false, payload)
-		if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-			t.Fatalf("publish %s: %v", topic, tok.Error())
-		}
-	}
-	seen := func(b *backOffice, topic, payload string) bool {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		for _, m := range b.msgs {
-			if m.Topic() == topic && string(m.Payload()) == payload {
-				return true
-			}
-		}
-		return false
-	}
-	const marker = `{"marker":true}`
-	// Publishing: only under its own prefix, and never commands.
-	forbidden := []string{"ashiato/v1/s1/cam2/tracks", "ashiato/v1/s2/cam1/tracks", "ashiato/v1/s1/cam2/cmd/pause",
-		"ashiato/v1/s1/cam1/cmd/pause", "ashiato/v1/s1/cam1/other", "other/topic"}
-	for _, topic := range forbidden {
-		pub(cam1.c, topic, `{"forbidden":true}`)
-	}
-	pub(cam1.c, "ashiato/v1/s1/cam1/tracks", marker)
-	// Messages from one client arrive in order, so once the marker is in, the forbidden ones would be too.
-	bo.waitFor("cam1's own track", 10*time.Second, func() bool { return bo.countLocked("ashiato/v1/s1/cam1/tracks") > 0 })
-	for _, topic := range forbidden {
-		if seen(bo, topic, `{"forbidden":true}`) {
-			t.Errorf("sensor s1/cam1 could publish on %s", topic)
-		}
-	}
-	// Reading: a sensor sees its own commands only, and nothing of other sensors.
-	pub(cam2.c, "ashiato/v1/s1/cam2/tracks", `{"cam2":true}`)
-	pub(bo.c, "ashiato/v1/s1/cam2/cmd/pause", `{"reason":"for cam2"}`)
-	pub(bo.c, "ashiato/v1/s1/cam1/cmd/pause", `{"reason":"for cam1"}`)
-	cam2.waitFor("cam2's command", 10*time.Second, func() bool { return cam2.countLocked("ashiato/v1/s1/cam2/cmd/pause") > 0 })
-	cam1.waitFor("cam1's command", 10*time.Second, func() bool { return cam1.countLocked("ashiato/v1/s1/cam1/cmd/pause") > 0 })
-	cam1.mu.Lock()
-	for _, m := range cam1.msgs {
-		if m.Topic() != "ashiato/v1/s1/cam1/cmd/pause" {
-			t.Errorf("sensor s1/cam1 read %s: %s", m.Topic(), m.Payload())
-		}
-	}
-	cam1.mu.Unlock()
-	// Wrong password.
-	c := paho.NewClient(paho.NewClientOptions().AddBroker(m.url()).SetClientID("intruder").SetUsername("s1/cam1").SetPassword("guess"))
-	if tok := c.Connect(); tok.WaitTimeout(10*time.Second) && tok.Error() == nil {
-		c.Disconnect(0)
-		t.Error("wrong password accepted")
-	}
-
-	// The real agent, as s1/cam1, can do everything it needs: will, retained status, tracks, commands.
-	a := startAgent(t, []string{"ASHIATO_MQTT_USERNAME=s1/cam1", "ASHIATO_MQTT_PASSWORD=pw-cam1"},
-		"-source", "synth:frames=150,seed=4,pace=asap,w=320,h=240,rate=120", "-broker", m.url(), "-store", "s1", "-sensor", "cam1")
-	a.wait(t, 60*time.Second)
-	top := event.Topics{Store: "s1", Sensor: "cam1"}
-	st := bo.waitStopped(top, 20*time.Second)
-	bo.waitFor("agent tracks", 20*time.Second, func() bool { return uint64(len(bo.sensorTracks("cam1"))) >= st.TracksClosed })
-	if st.TracksClosed == 0 || st.TracksPublished != st.TracksClosed {
-		t.Errorf("agent under the ACL: status %+v", st)
-	}
-	if strings.Contains(a.stderr.String(), "subscribe to commands failed") {
-		t.Errorf("the ACL refused the agent's command subscription:\n%s", a.stderr.String())
-	}
 }
