@@ -135,6 +135,7 @@ type runner struct {
 	started    time.Time
 	configHash string
 	noticeHash string
+	cleartext  []string // status warnings about the broker link, fixed at start
 
 	mu     sync.Mutex
 	ring   *ring.Ring // set by the first capture session once the frame size is known
@@ -206,6 +207,9 @@ func Run(ctx context.Context, devs Devices, opts Options) error {
 	user, pass, err := r.raw.Credentials()
 	if err != nil {
 		return err
+	}
+	if r.cleartext = cleartextWarnings(broker, pass != ""); r.cleartext != nil {
+		r.log.Warn(r.cleartext[0])
 	}
 	r.pub, err = publish.New(publish.Config{
 		Broker: broker, ClientID: r.cfg.MQTT.ClientID, Topics: r.top, Stdout: opts.Stdout,
@@ -781,7 +785,7 @@ func (r *runner) statusBody(state string, birth uint64) []byte {
 		ConfigHash: r.configHash, Source: r.raw.SourceKind(), Capturing: c.Capturing && state == event.StateOnline,
 		RingLocked: c.RingLocked, Frames: c.Frames, FramesDropped: c.FramesDropped,
 		TracksClosed: c.TracksClosed, TracksPublished: c.TracksPublished, Attestation: att,
-		Warnings: warnings(att, c),
+		Warnings: append(warnings(att, c), r.cleartext...),
 	}
 	b, _ := json.Marshal(st)
 	return b

@@ -1,8 +1,11 @@
-// Package broker runs a small in-process MQTT broker on a loopback address, for demos and tests.
+// Package broker runs a small in-process MQTT broker on a loopback address, for the demo, replays and
+// tests.
 //
 // It accepts every client and every topic (allow-all auth), which is only acceptable because Start refuses
-// to listen on anything but a loopback address. Sessions and retained messages live in RAM and are lost on
-// Close.
+// to listen on anything but a loopback address, and because it never serves a live camera: any process on
+// the device could otherwise pause capture or read the tracks of people filmed now (ErrLiveCamera; the
+// agent's main package refuses that combination before it opens a device). Sessions and retained messages
+// live in RAM and are lost on Close.
 package broker
 
 import (
@@ -17,6 +20,11 @@ import (
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
 )
+
+// ErrLiveCamera is why the embedded broker must not be used with a live camera.
+var ErrLiveCamera = errors.New("broker: the embedded MQTT broker lets any process on this device pause " +
+	"capture and read the tracks, so it serves only the demo and replays (synth, y4m); with a live camera " +
+	"(v4l2), set mqtt.broker to your broker, e.g. tls://HOST:8883, with credentials (see deploy/mosquitto)")
 
 // Broker is a running MQTT 3.1.1/5 broker. Its methods are safe for concurrent use.
 type Broker struct {

@@ -467,6 +467,11 @@ func TestShippedBrokerConfig(t *testing.T) {
 				t.Errorf("collector %s received none of the %d tracks: the subscription is not shared", s.office[i], n)
 			}
 		}
+		for _, w := range st.Warnings {
+			if strings.Contains(w, "clear text") {
+				t.Errorf("a TLS link is flagged: %q", w)
+			}
+		}
 		log := a.stderr.String()
 		if strings.Contains(log, "subscribe to commands failed") {
 			t.Errorf("the ACL refused the agent's command subscription:\n%s", log)

@@ -146,7 +146,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if f.checkConfig != "" {
-		if _, err := config.Load(f.checkConfig); err != nil {
+		c, err := config.Load(f.checkConfig)
+		if err == nil {
+			err = checkEmbedded(c)
+		}
+		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
@@ -163,8 +167,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	// A live camera is checked before anything else can fail, so that a missing camera is named whatever
-	// else is wrong too (a missing notice, a board without an LED).
+	// else is wrong too (a missing notice, a board without an LED, the embedded broker).
 	cfg, cfgErr := loadConfig(f)
+	if cfgErr == nil {
+		cfgErr = checkEmbedded(cfg)
+	}
 	camErr := probeLiveCamera(f, cfg)
 	if camErr != nil || cfgErr != nil {
 		if camErr != nil {
