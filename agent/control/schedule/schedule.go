@@ -166,31 +166,62 @@ func (s *Schedule) Open(t time.Time) bool {
 }
 
 // Next returns the first moment after t at which Open changes, or the zero Time if it never does (a nil
-// Schedule, or one that is open all week).
+// Schedule, or one that is open all week). Around a daylight-saving change it follows the wall clock: a
+// range boundary inside a repeated hour happens twice, one inside a skipped hour not at all, and the
+// change of clock can itself open or close (when the wall clock jumps into or out of a range).
 func (s *Schedule) Next(t time.Time) time.Time {
 	if s == nil {
 		return time.Time{}
 	}
 	now := s.Open(t)
-	lt := t.In(s.loc)
-	y, m, d := lt.Date()
+	y, m, d := t.In(s.loc).Date()
+	end := t.AddDate(0, 0, 9)
 	var cands []time.Time
 	for day := 0; day <= 8; day++ {
-		date := time.Date(y, m, d+day, 0, 0, 0, 0, s.loc)
+		date := time.Date(y, m, d+day, 0, 0, 0, 0, time.UTC) // calendar arithmetic only
 		for _, sp := range s.week[date.Weekday()] {
 			for _, mins := range []int{sp.start, sp.end} {
-				c := time.Date(date.Year(), date.Month(), date.Day(), mins/60, mins%60, 0, 0, s.loc)
-				if c.After(t) {
-					cands = append(cands, c)
-				}
+				cands = append(cands, s.instants(date.Add(time.Duration(mins)*time.Minute))...)
 			}
 		}
 	}
+	for c := t; ; { // the clock changes between t and the last day looked at
+		_, next := c.In(s.loc).ZoneBounds()
+		if next.IsZero() || next.After(end) {
+			break
+		}
+		cands = append(cands, next)
+		c = next
+	}
 	sort.Slice(cands, func(i, j int) bool { return cands[i].Before(cands[j]) })
 	for _, c := range cands {
-		if s.Open(c) != now {
+		if c.After(t) && s.Open(c) != now {
 			return c
 		}
 	}
 	return time.Time{}
+}
+
+// instants returns every moment at which the wall clock in the schedule's zone reads wall (given as a
+// UTC time): none in an hour skipped by a daylight-saving change, two in a repeated one, else one.
+func (s *Schedule) instants(wall time.Time) []time.Time {
+	// The zone offsets in force within a day either side of wall.
+	offsets := map[int]bool{}
+	for c := wall.Add(-26 * time.Hour); c.Before(wall.Add(26 * time.Hour)); {
+		_, off := c.In(s.loc).Zone()
+		offsets[off] = true
+		_, next := c.In(s.loc).ZoneBounds()
+		if next.IsZero() {
+			break
+		}
+		c = next
+	}
+	var out []time.Time
+	for off := range offsets {
+		u := wall.Add(-time.Duration(off) * time.Second)
+		if _, o := u.In(s.loc).Zone(); o == off {
+			out = append(out, u)
+		}
+	}
+	return out
 }
