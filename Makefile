@@ -110,3 +110,16 @@ bench:
 
 clean:
 	rm -rf $(BIN)
+
+## fuzz: every fuzz target, one after another, for FUZZTIME each (default 30s); a failing input is written
+## to the package's testdata/fuzz/ and stops the run. make test runs the seed corpora only, as plain
+## `go test` does.
+FUZZTIME ?= 30s
+.PHONY: fuzz
+fuzz:
+	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+	  for fn in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | cut -c6-); do \
+	    echo "== $$dir $$fn ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$dir; \
+	  done; \
+	done

@@ -30,7 +30,7 @@ func testLuma(w, h int) []byte {
 
 // encodeGray encodes luma as a one-component JPEG; with rgb it is encoded as a three-component
 // (YCbCr 4:2:0) JPEG of the same grey levels instead.
-func encodeGray(t *testing.T, luma []byte, w, h int, rgb bool) []byte {
+func encodeGray(t testing.TB, luma []byte, w, h int, rgb bool) []byte {
 	t.Helper()
 	var img image.Image = &image.Gray{Pix: luma, Stride: w, Rect: image.Rect(0, 0, w, h)}
 	if rgb {
@@ -52,7 +52,7 @@ func encodeGray(t *testing.T, luma []byte, w, h int, rgb bool) []byte {
 
 // segments splits a JPEG's header into marker segments up to (not including) SOS, and returns them with
 // the rest of the file from SOS on. It is written independently of scanHeaders on purpose.
-func segments(t *testing.T, b []byte) (segs [][]byte, rest []byte) {
+func segments(t testing.TB, b []byte) (segs [][]byte, rest []byte) {
 	t.Helper()
 	if b[0] != 0xff || b[1] != 0xd8 {
 		t.Fatal("no SOI")
@@ -70,7 +70,7 @@ func segments(t *testing.T, b []byte) (segs [][]byte, rest []byte) {
 }
 
 // stripDHT removes every DHT segment, as UVC cameras do.
-func stripDHT(t *testing.T, b []byte) []byte {
+func stripDHT(t testing.TB, b []byte) []byte {
 	t.Helper()
 	segs, rest := segments(t, b)
 	out := []byte{0xff, 0xd8}

@@ -81,6 +81,24 @@ func (g *gate) close() {
 	g.poke()
 }
 
+// drainedOr waits until the reader has taken everything fed so far and asked for more, or until done
+// delivers (then it returns true and that error).
+func (g *gate) drainedOr(done <-chan error) (finished bool, err error) {
+	for {
+		select {
+		case err := <-done:
+			return true, err
+		case <-g.idle:
+		}
+		g.mu.Lock()
+		empty := len(g.data) == 0
+		g.mu.Unlock()
+		if empty {
+			return false, nil
+		}
+	}
+}
+
 // drained waits until the reader has taken everything fed so far and asked for more.
 func (g *gate) drained(t *testing.T) {
 	t.Helper()
