@@ -57,6 +57,10 @@ func TestCleartextPasswordWarned(t *testing.T) {
 	if !strings.Contains(a.stderr.String(), "clear text") {
 		t.Errorf("the agent did not log the clear-text password:\n%s", a.stderr.String())
 	}
+	// The username, <store>/<sensor>, is in every topic anyway; the password must appear nowhere.
+	if pw := users[0][1]; strings.Contains(a.stderr.String(), pw) || strings.Contains(strings.Join(st.Warnings, " "), pw) {
+		t.Errorf("the password is in the log or the warnings:\n%s", a.stderr.String())
+	}
 }
 
 // networkAddress returns an IPv4 address of this machine that is not loopback, or skips the test.
