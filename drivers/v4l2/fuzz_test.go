@@ -1,3 +1,5 @@
+//go:build linux
+
 package v4l2
 
 import (
