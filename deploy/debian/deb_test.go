@@ -474,8 +474,12 @@ func appendNotice(t *testing.T, path string, p pkg) string {
 	t.Helper()
 	add := "\n# edited by the operator\n"
 	if p.name == agent.name {
-		// A store's own words: the example's placeholders are refused for a live camera.
-		add += `[notice]
+		// The store's broker, and a store's own words: the embedded broker and the example's placeholders
+		// are refused for a live camera.
+		add += `[mqtt]
+broker = "tls://mqtt.ashiato-shoten.jp:8883"
+
+[notice]
 operator_ja = "あしあと商店 本店"
 operator_en = "Ashiato Shoten, main store"
 purpose_ja = "店内の混雑把握と売場配置の改善"
