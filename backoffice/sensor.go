@@ -42,25 +42,27 @@ type UpdateKind int
 
 // Kinds of SensorUpdate.
 const (
-	// UpdateSeen records that the sensor was heard from (a track, for instance): it creates the sensor if
-	// needed and moves LastSeen forward.
+	// UpdateSeen only records that the sensor was heard from (a track, for instance).
 	UpdateSeen UpdateKind = iota
 	// UpdateStatus sets Status, State, Birth and StatusAt, except that an offline status (the broker's
 	// last will) whose birth is lower than the stored birth is ignored: it is the will of an older
-	// connection, delivered late. Any status but offline also counts as seen.
+	// connection, delivered late.
 	UpdateStatus
-	UpdatePrivacy // sets Privacy, PrivacyState and PrivacyAt; counts as seen
-	UpdateStats   // sets Stats and StatsAt; counts as seen
-	// UpdateNotice sets Notice, NoticeHash, NoticeAt, RetentionDays and AggregateRetentionDays; counts as
-	// seen.
+	UpdatePrivacy // sets Privacy, PrivacyState and PrivacyAt
+	UpdateStats   // sets Stats and StatsAt
+	// UpdateNotice sets Notice, NoticeHash, NoticeAt, RetentionDays and AggregateRetentionDays.
 	UpdateNotice
 )
 
-// SensorUpdate is one change to a sensor's state, from one message received at At.
+// SensorUpdate is one change to a sensor's state, from one message received at At. Every update creates
+// the sensor if it is new (FirstSeen and LastSeen = At); a Live one also moves LastSeen forward.
 type SensorUpdate struct {
 	Kind UpdateKind
 	SensorKey
 	At time.Time
+	// Live reports that the sensor itself sent the message just now: not a retained copy the broker
+	// replays on subscribing, and not its last will.
+	Live bool
 	// Payload is the validated message (empty for UpdateSeen).
 	Payload json.RawMessage
 	// State is the status or privacy state; Birth the status's birth.

@@ -107,6 +107,8 @@ func (b *Batch) Reset() {
 type WriteResult struct {
 	Stored, StoredDuplicates   int // tracks inserted; tracks whose key was already kept
 	Dropped, DroppedDuplicates int // dropped records inserted; already kept
+	// DroppedBy counts the inserted dropped records by reason (nil when none).
+	DroppedBy map[DropReason]int
 }
 
 // TrackQuery selects tracks of one sensor whose Start is in [From, To). Zero times are open ends.

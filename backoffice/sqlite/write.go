@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 
-	"github.com/ashiato/ashiato/agent/event"
 	"github.com/ashiato/ashiato/backoffice"
 )
 
@@ -82,6 +81,12 @@ func (db *DB) Write(ctx context.Context, b *backoffice.Batch) (backoffice.WriteR
 				n := affected(r)
 				res.Dropped += n
 				res.DroppedDuplicates += 1 - n
+				if n > 0 {
+					if res.DroppedBy == nil {
+						res.DroppedBy = map[backoffice.DropReason]int{}
+					}
+					res.DroppedBy[d.Reason]++
+				}
 			}
 		}
 		return nil
@@ -119,9 +124,9 @@ func affected(r sql.Result) int {
 
 func applySensor(ctx context.Context, tx *sql.Tx, u *backoffice.SensorUpdate) error {
 	at := ms(u.At)
-	ensure := seenSensor
-	if u.Kind == backoffice.UpdateStatus && u.State == event.StateOffline {
-		ensure = ensureSensor // the broker speaks for it: not a sign of life
+	ensure := ensureSensor
+	if u.Live {
+		ensure = seenSensor
 	}
 	if _, err := tx.ExecContext(ctx, ensure, u.Store, u.Sensor, at); err != nil {
 		return fmt.Errorf("sensor %s: %w", u.SensorKey, err)

@@ -75,11 +75,11 @@ func write(t *testing.T, s backoffice.Store, b backoffice.Batch) backoffice.Writ
 }
 
 func seen(k backoffice.SensorKey, at time.Time) backoffice.SensorUpdate {
-	return backoffice.SensorUpdate{Kind: backoffice.UpdateSeen, SensorKey: k, At: at}
+	return backoffice.SensorUpdate{Kind: backoffice.UpdateSeen, SensorKey: k, At: at, Live: true}
 }
 
 func notice(k backoffice.SensorKey, at time.Time, days int) backoffice.SensorUpdate {
-	return backoffice.SensorUpdate{Kind: backoffice.UpdateNotice, SensorKey: k, At: at, NoticeHash: fmt.Sprintf("%064d", days),
+	return backoffice.SensorUpdate{Kind: backoffice.UpdateNotice, SensorKey: k, At: at, Live: true, NoticeHash: fmt.Sprintf("%064d", days),
 		RetentionDays: days, AggregateRetentionDays: 4 * days, Payload: json.RawMessage(fmt.Sprintf(`{"v":1,"retention_days":%d}`, days))}
 }
 
@@ -156,10 +156,12 @@ func testIdempotent(t *testing.T, s backoffice.Store) {
 		Tracks:  []backoffice.Track{track(a, "aa", 0, T0, 3, 90), track(a, "aa", 1, T0, 3, 90), track(b, "aa", 0, T0, 3, 90)},
 		Dropped: []backoffice.Dropped{dropped(a, "bb", 0, T0, 90)},
 	}
-	if r := write(t, s, batch); r != (backoffice.WriteResult{Stored: 3, Dropped: 1}) {
+	r := write(t, s, batch)
+	if r.Stored != 3 || r.Dropped != 1 || r.StoredDuplicates+r.DroppedDuplicates != 0 || r.DroppedBy[backoffice.DropDuration] != 1 {
 		t.Fatalf("first write: %+v", r)
 	}
-	if r := write(t, s, batch); r != (backoffice.WriteResult{StoredDuplicates: 3, DroppedDuplicates: 1}) {
+	r = write(t, s, batch)
+	if r.Stored+r.Dropped != 0 || r.StoredDuplicates != 3 || r.DroppedDuplicates != 1 || len(r.DroppedBy) != 0 {
 		t.Fatalf("redelivery: %+v", r)
 	}
 	if k := kept(t, s); k[a].Tracks != 2 || k[a].Dropped != 1 || k[b].Tracks != 1 {
@@ -171,12 +173,12 @@ func testIdempotentAcrossTables(t *testing.T, s backoffice.Store) {
 	write(t, s, backoffice.Batch{Dropped: []backoffice.Dropped{dropped(a, "cc", 0, T0, 90)}})
 	// The same key, judged storable this time (the rules changed between deliveries), counts once.
 	r := write(t, s, backoffice.Batch{Tracks: []backoffice.Track{track(a, "cc", 0, T0, 10, 90)}})
-	if r != (backoffice.WriteResult{StoredDuplicates: 1}) {
+	if r.Stored != 0 || r.StoredDuplicates != 1 {
 		t.Errorf("track after its drop: %+v", r)
 	}
 	write(t, s, backoffice.Batch{Tracks: []backoffice.Track{track(a, "dd", 0, T0, 10, 90)}})
 	r = write(t, s, backoffice.Batch{Dropped: []backoffice.Dropped{dropped(a, "dd", 0, T0, 90)}})
-	if r != (backoffice.WriteResult{DroppedDuplicates: 1}) {
+	if r.Dropped != 0 || r.DroppedDuplicates != 1 {
 		t.Errorf("drop after its track: %+v", r)
 	}
 	if k := kept(t, s)[a]; k.Tracks != 1 || k.Dropped != 1 {
@@ -209,9 +211,9 @@ func testSensorState(t *testing.T, s backoffice.Store) {
 	stats := json.RawMessage(`{"v":1,"fps":10}`)
 	t1, t2, t3 := T0.Add(time.Second), T0.Add(2*time.Second), T0.Add(3*time.Second)
 	write(t, s, backoffice.Batch{Sensors: []backoffice.SensorUpdate{
-		{Kind: backoffice.UpdateStatus, SensorKey: a, At: T0, Payload: status, State: event.StateOnline, Birth: 2},
-		{Kind: backoffice.UpdatePrivacy, SensorKey: a, At: t1, Payload: privacy, State: event.PrivacyPaused},
-		{Kind: backoffice.UpdateStats, SensorKey: a, At: t2, Payload: stats},
+		{Kind: backoffice.UpdateStatus, SensorKey: a, At: T0, Live: true, Payload: status, State: event.StateOnline, Birth: 2},
+		{Kind: backoffice.UpdatePrivacy, SensorKey: a, At: t1, Live: true, Payload: privacy, State: event.PrivacyPaused},
+		{Kind: backoffice.UpdateStats, SensorKey: a, At: t2, Live: true, Payload: stats},
 		notice(a, t3, 30),
 		seen(b, t1),
 	}})
@@ -239,7 +241,8 @@ func testSensorState(t *testing.T, s backoffice.Store) {
 
 func testLateWillIgnored(t *testing.T, s backoffice.Store) {
 	st := func(state string, birth uint64, at time.Time) backoffice.SensorUpdate {
-		return backoffice.SensorUpdate{Kind: backoffice.UpdateStatus, SensorKey: a, At: at, State: state, Birth: birth,
+		return backoffice.SensorUpdate{Kind: backoffice.UpdateStatus, SensorKey: a, At: at, Live: state != event.StateOffline,
+			State: state, Birth: birth,
 			Payload: json.RawMessage(fmt.Sprintf(`{"v":1,"state":%q,"birth":%d}`, state, birth))}
 	}
 	write(t, s, backoffice.Batch{Sensors: []backoffice.SensorUpdate{
