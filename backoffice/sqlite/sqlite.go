@@ -75,10 +75,10 @@ type Options struct {
 
 // DB is a Store on one SQLite file. Writes go through one connection; reads use a small pool of their own.
 type DB struct {
-	path  string
-	now   func() time.Time
-	log   *slog.Logger
-	w, r  *sql.DB
+	path    string
+	now     func() time.Time
+	log     *slog.Logger
+	w, r    *sql.DB
 	erasure bool // make deletions unrecoverable (false only in the forensic test's control run)
 }
 
