@@ -1,0 +1,236 @@
+// Package ingest is the back office's MQTT collector: it receives what the sensors publish, checks it,
+// minimises tracks at the door, and writes everything to a backoffice.Store in batches, acknowledging each
+// message only once the transaction that holds it has committed.
+//
+// # Delivery: at least once, end to end
+//
+// The client is paho.mqtt.golang speaking MQTT 3.1.1 with a fixed client id and clean session off, so the
+// broker keeps the office's subscriptions and queues QoS 1 messages while it is away. Automatic
+// acknowledgement is off and the message handler is installed before Connect (the broker sends queued
+// messages right after the connection is accepted, before any subscription is renewed). The handler only
+// puts the message on a bounded queue; when the queue is full it blocks, paho stops reading the socket, and
+// the broker keeps the rest, unacknowledged. One goroutine takes messages off the queue, decodes them and
+// commits a batch when the queue runs empty, when the batch holds BatchRows messages, or BatchWait after its
+// first message, whichever comes first; then it acknowledges every message of the batch. A crash before
+// the commit loses nothing (the broker sends the messages again); a crash between the commit and the
+// acknowledgements makes the broker send them again, and the store's idempotent key (store, sensor,
+// track, seg) stores them once. A failed commit is retried with backoff, without acknowledging.
+//
+// Mosquitto sends a client at most max_inflight_messages (default 20) unacknowledged QoS 1 messages at a
+// time, so that setting, not BatchRows, bounds a batch; raise it on the broker for throughput.
+//
+// # What is checked
+//
+// A message is malformed when it is over MaxPayload bytes, on a topic outside the contract, not a JSON
+// object, not "v": 1, against its JSON Schema (the embedded schemas package), or, for a track, not a track
+// the office can keep (points out of time order, coordinates out of range, a sensor name that is not the
+// topic's). It is counted (ashiato_office_messages_malformed_total{reason}), logged without its payload
+// (the topic is quoted, at most once per reason every 10 s), acknowledged with its batch, and dropped. It
+// never stops ingest.
+//
+// # Minimisation and retention at the door
+//
+// A valid track is minimised (backoffice.Minimisation). A track the rules drop, or one already past its
+// sensor's retention when it arrives, is recorded in the dropped table, without its points, in the same
+// transaction, so that stored plus dropped equals what was published.
+package ingest
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ashiato/ashiato/agent/event"
+	"github.com/ashiato/ashiato/backoffice"
+	"github.com/ashiato/ashiato/schemas"
+)
+
+// Options configure a Collector. The zero value of each field means its default.
+type Options struct {
+	// Broker is the broker's URL: tcp://HOST:PORT, or tls://HOST:PORT (also ssl://).
+	Broker string
+	// ClientID is the fixed client id that the broker keeps the office's session under. Required.
+	ClientID string
+	// Username and Password authenticate the office; empty means none. They are never logged.
+	Username, Password string
+	// TLS configures tls:// brokers; nil means the system's roots.
+	TLS *tls.Config
+	// ShareGroup, when set, subscribes to tracks as $share/<ShareGroup>/ashiato/v1/+/+/tracks, so that
+	// several collectors split the stream. status, privacy, notice and stats are always subscribed plainly.
+	ShareGroup string
+	// Queue is how many received messages may wait for the batcher; 0 means DefaultQueue.
+	Queue int
+	// BatchRows caps the messages of one transaction; 0 means DefaultBatchRows.
+	BatchRows int
+	// BatchWait caps how long the first message of a batch waits for the commit; 0 means DefaultBatchWait.
+	BatchWait time.Duration
+	// MaxPayload is the largest payload accepted, in bytes; 0 means DefaultMaxPayload.
+	MaxPayload int
+	// Minimisation is applied to every track before it is stored.
+	Minimisation backoffice.Minimisation
+	// Retention computes each track's expiry from its sensor's notice.
+	Retention backoffice.Retention
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives the collector's log; nil discards.
+	Logger *slog.Logger
+	// Metrics registers the collector's metrics; nil registers none.
+	Metrics prometheus.Registerer
+}
+
+// Defaults of Options.
+const (
+	DefaultQueue      = 1000
+	DefaultBatchRows  = 500
+	DefaultBatchWait  = 100 * time.Millisecond
+	DefaultMaxPayload = 1 << 20 // a 5-minute segment at 10 fps is about 120 kB
+)
+
+// Collector receives, checks and stores what the sensors publish.
+type Collector struct {
+	store backoffice.Store
+	o     Options
+	log   *slog.Logger
+	m     *metrics
+	dec   decoder
+
+	queue     chan paho.Message
+	stopping  chan struct{} // closed when Run's context ends: the handler stops taking messages
+	stopOnce  sync.Once
+	connected atomic.Bool
+	client    paho.Client
+
+	// Used by the batcher goroutine only: the malformed-message log's rate limit.
+	lastLog    map[string]time.Time
+	suppressed map[string]int
+}
+
+// New returns a collector writing to store. It does not connect: Run does.
+func New(store backoffice.Store, o Options) (*Collector, error) {
+	if o.Broker == "" || o.ClientID == "" {
+		return nil, errors.New("ingest: a broker URL and a client id are required")
+	}
+	if o.Queue <= 0 {
+		o.Queue = DefaultQueue
+	}
+	if o.BatchRows <= 0 {
+		o.BatchRows = DefaultBatchRows
+	}
+	if o.BatchWait <= 0 {
+		o.BatchWait = DefaultBatchWait
+	}
+	if o.MaxPayload <= 0 {
+		o.MaxPayload = DefaultMaxPayload
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	v, err := schemas.New()
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	m, err := newMetrics(o.Metrics)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: metrics: %w", err)
+	}
+	c := &Collector{store: store, o: o, log: o.Logger, m: m, queue: make(chan paho.Message, o.Queue),
+		stopping: make(chan struct{})}
+	c.dec = decoder{validator: v, maxSize: o.MaxPayload, min: o.Minimisation, retention: o.Retention,
+		promises: map[backoffice.SensorKey]int{}}
+	return c, nil
+}
+
+// Filters are the subscriptions: tracks (possibly shared) and the sensor state topics, all at QoS 1.
+func (c *Collector) Filters() map[string]byte {
+	any := event.Root + "/+/+/"
+	tracks := any + event.LeafTracks
+	if c.o.ShareGroup != "" {
+		tracks = "$share/" + c.o.ShareGroup + "/" + tracks
+	}
+	return map[string]byte{tracks: 1, any + event.LeafStatus: 1, any + event.LeafPrivacy: 1, any + event.LeafNotice: 1,
+		any + event.LeafStats: 1}
+}
+
+// Connected reports whether the collector is connected to the broker now.
+func (c *Collector) Connected() bool { return c.connected.Load() }
+
+// Run loads the sensors' promises from the store, connects, and stores messages until ctx ends. Then it
+// stops taking messages, commits and acknowledges the batch in progress, and disconnects; messages still
+// queued are not acknowledged, so the broker keeps them for the next start. It returns nil after a clean
+// stop, or the error that kept it from starting.
+func (c *Collector) Run(ctx context.Context) error {
+	sensors, err := c.store.Sensors(ctx)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	for _, s := range sensors {
+		if s.RetentionDays > 0 {
+			c.dec.promises[s.SensorKey] = s.RetentionDays
+		}
+	}
+	c.client = paho.NewClient(c.clientOptions())
+	c.client.Connect() // retries in the background until it succeeds or Disconnect
+	c.log.Info("collector started", "broker", c.o.Broker, "client_id", c.o.ClientID, "share_group", c.o.ShareGroup)
+	c.batches(ctx)
+	c.stopOnce.Do(func() { close(c.stopping) })
+	c.client.Disconnect(1000) // lets the last acknowledgements out
+	c.connected.Store(false)
+	c.log.Info("collector stopped")
+	return nil
+}
+
+func (c *Collector) clientOptions() *paho.ClientOptions {
+	o := paho.NewClientOptions().AddBroker(c.o.Broker).SetClientID(c.o.ClientID).SetProtocolVersion(4).
+		SetCleanSession(false).SetOrderMatters(true).SetAutoAckDisabled(true).
+		SetDefaultPublishHandler(c.handle). // before Connect: queued messages arrive before any Subscribe
+		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).
+		SetMaxReconnectInterval(10 * time.Second).SetKeepAlive(30 * time.Second).SetResumeSubs(false).
+		SetUsername(c.o.Username).SetPassword(c.o.Password).
+		SetOnConnectHandler(c.onConnect).
+		SetConnectionLostHandler(func(_ paho.Client, err error) {
+			c.connected.Store(false)
+			c.m.connected.Set(0)
+			c.log.Warn("lost the broker; reconnecting", "err", err)
+		})
+	if c.o.TLS != nil {
+		o.SetTLSConfig(c.o.TLS)
+	}
+	return o
+}
+
+// onConnect renews the subscriptions on every connection (the session keeps them, but the configured
+// filters may have changed, and a new session has none).
+func (c *Collector) onConnect(cl paho.Client) {
+	c.connected.Store(true)
+	c.m.connected.Set(1)
+	c.log.Info("connected to the broker")
+	tok := cl.SubscribeMultiple(c.Filters(), nil) // nil: every message goes to the default handler
+	go func() {
+		if !tok.WaitTimeout(30 * time.Second) {
+			c.log.Error("subscribe: no answer from the broker in 30 s")
+			return
+		}
+		if err := tok.Error(); err != nil {
+			c.log.Error("subscribe refused; check the broker's ACL for this user", "err", err)
+		}
+	}()
+}
+
+// handle is paho's message handler. It blocks while the queue is full: that is the back-pressure.
+func (c *Collector) handle(_ paho.Client, m paho.Message) {
+	select {
+	case c.queue <- m:
+	case <-c.stopping: // shutting down: leave it unacknowledged for the next start
+	}
+}
