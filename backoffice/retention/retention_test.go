@@ -1,0 +1,67 @@
+package retention_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ashiato/ashiato/backoffice"
+	"github.com/ashiato/ashiato/backoffice/retention"
+	"github.com/ashiato/ashiato/backoffice/sqlite"
+)
+
+func TestOnceClampsLoudlyAndLogs(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, t.TempDir(), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Date(2030, 3, 4, 10, 0, 0, 0, time.UTC)
+	a := backoffice.SensorKey{Store: "s", Sensor: "a"}
+	b := backoffice.SensorKey{Store: "s", Sensor: "b"}
+	tr := backoffice.Track{Store: "s", Sensor: "a", ID: "aa", Final: true, Space: "floor", W: 1, H: 1,
+		Start: now.Add(-40 * 24 * time.Hour), Expires: now.Add(50 * 24 * time.Hour), Points: []backoffice.Point{{T: 0, X: 1, Y: 1}}}
+	if _, err := db.Write(ctx, &backoffice.Batch{Sensors: []backoffice.SensorUpdate{
+		{Kind: backoffice.UpdateNotice, SensorKey: a, At: now, RetentionDays: 30, NoticeHash: "h"},
+		{Kind: backoffice.UpdateSeen, SensorKey: b, At: now},
+	}, Tracks: []backoffice.Track{tr}}); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	j := &retention.Job{Store: db, Retention: backoffice.Retention{MaxDays: 365}, Logger: slog.New(slog.NewTextHandler(&log, nil))}
+	reg := prometheus.NewRegistry()
+	if err := j.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	// A dry run deletes nothing and counts no run.
+	rep, err := j.Once(ctx, now, true)
+	if tracks, _ := rep.Total(); err != nil || tracks != 1 {
+		t.Fatalf("dry run: %d, %v", tracks, err)
+	}
+	rep, err = j.Once(ctx, now, false)
+	if tracks, _ := rep.Total(); err != nil || tracks != 1 || !rep.Erased {
+		t.Fatalf("purge: %+v, %v", rep, err)
+	}
+	for _, want := range []string{"RETENTION CLAMPED", "sensor=s/a", "notice_days=30", "no notice received", "sensor=s/b"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, log.String())
+		}
+	}
+	mfs, _ := reg.Gather()
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			got[mf.GetName()] += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	if got["ashiato_office_purge_runs_total"] != 1 || got["ashiato_office_purge_rows_total"] != 1 ||
+		got["ashiato_office_retention_clamped_sensors"] != 1 {
+		t.Errorf("metrics: %v", got)
+	}
+}
