@@ -182,6 +182,7 @@ func (c *Collector) Run(ctx context.Context) error {
 	c.client = paho.NewClient(c.clientOptions())
 	c.client.Connect() // retries in the background until it succeeds or Disconnect
 	c.log.Info("collector started", "broker", c.o.Broker, "client_id", c.o.ClientID, "share_group", c.o.ShareGroup)
+	go c.complainWhileDisconnected(ctx)
 	c.batches(ctx)
 	c.stopOnce.Do(func() { close(c.stopping) })
 	c.client.Disconnect(1000) // lets the last acknowledgements out
@@ -225,6 +226,22 @@ func (c *Collector) onConnect(cl paho.Client) {
 			c.log.Error("subscribe refused; check the broker's ACL for this user", "err", err)
 		}
 	}()
+}
+
+// complainWhileDisconnected warns every 30 s while the broker cannot be reached (paho retries quietly).
+func (c *Collector) complainWhileDisconnected(ctx context.Context) {
+	t := time.NewTicker(30 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if !c.connected.Load() {
+				c.log.Warn("not connected to the broker; retrying", "broker", c.o.Broker)
+			}
+		}
+	}
 }
 
 // handle is paho's message handler. It blocks while the queue is full: that is the back-pressure.

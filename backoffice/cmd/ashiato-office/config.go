@@ -1,0 +1,449 @@
+package main
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/ashiato/ashiato/agent/event"
+	"github.com/ashiato/ashiato/agent/notice"
+	"github.com/ashiato/ashiato/backoffice"
+	"github.com/ashiato/ashiato/backoffice/ingest"
+	"github.com/ashiato/ashiato/backoffice/retention"
+)
+
+// Duration is a time.Duration written in TOML as a string such as "100ms" or "24h".
+type Duration time.Duration
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("not a duration (want e.g. \"100ms\" or \"24h\"): %q", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Config is the office's configuration file. Every key is optional; the zero value of each means the
+// default documented on it (and in office.example.toml, which a test loads).
+type Config struct {
+	Store     Store      `toml:"store"`
+	MQTT      MQTT       `toml:"mqtt"`
+	Ingest    Ingest     `toml:"ingest"`
+	Minimise  Minimise   `toml:"minimise"`
+	Retention Retention  `toml:"retention"`
+	HTTP      HTTP       `toml:"http"`
+	Watch     Watch      `toml:"watch"`
+	Sensors   []SensorAt `toml:"sensor"`
+	Log       Log        `toml:"log"`
+}
+
+// Store selects the database.
+type Store struct {
+	// Driver is "sqlite" (the only one so far); "" means sqlite.
+	Driver string `toml:"driver"`
+	// DataDir holds the SQLite database. "" means $STATE_DIRECTORY (set by systemd's StateDirectory=)
+	// when set, else "office-data" in the working directory.
+	DataDir string `toml:"data_dir"`
+}
+
+// MQTT is how the office reaches the broker.
+type MQTT struct {
+	// Broker is tcp://HOST:PORT or tls://HOST:PORT; "" means tcp://127.0.0.1:1883 (the agent's embedded
+	// broker's default address).
+	Broker string `toml:"broker"`
+	// ClientID is the fixed client id of the office's persistent session; "" means the MQTT username
+	// when one is set (brokers that bind client ids to usernames expect that), else "ashiato-office".
+	ClientID string `toml:"client_id"`
+	// ShareGroup subscribes to tracks through $share/<group>/… so that several collectors split them;
+	// "" means a plain subscription.
+	ShareGroup string `toml:"share_group"`
+	// UsernameFile and PasswordFile hold the credentials; ASHIATO_OFFICE_MQTT_USERNAME and
+	// ASHIATO_OFFICE_MQTT_PASSWORD take precedence. Never logged.
+	UsernameFile string `toml:"username_file"`
+	PasswordFile string `toml:"password_file"`
+	// CAFile, CertFile, KeyFile and ServerName configure tls:// brokers.
+	CAFile     string `toml:"ca_file"`
+	CertFile   string `toml:"cert_file"`
+	KeyFile    string `toml:"key_file"`
+	ServerName string `toml:"server_name"`
+}
+
+// Ingest tunes the collector; 0 means the ingest package's defaults.
+type Ingest struct {
+	Queue      int      `toml:"queue"`       // messages waiting for the batcher (1000)
+	BatchRows  int      `toml:"batch_rows"`  // messages per transaction at most (500)
+	BatchWait  Duration `toml:"batch_wait"`  // longest wait of a batch's first message (100ms)
+	MaxPayload int      `toml:"max_payload"` // bytes (1048576)
+}
+
+// Minimise sets the minimisation at the door. Each zero value means the default.
+type Minimise struct {
+	// Enabled turns minimisation on; unset means true. false stores tracks as the sensors send them.
+	Enabled        *bool    `toml:"enabled"`
+	FloorStep      float64  `toml:"floor_step"`       // metres (0.1)
+	ImageStep      float64  `toml:"image_step"`       // fraction of the frame (0.001)
+	MaxRate        float64  `toml:"max_rate"`         // points per second at most (2)
+	MinDuration    Duration `toml:"min_duration"`     // shorter whole tracks are dropped ("2s")
+	MinExtentFloor float64  `toml:"min_extent_floor"` // metres from the start a floor track must reach (1.0)
+	MinExtentImage float64  `toml:"min_extent_image"` // the same for image tracks, fraction of the frame (0.05)
+	StartTime      Duration `toml:"start_time"`       // a track's start time is rounded down to this ("1m")
+}
+
+// Retention is the office's side of the retention rule.
+type Retention struct {
+	// MaxDays is the office's own limit on keeping tracks, in days; 0 means each sensor's notice decides.
+	// A limit longer than a sensor's notice promises is clamped to the notice, with a warning on every
+	// purge.
+	MaxDays int `toml:"max_days"`
+	// Interval is how often the purge runs; "" means "24h". A track is deleted up to one interval before
+	// its promise ends.
+	Interval Duration `toml:"interval"`
+}
+
+// HTTP is the office's HTTP server.
+type HTTP struct {
+	// Listen is the address of /healthz and /metrics; "" means 127.0.0.1:8080.
+	Listen string `toml:"listen"`
+}
+
+// Watch sets when sensors are flagged.
+type Watch struct {
+	OfflineAfter Duration `toml:"offline_after"` // silent this long means offline ("5m")
+	Interval     Duration `toml:"interval"`      // how often sensors are checked ("30s")
+}
+
+// SensorAt is what the operator expects of one sensor.
+type SensorAt struct {
+	Store string `toml:"store"`
+	ID    string `toml:"id"`
+	// NoticeHash is the hash printed in the footer of the poster on the wall; a sensor publishing another
+	// notice is flagged notice_mismatch.
+	NoticeHash string `toml:"notice_hash"`
+}
+
+// Log sets the log.
+type Log struct {
+	Level string `toml:"level"` // debug, info, warn, error; "" means info
+}
+
+// Defaults that belong to this program (the others live with their packages).
+const (
+	DefaultBroker   = "tcp://127.0.0.1:1883"
+	DefaultClientID = "ashiato-office"
+	DefaultDataDir  = "office-data"
+	DefaultListen   = "127.0.0.1:8080"
+	DefaultWatch    = 30 * time.Second
+)
+
+// Parse strictly decodes a TOML document (name is used in messages) and validates it. An unknown key is an
+// error naming the key and its line.
+func Parse(name string, b []byte) (*Config, error) {
+	var c Config
+	dec := toml.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		var sm *toml.StrictMissingError
+		var de *toml.DecodeError
+		switch {
+		case errors.As(err, &sm):
+			var errs []error
+			for _, e := range sm.Errors {
+				row, _ := e.Position()
+				errs = append(errs, fmt.Errorf("%s:%d: unknown key %q", name, row, strings.Join(e.Key(), ".")))
+			}
+			return nil, errors.Join(errs...)
+		case errors.As(err, &de):
+			row, col := de.Position()
+			return nil, fmt.Errorf("%s:%d:%d: %s", name, row, col, strings.TrimPrefix(de.Error(), "toml: "))
+		default:
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &c, nil
+}
+
+// Load reads and parses path.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, b)
+}
+
+// Validate checks every option and returns one error per problem, joined.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if d := c.Store.Driver; d != "" && d != "sqlite" {
+		bad("store.driver", "%q is not sqlite", d)
+	}
+	if b := c.MQTT.Broker; b != "" {
+		if err := checkBroker(b); err != nil {
+			bad("mqtt.broker", "%v", err)
+		}
+	}
+	if len(c.MQTT.ClientID) > 128 {
+		bad("mqtt.client_id", "longer than 128 characters")
+	}
+	if g := c.MQTT.ShareGroup; g != "" && strings.ContainsAny(g, "/+#") {
+		bad("mqtt.share_group", "%q must not contain / + or #", g)
+	}
+	if (c.MQTT.CertFile == "") != (c.MQTT.KeyFile == "") {
+		bad("mqtt.cert_file", "cert_file and key_file go together")
+	}
+	for key, v := range map[string]int{"ingest.queue": c.Ingest.Queue, "ingest.batch_rows": c.Ingest.BatchRows,
+		"ingest.max_payload": c.Ingest.MaxPayload} {
+		if v < 0 {
+			bad(key, "must not be negative")
+		}
+	}
+	if c.Ingest.BatchWait < 0 {
+		bad("ingest.batch_wait", "must not be negative")
+	}
+	m := c.Minimise
+	for key, v := range map[string]float64{"minimise.floor_step": m.FloorStep, "minimise.image_step": m.ImageStep,
+		"minimise.max_rate": m.MaxRate, "minimise.min_extent_floor": m.MinExtentFloor, "minimise.min_extent_image": m.MinExtentImage} {
+		if v < 0 {
+			bad(key, "must not be negative")
+		}
+	}
+	if m.ImageStep > 0.1 {
+		bad("minimise.image_step", "%g is more than a tenth of the frame", m.ImageStep)
+	}
+	if m.MinDuration < 0 || m.StartTime < 0 {
+		bad("minimise", "durations must not be negative")
+	}
+	if m.StartTime > 0 && time.Hour%m.StartTime.D() != 0 {
+		bad("minimise.start_time", "%s does not divide an hour", m.StartTime.D())
+	}
+	if d := c.Retention.MaxDays; d < 0 || d > notice.MaxRetentionDays {
+		bad("retention.max_days", "%d, want 0 (the notices decide) to %d", d, notice.MaxRetentionDays)
+	}
+	if i := c.Retention.Interval; i < 0 || (i > 0 && (i.D() < time.Minute || i.D() > 24*time.Hour)) {
+		bad("retention.interval", "must be between 1m and 24h")
+	}
+	if c.HTTP.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+			bad("http.listen", "%q is not HOST:PORT", c.HTTP.Listen)
+		}
+	}
+	if c.Watch.OfflineAfter < 0 || c.Watch.Interval < 0 {
+		bad("watch", "durations must not be negative")
+	}
+	seen := map[backoffice.SensorKey]bool{}
+	for i, s := range c.Sensors {
+		key := fmt.Sprintf("sensor[%d]", i)
+		if !event.ValidName(s.Store) || !event.ValidName(s.ID) {
+			bad(key, "store %q and id %q must each be 1-64 characters of A-Z a-z 0-9 _ -", s.Store, s.ID)
+		}
+		if len(s.NoticeHash) != 64 || strings.Trim(s.NoticeHash, "0123456789abcdef") != "" {
+			bad(key+".notice_hash", "must be the 64 hex digits printed on the poster")
+		}
+		k := backoffice.SensorKey{Store: s.Store, Sensor: s.ID}
+		if seen[k] {
+			bad(key, "%s is listed twice", k)
+		}
+		seen[k] = true
+	}
+	switch c.Log.Level {
+	case "", "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q is not debug, info, warn or error", c.Log.Level)
+	}
+	return errors.Join(errs...)
+}
+
+func checkBroker(b string) error {
+	u, err := url.Parse(b)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL", b)
+	}
+	if u.User != nil {
+		return errors.New("credentials in the URL are refused: use mqtt.username_file and mqtt.password_file, or the environment")
+	}
+	switch u.Scheme {
+	case "tcp", "tls", "ssl":
+	default:
+		return fmt.Errorf("%q is not tcp://HOST:PORT or tls://HOST:PORT", b)
+	}
+	if u.Port() == "" {
+		return fmt.Errorf("%q needs a port, e.g. tcp://localhost:1883", b)
+	}
+	return nil
+}
+
+// DataDir is the effective data directory.
+func (c *Config) DataDir() string {
+	if c.Store.DataDir != "" {
+		return c.Store.DataDir
+	}
+	if s := os.Getenv("STATE_DIRECTORY"); s != "" {
+		return filepath.SplitList(s)[0]
+	}
+	return DefaultDataDir
+}
+
+// Broker is the effective broker URL.
+func (c *Config) Broker() string {
+	if c.MQTT.Broker != "" {
+		return c.MQTT.Broker
+	}
+	return DefaultBroker
+}
+
+// Listen is the effective HTTP address.
+func (c *Config) Listen() string {
+	if c.HTTP.Listen != "" {
+		return c.HTTP.Listen
+	}
+	return DefaultListen
+}
+
+// Interval is the effective purge interval.
+func (c *Config) Interval() time.Duration {
+	if c.Retention.Interval > 0 {
+		return c.Retention.Interval.D()
+	}
+	return retention.DefaultInterval
+}
+
+// RetentionRule is the office's retention rule: its limit, and a margin of one purge interval.
+func (c *Config) RetentionRule() backoffice.Retention {
+	return backoffice.Retention{MaxDays: c.Retention.MaxDays, Margin: c.Interval()}
+}
+
+// Minimisation is the effective minimisation: the defaults (agent/minimise's rules, through
+// backoffice.DefaultMinimisation) with the configured values over them, or none when disabled.
+func (c *Config) Minimisation() backoffice.Minimisation {
+	m := c.Minimise
+	if m.Enabled != nil && !*m.Enabled {
+		return backoffice.Minimisation{}
+	}
+	out := backoffice.DefaultMinimisation()
+	set := func(dst *float64, v float64) {
+		if v > 0 {
+			*dst = v
+		}
+	}
+	set(&out.FloorStep, m.FloorStep)
+	set(&out.ImageStep, m.ImageStep)
+	set(&out.MinExtentFloor, m.MinExtentFloor)
+	set(&out.MinExtentImage, m.MinExtentImage)
+	if m.MaxRate > 0 {
+		out.MinInterval = time.Duration(float64(time.Second) / m.MaxRate)
+	}
+	if m.MinDuration > 0 {
+		out.MinDuration = m.MinDuration.D()
+	}
+	if m.StartTime > 0 {
+		out.StartResolution = m.StartTime.D()
+	}
+	return out
+}
+
+// WatchRule is the effective sensor watch.
+func (c *Config) WatchRule() backoffice.Watch {
+	w := backoffice.Watch{OfflineAfter: c.Watch.OfflineAfter.D(), ExpectNotice: map[backoffice.SensorKey]string{}}
+	for _, s := range c.Sensors {
+		w.ExpectNotice[backoffice.SensorKey{Store: s.Store, Sensor: s.ID}] = s.NoticeHash
+	}
+	return w
+}
+
+// WatchInterval is how often sensors are checked.
+func (c *Config) WatchInterval() time.Duration {
+	if c.Watch.Interval > 0 {
+		return c.Watch.Interval.D()
+	}
+	return DefaultWatch
+}
+
+// Credentials are the MQTT username and password, from the environment or the configured files.
+func (c *Config) Credentials() (user, pass string, err error) {
+	read := func(env, file string) (string, error) {
+		if v := os.Getenv(env); v != "" {
+			return v, nil
+		}
+		if file == "" {
+			return "", nil
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("mqtt: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	if user, err = read("ASHIATO_OFFICE_MQTT_USERNAME", c.MQTT.UsernameFile); err != nil {
+		return "", "", err
+	}
+	if pass, err = read("ASHIATO_OFFICE_MQTT_PASSWORD", c.MQTT.PasswordFile); err != nil {
+		return "", "", err
+	}
+	return user, pass, nil
+}
+
+// ClientID is the effective client id for username user.
+func (c *Config) ClientID(user string) string {
+	switch {
+	case c.MQTT.ClientID != "":
+		return c.MQTT.ClientID
+	case user != "":
+		return user
+	}
+	return DefaultClientID
+}
+
+// TLS is the TLS configuration for a tls:// broker, or nil.
+func (c *Config) TLS() (*tls.Config, error) {
+	b := c.Broker()
+	if !strings.HasPrefix(b, "tls://") && !strings.HasPrefix(b, "ssl://") {
+		return nil, nil
+	}
+	t := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.MQTT.ServerName}
+	if c.MQTT.CAFile != "" {
+		pem, err := os.ReadFile(c.MQTT.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt.ca_file: %w", err)
+		}
+		t.RootCAs = x509.NewCertPool()
+		if !t.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("mqtt.ca_file: no certificate in %s", c.MQTT.CAFile)
+		}
+	}
+	if c.MQTT.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(c.MQTT.CertFile, c.MQTT.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt.cert_file: %w", err)
+		}
+		t.Certificates = []tls.Certificate{cert}
+	}
+	return t, nil
+}
+
+// IngestOptions are the collector's options, without the store-independent parts main adds.
+func (c *Config) IngestOptions() ingest.Options {
+	return ingest.Options{Broker: c.Broker(), ShareGroup: c.MQTT.ShareGroup, Queue: c.Ingest.Queue,
+		BatchRows: c.Ingest.BatchRows, BatchWait: c.Ingest.BatchWait.D(), MaxPayload: c.Ingest.MaxPayload,
+		Minimisation: c.Minimisation(), Retention: c.RetentionRule()}
+}

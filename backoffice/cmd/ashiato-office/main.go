@@ -1,0 +1,272 @@
+// Command ashiato-office is Ashiato's back office: it collects the sensors' tracks from MQTT into a
+// database, keeps each only as long as its sensor's notice promises, and then deletes it irrecoverably.
+//
+// Usage:
+//
+//	ashiato-office serve [-config FILE] [-broker URL] [-data-dir DIR] [-listen ADDR] [-log-level LEVEL]
+//	ashiato-office purge [-config FILE] [-data-dir DIR] [-now RFC3339] [-dry-run]
+//	ashiato-office check-config FILE
+//	ashiato-office version
+//
+// This package is the composition root: it alone reads the configuration and wires the store, the
+// collector, the purge job, the sensor watcher and the HTTP server together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ashiato/ashiato/backoffice"
+	officehttp "github.com/ashiato/ashiato/backoffice/http"
+	"github.com/ashiato/ashiato/backoffice/ingest"
+	"github.com/ashiato/ashiato/backoffice/retention"
+	"github.com/ashiato/ashiato/backoffice/sqlite"
+	"github.com/ashiato/ashiato/backoffice/watch"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `usage:
+  ashiato-office serve [-config FILE] [-broker URL] [-data-dir DIR] [-listen ADDR] [-log-level LEVEL]
+  ashiato-office purge [-config FILE] [-data-dir DIR] [-now RFC3339] [-dry-run]
+  ashiato-office check-config FILE
+  ashiato-office version
+`
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stderr)
+	case "purge":
+		return purge(args[1:], stdout, stderr)
+	case "check-config":
+		if len(args) != 2 {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		if _, err := Load(args[1]); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "%s: ok\n", args[1])
+		return 0
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "ashiato-office", version)
+		return 0
+	}
+	fmt.Fprintf(stderr, "ashiato-office: unknown command %q\n%s", args[0], usage)
+	return 2
+}
+
+// overrides are the flags that override the configuration file.
+type overrides struct {
+	config, broker, dataDir, listen, logLevel string
+}
+
+func (o *overrides) register(fs *flag.FlagSet, serve bool) {
+	fs.StringVar(&o.config, "config", "", "configuration file (TOML); without it every setting has its default")
+	fs.StringVar(&o.dataDir, "data-dir", "", "data directory (overrides store.data_dir)")
+	if serve {
+		fs.StringVar(&o.broker, "broker", "", "MQTT broker, tcp://HOST:PORT or tls://HOST:PORT (overrides mqtt.broker)")
+		fs.StringVar(&o.listen, "listen", "", "HTTP address of /healthz and /metrics (overrides http.listen)")
+		fs.StringVar(&o.logLevel, "log-level", "", "debug, info, warn or error (overrides log.level)")
+	}
+}
+
+// load reads the configuration file, if any, and applies the flags over it.
+func (o *overrides) load() (*Config, error) {
+	c := &Config{}
+	if o.config != "" {
+		var err error
+		if c, err = Load(o.config); err != nil {
+			return nil, err
+		}
+	}
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&c.MQTT.Broker, o.broker)
+	set(&c.Store.DataDir, o.dataDir)
+	set(&c.HTTP.Listen, o.listen)
+	set(&c.Log.Level, o.logLevel)
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("ashiato-office: flags: %w", err)
+	}
+	return c, nil
+}
+
+func logger(c *Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	lvl.UnmarshalText([]byte(c.Log.Level)) // validated; "" is info
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl}))
+}
+
+func openStore(ctx context.Context, c *Config, log *slog.Logger) (*sqlite.DB, error) {
+	return sqlite.Open(ctx, c.DataDir(), sqlite.Options{Logger: log.With("component", "store")})
+}
+
+func serve(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ashiato-office serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o overrides
+	o.register(fs, true)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	c, err := o.load()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	log := logger(c, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := serveWith(ctx, c, log); err != nil {
+		log.Error("ashiato-office stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// serveWith runs the collector, the purge job, the watcher and the HTTP server until ctx ends, then stops
+// them in order (the collector commits and acknowledges its last batch) and closes the store.
+func serveWith(ctx context.Context, c *Config, log *slog.Logger) error {
+	user, pass, err := c.Credentials()
+	if err != nil {
+		return err
+	}
+	tlsConf, err := c.TLS()
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	io := c.IngestOptions()
+	io.ClientID, io.Username, io.Password, io.TLS = c.ClientID(user), user, pass, tlsConf
+	io.Logger, io.Metrics = log.With("component", "ingest"), reg
+	col, err := ingest.New(db, io)
+	if err != nil {
+		return err
+	}
+	job := &retention.Job{Store: db, Retention: c.RetentionRule(), Logger: log.With("component", "retention")}
+	w := &watch.Watcher{Store: db, Watch: c.WatchRule(), Logger: log.With("component", "watch")}
+	if err := errors.Join(job.Register(reg), w.Register(reg)); err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", c.Listen())
+	if err != nil {
+		return fmt.Errorf("http: %w", err)
+	}
+	log.Info("ashiato-office serving", "version", version, "data_dir", c.DataDir(), "http", "http://"+l.Addr().String(),
+		"broker", c.Broker(), "client_id", io.ClientID, "minimise", io.Minimisation != backoffice.Minimisation{},
+		"retention_max_days", c.Retention.MaxDays, "purge_interval", c.Interval())
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return col.Run(gctx) })
+	g.Go(func() error { return job.Run(gctx, c.Interval()) })
+	g.Go(func() error { return w.Run(gctx, c.WatchInterval()) })
+	g.Go(func() error {
+		return officehttp.Serve(gctx, l, officehttp.Handler(officehttp.Health{Ping: db.Ping, Connected: col.Connected}, reg))
+	})
+	return g.Wait()
+}
+
+func purge(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ashiato-office purge", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o overrides
+	o.register(fs, false)
+	nowFlag := fs.String("now", "", "purge as if at this time (RFC 3339, e.g. 2030-03-04T10:00:00+09:00); default now")
+	dry := fs.Bool("dry-run", false, "print what would be removed, remove nothing")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	now := time.Now()
+	if *nowFlag != "" {
+		t, err := time.Parse(time.RFC3339, *nowFlag)
+		if err != nil {
+			fmt.Fprintf(stderr, "ashiato-office purge: -now: %v\n", err)
+			return 2
+		}
+		now = t
+	}
+	c, err := o.load()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	log := logger(c, stderr)
+	ctx := context.Background()
+	db, err := openStore(ctx, c, log)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	defer db.Close()
+	job := &retention.Job{Store: db, Retention: c.RetentionRule(), Logger: log}
+	rep, err := job.Once(ctx, now, *dry)
+	printReport(stdout, rep)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// printReport writes what a purge removed, one line per store and sensor.
+func printReport(w io.Writer, rep backoffice.PurgeReport) {
+	what := "purge"
+	if rep.DryRun {
+		what = "dry run (nothing removed)"
+	}
+	fmt.Fprintf(w, "%s at %s\n", what, rep.At.Format(time.RFC3339))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "store\tsensor\tdays\tcutoff\ttracks\tdropped\toldest\tnewest")
+	ts := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.Format(time.RFC3339)
+	}
+	for _, p := range rep.Sensors {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%s\t%s\n", p.Store, p.Sensor, p.Days, ts(p.Cutoff), p.Tracks, p.Dropped,
+			ts(p.Oldest), ts(p.Newest))
+	}
+	tw.Flush()
+	tracks, dropped := rep.Total()
+	fmt.Fprintf(w, "total: %d tracks, %d dropped records\n", tracks, dropped)
+	if rep.Erasure != "" {
+		fmt.Fprintf(w, "erasure: %s\n", rep.Erasure)
+	}
+}
