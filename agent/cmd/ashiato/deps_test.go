@@ -70,6 +70,10 @@ func TestDependencyDirections(t *testing.T) {
 	periph := func(d string) bool { return strings.HasPrefix(d, "periph.io/") }
 	webcam := func(d string) bool { return under(d, "github.com/blackjack/webcam") }
 	paho := func(d string) bool { return under(d, "github.com/eclipse/paho.mqtt.golang") }
+	database := func(d string) bool {
+		return d == "database/sql" || strings.HasPrefix(d, "modernc.org/") || strings.HasPrefix(d, "github.com/jackc/") ||
+			strings.HasPrefix(d, "github.com/lib/pq") || strings.HasPrefix(d, "github.com/mattn/go-sqlite3")
+	}
 	rules := []rule{
 		{local("hal"), "hal", func(d string) bool { return !isStd(d) && !under(d, mod+"/hal") },
 			"hal is the seam: standard library only", false},
@@ -90,6 +94,22 @@ func TestDependencyDirections(t *testing.T) {
 		{local("agent/tracker"), "agent/tracker", func(d string) bool {
 			return !isStd(d) && !under(d, mod+"/hal") && !local("agent/tracker")(d)
 		}, "the tracker is pure: frames in, tracks out", false},
+		{local("agent/minimise"), "agent/minimise", func(d string) bool { return !isStd(d) && !local("agent/event")(d) },
+			"the minimisation rules are shared by sensor and office: standard library and the wire contract only", false},
+		// The sensor links nothing of the back office: no office code, no database driver.
+		{func(p string) bool { return local("agent")(p) || local("hal")(p) || local("drivers")(p) || local("board")(p) },
+			"sensor", func(d string) bool { return local("backoffice")(d) || database(d) },
+			"the sensor binary must not link the back office or any database", false},
+		// The back office's domain is the standard library plus the sensor's stdlib-only wire packages.
+		{func(p string) bool { return p == mod+"/backoffice" }, "backoffice (domain)", func(d string) bool {
+			return !isStd(d) && d != mod+"/agent/event" && d != mod+"/agent/minimise"
+		}, "the domain package uses only the standard library and the wire contract", false},
+		// Below main, the office may use of the agent only the wire contract and pure helpers.
+		{func(p string) bool { return local("backoffice")(p) && !local("backoffice/cmd")(p) }, "backoffice (not cmd)",
+			func(d string) bool {
+				return (local("agent")(d) || local("hal")(d) || local("drivers")(d) || local("board")(d)) &&
+					!local("agent/event")(d) && !local("agent/minimise")(d) && !local("agent/notice")(d)
+			}, "the back office takes only the wire contract (agent/event, agent/notice, schemas) and pure helpers from the sensor", false},
 	}
 	pkgs := listPackages(t)
 	checked := map[string]int{}
