@@ -97,7 +97,9 @@ func TestDependencyDirections(t *testing.T) {
 		{local("agent/minimise"), "agent/minimise", func(d string) bool { return !isStd(d) && !local("agent/event")(d) },
 			"the minimisation rules are shared by sensor and office: standard library and the wire contract only", false},
 		// The sensor links nothing of the back office: no office code, no database driver.
-		{func(p string) bool { return local("agent")(p) || local("hal")(p) || local("drivers")(p) || local("board")(p) },
+		{func(p string) bool {
+			return local("agent")(p) || local("hal")(p) || local("drivers")(p) || local("board")(p)
+		},
 			"sensor", func(d string) bool { return local("backoffice")(d) || database(d) },
 			"the sensor binary must not link the back office or any database", false},
 		// The back office's domain is the standard library plus the sensor's stdlib-only wire packages.
