@@ -21,17 +21,32 @@ ARM_PKGS  := ./drivers/... ./board/... ./agent/ring/... ./agent/tracker/... ./ag
 # with synthetic and replayed sources) must keep building there; device code has honest stubs.
 OTHER_OS  := darwin windows
 
-.PHONY: run test deps build cross vet vet-other fmt-check unit race full arm privacy selfcontained bench deb clean
+.PHONY: run test deps build office cross vet vet-other fmt-check unit race full arm privacy selfcontained bench deb clean
 
-## run: build the agent and run the demo: synthetic shop floor, embedded MQTT broker, live summary.
-run: build
+# The demo's loopback addresses: the agent's embedded broker, and the back office's /healthz and /metrics.
+DEMO_MQTT ?= 127.0.0.1:18830
+DEMO_HTTP ?= 127.0.0.1:8090
+
+## run: build and run the demo: a synthetic shop floor, the agent with its embedded MQTT broker and live
+## summary, a second demo sensor, and the back office storing both (data in bin/office, log in bin/office.log).
+run: build office
 	@mkdir -p $(BIN)
-	./$(BIN)/ashiato -source synth -broker embedded -listen 127.0.0.1:0 -stats-interval 1s -summary \
+	@./$(BIN)/ashiato-office serve -broker tcp://$(DEMO_MQTT) -data-dir $(BIN)/office -listen $(DEMO_HTTP) \
+		2>$(BIN)/office.log & office=$$!; \
+	./$(BIN)/ashiato -source synth:seed=2 -broker tcp://$(DEMO_MQTT) -sensor sensor-2 -log-level error & second=$$!; \
+	trap 'kill $$office $$second 2>/dev/null; wait $$office $$second 2>/dev/null' EXIT INT TERM; \
+	echo "back office: http://$(DEMO_HTTP)/metrics, data in $(BIN)/office (sqlite3 $(BIN)/office/office.db), log $(BIN)/office.log"; \
+	./$(BIN)/ashiato -source synth -broker embedded -listen $(DEMO_MQTT) -stats-interval 1s -summary \
 		-panel-png $(BIN)/panel.png -log-level warn
 
 build:
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ashiato ./agent/cmd/ashiato
+
+## office: the back office, bin/ashiato-office.
+office:
+	@mkdir -p $(BIN)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ashiato-office ./backoffice/cmd/ashiato-office
 
 ## test: everything: the packages it needs, format, vet (also for macOS and Windows), unit tests under the
 ## race detector (amd64), every test including the end-to-end and accuracy ones, the ARM tests under qemu,
