@@ -52,7 +52,8 @@ func newMarkedTrack(t *testing.T, k backoffice.SensorKey, start time.Time, days 
 	return markedTrack{tr: tr, markers: [][]byte{[]byte(tr.ID), blob[:32], blob[len(blob)/2 : len(blob)/2+32]}}
 }
 
-// found counts the markers present in any file of dir.
+// found counts the markers present in any file of dir. With -v and FORENSIC_DEBUG set, it logs where each
+// one is (file and offset), to find which structure kept it.
 func found(t *testing.T, dir string, markers [][]byte) int {
 	t.Helper()
 	var files [][]byte
@@ -154,7 +155,8 @@ func TestPurgeLeavesNoTrace(t *testing.T) {
 	})
 	if n := found(t, dir, expired); n != 0 {
 		t.Errorf("%d of %d markers of purged tracks are still in the data directory", n, len(expired))
-		if keep := os.Getenv("FORENSIC_KEEP"); keep != "" {
+		if keep := os.Getenv("FORENSIC_KEEP"); keep != "" { // a directory to copy the files to, for sqlite3's dbstat
+
 			os.MkdirAll(keep, 0o700)
 			for _, f := range []string{"office.db", "office.db-wal", "office.db-shm"} {
 				b, _ := os.ReadFile(filepath.Join(dir, f))
