@@ -25,6 +25,8 @@ type Retention struct {
 	// Margin, no track outlives its promise by even one interval. The scheduled job sets it to its
 	// interval.
 	Margin time.Duration
+	// AggregateMaxDays is the office's own limit on keeping aggregates (see AggregateDays); 0 means none.
+	AggregateMaxDays int
 }
 
 // UnknownNoticeDays is how long the tracks of a sensor whose notice was never received are kept: one
@@ -70,10 +72,15 @@ type SensorLimit struct {
 	Clamped bool
 	// NoNotice reports that no notice was received: Days is UnknownNoticeDays.
 	NoNotice bool
+	// AggregateDays is the retention of the sensor's aggregates (see AggregateDays), and AggregateCutoff
+	// the start of the oldest unit hour kept: units of earlier hours are deleted.
+	AggregateDays   int
+	AggregateCutoff time.Time
 }
 
 // PurgeRequest says what one purge deletes: for each sensor in Limits, every track and dropped record
-// that started before its Cutoff, and, whatever the sensor, every row whose Expires is not after Horizon.
+// that started before its Cutoff and every aggregate unit of an hour before its AggregateCutoff, and,
+// whatever the sensor, every row and unit whose Expires is not after Horizon.
 type PurgeRequest struct {
 	// Now is when the purge runs (the purge log's time).
 	Now time.Time
@@ -89,9 +96,11 @@ func (r Retention) Plan(now time.Time, sensors []Sensor) PurgeRequest {
 	req := PurgeRequest{Now: now.UTC(), Horizon: now.Add(r.Margin).UTC()}
 	for _, s := range sensors {
 		days, clamped := r.Days(s.RetentionDays)
+		aggDays, _ := AggregateDays(s.RetentionDays, s.AggregateRetentionDays, r.AggregateMaxDays)
 		req.Limits = append(req.Limits, SensorLimit{
 			SensorKey: s.SensorKey, Days: days, Clamped: clamped, NoNotice: s.RetentionDays <= 0,
-			Cutoff: req.Horizon.Add(-time.Duration(days) * day),
+			Cutoff:        req.Horizon.Add(-time.Duration(days) * day),
+			AggregateDays: aggDays, AggregateCutoff: req.Horizon.Add(-time.Duration(aggDays) * day),
 		})
 	}
 	return req
@@ -106,6 +115,11 @@ type Purged struct {
 	Dropped int
 	// Oldest and Newest are the earliest and latest Start of the deleted tracks (zero when none).
 	Oldest, Newest time.Time
+	// AggregateDays and AggregateCutoff are the aggregate retention applied; AggregateHours the number of
+	// aggregate units (one sensor's aggregates of one hour) deleted.
+	AggregateDays   int
+	AggregateCutoff time.Time
+	AggregateHours  int
 }
 
 // PurgeReport is the result of one purge.
@@ -117,6 +131,14 @@ type PurgeReport struct {
 	// Erased whether it completed.
 	Erasure string
 	Erased  bool
+}
+
+// AggregateHours is the number of aggregate units removed.
+func (p PurgeReport) AggregateHours() (n int) {
+	for _, s := range p.Sensors {
+		n += s.AggregateHours
+	}
+	return n
 }
 
 // Total is the number of tracks and dropped records removed.

@@ -42,7 +42,7 @@ func (db *DB) Purge(ctx context.Context, req backoffice.PurgeRequest) (backoffic
 		return rep, nil
 	}
 	tracks, dropped := rep.Total()
-	rep.Erasure, err = db.erase(ctx, tracks+dropped > 0)
+	rep.Erasure, err = db.erase(ctx, tracks+dropped+rep.AggregateHours() > 0)
 	rep.Erased = err == nil
 	if err != nil {
 		rep.Erasure = err.Error()
@@ -73,14 +73,24 @@ func deleteExpired(ctx context.Context, tx *sql.Tx, req backoffice.PurgeRequest)
 			[]any{l.Store, l.Sensor, ms(l.Cutoff)}, []any{l.Store, l.Sensor, day}); err != nil {
 			return nil, err
 		}
+		if !l.AggregateCutoff.IsZero() {
+			p.AggregateDays, p.AggregateCutoff = l.AggregateDays, l.AggregateCutoff
+			if err := t.removeAggregates(ctx, tx, "store = ? AND sensor = ? AND hour_ms < ?",
+				l.Store, l.Sensor, ms(l.AggregateCutoff)); err != nil {
+				return nil, err
+			}
+		}
 	}
 	horizon := ms(req.Horizon)
 	if err := t.remove(ctx, tx, "expires_ms <= ?", "expires_ms <= ?", []any{horizon}, []any{horizon}); err != nil {
 		return nil, err
 	}
+	if err := t.removeAggregates(ctx, tx, "expires_ms <= ?", horizon); err != nil {
+		return nil, err
+	}
 	var out []backoffice.Purged
 	for _, p := range t {
-		if p.Tracks > 0 || p.Dropped > 0 {
+		if p.Tracks > 0 || p.Dropped > 0 || p.AggregateHours > 0 {
 			out = append(out, *p)
 		}
 	}
@@ -152,10 +162,38 @@ func (t tally) remove(ctx context.Context, tx *sql.Tx, trackWhere, droppedWhere 
 	return err
 }
 
+// removeAggregates counts, per sensor, the aggregate units matching where, then deletes them and their
+// buckets.
+func (t tally) removeAggregates(ctx context.Context, tx *sql.Tx, where string, args ...any) error {
+	rows, err := tx.QueryContext(ctx, `SELECT store, sensor, count(*) FROM agg_units WHERE `+where+` GROUP BY store, sensor`, args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var k backoffice.SensorKey
+		var n int
+		if err := rows.Scan(&k.Store, &k.Sensor, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		t.get(k).AggregateHours += n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM agg_buckets WHERE (store, sensor, hour_ms) IN
+	(SELECT store, sensor, hour_ms FROM agg_units WHERE `+where+`)`, args...); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, "DELETE FROM agg_units WHERE "+where, args...)
+	return err
+}
+
 func logRun(ctx context.Context, tx *sql.Tx, rep backoffice.PurgeReport) (int64, error) {
 	tracks, dropped := rep.Total()
-	r, err := tx.ExecContext(ctx, `INSERT INTO purge_runs (at_ms, tracks, dropped, erasure, erased) VALUES (?, ?, ?, 'pending', 0)`,
-		ms(rep.At), tracks, dropped)
+	r, err := tx.ExecContext(ctx, `INSERT INTO purge_runs (at_ms, tracks, dropped, aggregate_hours, erasure, erased)
+	VALUES (?, ?, ?, ?, 'pending', 0)`, ms(rep.At), tracks, dropped, rep.AggregateHours())
 	if err != nil {
 		return 0, err
 	}
@@ -169,8 +207,10 @@ func logRun(ctx context.Context, tx *sql.Tx, rep backoffice.PurgeReport) (int64,
 			oldest = sql.NullInt64{Int64: ms(p.Oldest), Valid: true}
 			newest = sql.NullInt64{Int64: ms(p.Newest), Valid: true}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO purge_log (run_id, store, sensor, days, cutoff_ms, tracks, dropped, oldest_ms, newest_ms)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, p.Store, p.Sensor, p.Days, cutoffMS(p.Cutoff), p.Tracks, p.Dropped, oldest, newest); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO purge_log (run_id, store, sensor, days, cutoff_ms, tracks, dropped, oldest_ms,
+		newest_ms, aggregate_days, aggregate_cutoff_ms, aggregate_hours) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, p.Store, p.Sensor, p.Days, cutoffMS(p.Cutoff), p.Tracks, p.Dropped, oldest, newest,
+			p.AggregateDays, cutoffMS(p.AggregateCutoff), p.AggregateHours); err != nil {
 			return 0, err
 		}
 	}

@@ -173,8 +173,8 @@ func (db *DB) PurgeRuns(ctx context.Context, limit int) ([]backoffice.PurgeRun, 
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: purge runs: %w", err)
 	}
-	stmt, err := db.r.PrepareContext(ctx, `SELECT store, sensor, days, cutoff_ms, tracks, dropped, oldest_ms, newest_ms
-	FROM purge_log WHERE run_id = ? ORDER BY store, sensor`)
+	stmt, err := db.r.PrepareContext(ctx, `SELECT store, sensor, days, cutoff_ms, tracks, dropped, oldest_ms, newest_ms,
+	aggregate_days, aggregate_cutoff_ms, aggregate_hours FROM purge_log WHERE run_id = ? ORDER BY store, sensor`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: purge log: %w", err)
 	}
@@ -186,13 +186,17 @@ func (db *DB) PurgeRuns(ctx context.Context, limit int) ([]backoffice.PurgeRun, 
 		}
 		for rows.Next() {
 			var p backoffice.Purged
-			var cutoff int64
+			var cutoff, aggCutoff int64
 			var oldest, newest sql.NullInt64
-			if err := rows.Scan(&p.Store, &p.Sensor, &p.Days, &cutoff, &p.Tracks, &p.Dropped, &oldest, &newest); err != nil {
+			if err := rows.Scan(&p.Store, &p.Sensor, &p.Days, &cutoff, &p.Tracks, &p.Dropped, &oldest, &newest,
+				&p.AggregateDays, &aggCutoff, &p.AggregateHours); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("sqlite: purge log: %w", err)
 			}
 			p.Cutoff, p.Oldest, p.Newest = fromMS(cutoff), nullMS(oldest), nullMS(newest)
+			if aggCutoff != 0 {
+				p.AggregateCutoff = fromMS(aggCutoff)
+			}
 			runs[i].Sensors = append(runs[i].Sensors, p)
 		}
 		rows.Close()

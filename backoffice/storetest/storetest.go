@@ -1,5 +1,7 @@
 // Package storetest is the test suite every backoffice.Store must pass: SQLite now, PostgreSQL later. Each
-// test gets a new, empty store from the constructor, and checks behaviour only through the Store interface.
+// test gets a new, empty store from the constructor, and checks behaviour only through the Store interface
+// and, for the analytics aggregates, the backoffice.AggregateStore interface, which every store must
+// implement too.
 //
 //	func TestStore(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) backoffice.Store { return openEmpty(t) })
@@ -41,6 +43,9 @@ func Run(t *testing.T, open Open) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, open(t)) })
+	}
+	for _, tc := range aggregateTests {
+		t.Run(tc.name, func(t *testing.T) { runAggregate(t, open(t), tc.f) })
 	}
 }
 
