@@ -154,8 +154,8 @@ func (s *Service) buckets(ctx context.Context, store string, from, to time.Time)
 
 // totals is a range's figures, rolled up from its buckets.
 type totals struct {
-	Bucket           // summed over the range, except Samples (nil)
-	Peak    int      // the largest sample of any bucket
+	Bucket      // summed over the range, except Samples (nil)
+	Peak    int // the largest sample of any bucket
 	QPeak   map[string]int
 	Seconds float64 // the range's length
 }
