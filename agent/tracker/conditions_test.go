@@ -8,7 +8,7 @@ import (
 	"github.com/ashiato/ashiato/hal"
 )
 
-// The tests in this file make the six conditions of issue 3, item 1 explicit: a scene busy from the first
+// The tests in this file make six conditions of an all-day shop camera explicit: a scene busy from the first
 // frame, gradual and sudden light changes, cast shadows, people who stop and objects left behind. Each
 // renders its scene with the in-package generator (synth_test.go) and asserts both on the tracks and on
 // the detection stage (the cleaned mask, the confirmed tracks open at a given frame).

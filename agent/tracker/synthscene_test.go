@@ -227,7 +227,7 @@ func spans(fs []int) string {
 	return s
 }
 
-// Synthetic-scene MOTA: the target of issue 3 is synthTarget, and synthFloor now guards it (measured 91.8
+// Synthetic-scene MOTA: the target is synthTarget, and synthFloor guards it (measured 91.8
 // and 91.0 on seeds 1 and 7; the misses left are mostly people straight behind another, pairs whose heads
 // touch, and the first and last frames of people at the border).
 const (

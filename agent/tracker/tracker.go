@@ -32,7 +32,8 @@ type Config struct {
 }
 
 // Point is one foot point (bottom-centre of the person) of a track, in capture pixels. Frame is the
-// hal.Frame.Seq and TimeMS its hal.Frame.Time in Unix milliseconds.
+// hal.Frame.Seq and TimeMS its hal.Frame.Time in Unix milliseconds, counted as the first frame's Unix
+// milliseconds plus the whole milliseconds since it (so it may differ from Time.UnixMilli by one).
 type Point = assoc.Point
 
 // Track is a closed, confirmed track, or a segment of an open one (see TakeSegments): one Point per frame
@@ -54,6 +55,13 @@ type Tracker struct {
 	splitX []float64
 	cuts   []int32
 	roi    [][2]float64
+
+	// The tracker's clock: frame times as Unix milliseconds, counted as whole milliseconds since the first
+	// frame's time, so that the same frames at the same intervals give the same result whatever the
+	// sub-millisecond phase of the first timestamp.
+	origin   time.Time
+	originMS int64
+	clocked  bool
 }
 
 // New returns a Tracker with an empty background model.
@@ -102,7 +110,10 @@ func (t *Tracker) Step(f *hal.Frame) []Track {
 	if d.w < MinProcSize || d.h < MinProcSize {
 		return nil // too small to hold a person at the processing resolution: nothing to track
 	}
-	timeMS := f.Time.UnixMilli()
+	if !t.clocked {
+		t.origin, t.originMS, t.clocked = f.Time, f.Time.UnixMilli(), true
+	}
+	timeMS := t.originMS + f.Time.Sub(t.origin).Milliseconds()
 	d.downscale(f)
 	if d.frames > 0 && timeMS < d.lastMS {
 		// Time went backwards (a clock step, a replay restarted): close everything and start afresh.

@@ -4,17 +4,30 @@
 // Score a stored track file (MOT box text, a frame,id,x,y point CSV, or the agent's JSON lines from
 // -sink stdout):
 //
-//	moteval -seq DIR -tracks FILE [-match foot|centre|iou] [-json out.json]
+//	moteval -seq DIR -tracks FILE [-match foot|centre|iou] [-json out.json] [-ref metrics.json]
 //
 // Run the agent on the sequence's video and score what it publishes:
 //
-//	moteval -seq DIR -run [-agent PATH] [-agent-args "..."] [-save out.jsonl] [-json out.json]
+//	moteval -seq DIR -run [-gt FILE] [-fps F] [-agent PATH] [-agent-args "..."] [-save out.jsonl] [-json out.json]
 //
-// DIR holds seqinfo.ini, gt.txt (or gt/gt.txt) and, for -run, one *.avi or *.mp4. -run pipes
-// `ffmpeg -v error -i VIDEO -f yuv4mpegpipe -pix_fmt gray -` into
-// `ashiato -source y4m:- -sink stdout -pace asap`; without -agent it first builds ./agent/cmd/ashiato of
-// the module found above the working directory into a temporary directory. Frames pass from ffmpeg to
-// the agent through a pipe and never through this process.
+// Run the association stage alone on detector boxes (MOT det.txt) with assoc.DetectorConfig:
+//
+//	moteval -seq DIR -dets DIR/det.txt
+//
+// DIR holds seqinfo.ini and gt.txt (or gt/gt.txt; -gt names another file) and, for -run, the video: a
+// compact clip (frames.z, see tools/footage), decoded here in pure Go and piped into the agent as a
+// YUV4MPEG2 stream, or one *.avi or *.mp4, which
+// `ffmpeg -v error -i VIDEO -f yuv4mpegpipe -pix_fmt gray -` decodes straight into the agent's stdin. The
+// agent runs as `ashiato -source y4m:- -sink stdout -pace asap`; without -agent it is first built from
+// ./agent/cmd/ashiato of the module above the working directory into a temporary directory. Frames 1 to
+// seqinfo.ini's seqLength are scored; ground truth of later frames is ignored. -fps overrides the frame
+// rate the agent is told (seqinfo.ini's frameRate by default), to see how the tracker does at another
+// camera rate on the same frames.
+//
+// -ref compares the scores with a py-motmetrics result file (a JSON list of entries with "mode",
+// "mota", "idf1", "num_false_positives", … as the reference scripts write) and fails unless the entry
+// of the same matching mode agrees: FP, FN, IDF1, IDP, IDR and the counts exactly, ID switches and
+// fragmentations within 2 (ties may be broken differently), MOTA exactly when the switches agree.
 package main
 
 import (
@@ -34,6 +47,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/ashiato/ashiato/tools/footage"
 	"github.com/ashiato/ashiato/tools/moteval/mot"
 )
 
@@ -64,6 +78,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	thr := fs.Float64("threshold", 0, "match threshold; 0 means imWidth/20 px (foot, centre) or 0.5 (iou: 1-IoU)")
 	gtPath := fs.String("gt", "", "ground-truth `file`; empty means DIR/gt.txt or DIR/gt/gt.txt")
 	jsonOut := fs.String("json", "", "write the scores as JSON to this `file`")
+	fps := fs.Float64("fps", 0, "with -run, the frame rate the agent is told; 0 means seqinfo.ini's")
+	dets := fs.String("dets", "", "detections `file` (MOT det.txt) to track with the association stage alone")
+	ref := fs.String("ref", "", "py-motmetrics result `file` the scores must agree with")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -73,8 +90,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *seq == "" {
 		return errors.New("-seq is required")
 	}
-	if (*tracks == "") == !*doRun {
-		return errors.New("give exactly one of -tracks FILE and -run")
+	if n := btoi(*tracks != "") + btoi(*doRun) + btoi(*dets != ""); n != 1 {
+		return errors.New("give exactly one of -tracks FILE, -run and -dets FILE")
 	}
 	mode, err := mot.ParseMode(*match)
 	if err != nil {
@@ -97,8 +114,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	var hyp []mot.Row
 	source := *tracks
-	if *doRun {
-		out, err := runAgent(ctx, *seq, *agent, info.FrameRate, strings.Fields(*agentArgs), stderr)
+	switch {
+	case *doRun:
+		rate := info.FrameRate
+		if *fps > 0 {
+			rate = *fps
+		}
+		out, err := runAgent(ctx, *seq, *agent, rate, info.Length, strings.Fields(*agentArgs), stderr)
 		if err != nil {
 			return err
 		}
@@ -110,9 +132,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if hyp, err = mot.ReadAgent(bytes.NewReader(out)); err != nil {
 			return err
 		}
-		source = "agent run"
-	} else if hyp, err = mot.ReadTracksFile(*tracks); err != nil {
-		return err
+		source = fmt.Sprintf("agent run at %g fps", rate)
+	case *dets != "":
+		if hyp, err = trackDetections(*dets, info); err != nil {
+			return err
+		}
+		source = "association on " + filepath.Base(*dets)
+	default:
+		if hyp, err = mot.ReadTracksFile(*tracks); err != nil {
+			return err
+		}
 	}
 
 	res, err := mot.Evaluate(gt, hyp, mot.Config{Mode: mode, Frames: info.Length, Width: info.Width, Threshold: *thr})
@@ -129,7 +158,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if *ref != "" {
+		return checkReference(stdout, res, *ref)
+	}
 	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func printTable(w io.Writer, info mot.SeqInfo, source string, r mot.Result) {
@@ -170,12 +209,12 @@ func printTable(w io.Writer, info mot.SeqInfo, source string, r mot.Result) {
 	}
 }
 
-// runAgent decodes the sequence's video with ffmpeg, pipes it into the agent and returns the agent's
-// stdout. The agent's and ffmpeg's stderr go to stderr. A positive fps (seqinfo.ini's frameRate) overrides
-// the container's rate, which is wrong for some clips (PETS09-S2L1's AVI claims 10 fps; it is 7), so that
-// the frame times the tracker sees are the real ones.
-func runAgent(ctx context.Context, seq, agent string, fps float64, extra []string, stderr io.Writer) ([]byte, error) {
-	video, err := findVideo(seq)
+// runAgent decodes the first frames frames of the sequence's video, pipes them into the agent and returns
+// the agent's stdout. The agent's and ffmpeg's stderr go to stderr. A positive fps (seqinfo.ini's
+// frameRate) overrides the container's rate, which is wrong for some videos (PETS09-S2L1's AVI claims 10
+// fps; it is 7), so that the frame times the tracker sees are the real ones.
+func runAgent(ctx context.Context, seq, agent string, fps float64, frames int, extra []string, stderr io.Writer) ([]byte, error) {
+	video, clip, err := findVideo(seq)
 	if err != nil {
 		return nil, err
 	}
@@ -194,15 +233,7 @@ func runAgent(ctx context.Context, seq, agent string, fps float64, extra []strin
 	if err != nil {
 		return nil, err
 	}
-	ffArgs := []string{"-v", "error"}
-	if fps > 0 {
-		ffArgs = append(ffArgs, "-r", strconv.FormatFloat(fps, 'f', -1, 64))
-	}
-	ffArgs = append(ffArgs, "-i", video, "-f", "yuv4mpegpipe", "-pix_fmt", "gray", "-")
-	ff := exec.CommandContext(ctx, "ffmpeg", ffArgs...)
-	ff.Stdout = pw
 	stderr = &lockedWriter{w: stderr} // ffmpeg's and the agent's stderr are copied by two goroutines
-	ff.Stderr = stderr
 	var out bytes.Buffer
 	ag := exec.CommandContext(ctx, agent, append([]string{"-source", "y4m:-", "-sink", "stdout", "-pace", "asap"}, extra...)...)
 	ag.Stdin = pr
@@ -215,17 +246,31 @@ func runAgent(ctx context.Context, seq, agent string, fps float64, extra []strin
 		return nil, fmt.Errorf("start agent: %w", err)
 	}
 	pr.Close() // the agent holds its own copy
-	ffErr := ff.Start()
-	pw.Close() // ffmpeg holds its own copy; the agent sees EOF when ffmpeg exits
-	if ffErr == nil {
-		ffErr = ff.Wait()
+	var decErr error
+	if clip != nil {
+		decErr = clip.WriteY4M(pw, fps, frames)
+		pw.Close() // the agent sees EOF
+	} else {
+		ffArgs := []string{"-v", "error"}
+		if fps > 0 {
+			ffArgs = append(ffArgs, "-r", strconv.FormatFloat(fps, 'f', -1, 64))
+		}
+		ffArgs = append(ffArgs, "-i", video, "-frames:v", strconv.Itoa(frames), "-f", "yuv4mpegpipe", "-pix_fmt", "gray", "-")
+		ff := exec.CommandContext(ctx, "ffmpeg", ffArgs...)
+		ff.Stdout = pw
+		ff.Stderr = stderr
+		decErr = ff.Start()
+		pw.Close() // ffmpeg holds its own copy; the agent sees EOF when ffmpeg exits
+		if decErr == nil {
+			decErr = ff.Wait()
+		}
 	}
 	agErr := ag.Wait()
 	switch {
 	case agErr != nil:
 		return nil, fmt.Errorf("agent %s: %w", agent, agErr)
-	case ffErr != nil:
-		return nil, fmt.Errorf("ffmpeg on %s: %w", video, ffErr)
+	case decErr != nil:
+		return nil, fmt.Errorf("decoding %s: %w", video, decErr)
 	}
 	return out.Bytes(), nil
 }
@@ -242,23 +287,27 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// findVideo returns the one *.avi or *.mp4 file in dir.
-func findVideo(dir string) (string, error) {
+// findVideo returns the compact clip in dir, or else the one *.avi or *.mp4 file in it.
+func findVideo(dir string) (string, *footage.Clip, error) {
+	if _, err := os.Stat(filepath.Join(dir, footage.FramesFile)); err == nil {
+		c, err := footage.Open(dir)
+		return filepath.Join(dir, footage.FramesFile), c, err
+	}
 	var found []string
 	for _, pat := range []string{"*.avi", "*.mp4"} {
 		m, err := filepath.Glob(filepath.Join(dir, pat))
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		found = append(found, m...)
 	}
 	switch len(found) {
 	case 0:
-		return "", fmt.Errorf("no *.avi or *.mp4 in %s", dir)
+		return "", nil, fmt.Errorf("no %s, *.avi or *.mp4 in %s", footage.FramesFile, dir)
 	case 1:
-		return found[0], nil
+		return found[0], nil, nil
 	}
-	return "", fmt.Errorf("several videos in %s: %q", dir, found)
+	return "", nil, fmt.Errorf("several videos in %s: %q", dir, found)
 }
 
 // buildAgent builds ./agent/cmd/ashiato of the module above the working directory into dir and returns
