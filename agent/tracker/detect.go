@@ -437,6 +437,9 @@ func (d *detector) clean(k uint8) {
 	}
 }
 
+// maskAt reports whether the cleaned mask is set at (x, y).
+func (d *detector) maskAt(x, y int) bool { return d.mask[y*d.w+x] != 0 }
+
 // label finds the 8-connected components of d.mask with a run-based union-find and fills d.blobs (only
 // entries with root set are components).
 func (d *detector) label() {

@@ -2,8 +2,10 @@ package tracker
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"flag"
 	"fmt"
+	"hash"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -33,8 +35,8 @@ func petsClip(t testing.TB) *footage.Clip {
 }
 
 // runClip tracks every frame of c as if captured at fps and returns the tracks in the order the tracker
-// gave them, and the time spent in Step.
-func runClip(t testing.TB, cfg Config, c *footage.Clip, fps float64) ([]Track, time.Duration) {
+// gave them, and the time spent in Step. after, if not nil, is called after every Step.
+func runClip(t testing.TB, cfg Config, c *footage.Clip, fps float64, after func(*Tracker)) ([]Track, time.Duration) {
 	t.Helper()
 	tr := New(cfg)
 	var out []Track
@@ -46,6 +48,9 @@ func runClip(t testing.TB, cfg Config, c *footage.Clip, fps float64) ([]Track, t
 		start := time.Now()
 		out = append(out, tr.Step(&f)...)
 		busy += time.Since(start)
+		if after != nil {
+			after(tr)
+		}
 		return nil
 	})
 	if err != nil {
@@ -77,16 +82,18 @@ func formatTracks(ts []Track) []byte {
 }
 
 // TestPETSDevGolden tracks the PETS09-S2L1 dev clip at its real 7 fps and as if it came at 10 fps, and
-// checks that every point of every track is what testdata/pets-dev-*.tracks holds. The files were made
-// by this code; the test guards changes meant to leave the output alone (a faster pass over the pixels
-// must be bit-identical). After a deliberate change of the output, rerun with -update-golden and score
-// the new output (README, "Tracking accuracy").
+// checks that every point of every track is what testdata/pets-dev-*.tracks holds, and that the cleaned
+// foreground mask of every frame is the same as when the file was made (its first line is the SHA-256 of
+// all the masks, one bit per pixel). The files were made by this code; the test guards changes meant to
+// leave the output alone (a faster pass over the pixels must be bit-identical). After a deliberate change
+// of the output, rerun with -update-golden and score the new output (README, "Tracking accuracy").
 func TestPETSDevGolden(t *testing.T) {
 	skipShort(t)
 	c := petsClip(t)
 	for _, fps := range []float64{7, 10} {
-		ts, busy := runClip(t, Config{}, c, fps)
-		got := formatTracks(ts)
+		masks := sha256.New()
+		ts, busy := runClip(t, Config{}, c, fps, func(tr *Tracker) { hashMask(masks, &tr.det) })
+		got := append([]byte(fmt.Sprintf("masks %x\n", masks.Sum(nil))), formatTracks(ts)...)
 		path := filepath.Join("testdata", fmt.Sprintf("pets-dev-%gfps.tracks", fps))
 		t.Logf("%g fps: %d tracks, %d points; %.2f ms/frame (wall, incl. contention)", fps, len(ts),
 			bytes.Count(got, []byte("\n")), float64(busy.Microseconds())/1000/float64(c.Len()))
@@ -110,6 +117,24 @@ func TestPETSDevGolden(t *testing.T) {
 			t.Fatalf("%g fps: %d lines, %s has %d", fps, len(gl), path, len(wl))
 		}
 	}
+}
+
+// hashMask adds the cleaned mask to h, 8 pixels a byte in raster order (bit k of byte j is pixel 8j+k).
+func hashMask(h hash.Hash, d *detector) {
+	var b byte
+	n := 0
+	for y := range d.h {
+		for x := range d.w {
+			if d.maskAt(x, y) {
+				b |= 1 << (n & 7)
+			}
+			if n++; n&7 == 0 {
+				h.Write([]byte{b})
+				b = 0
+			}
+		}
+	}
+	h.Write([]byte{b})
 }
 
 // skipShort leaves the long scene runs to the full test run: under -short (the race detector, which
