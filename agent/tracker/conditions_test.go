@@ -50,7 +50,9 @@ func maskIn(tr *Tracker, x0, y0, x1, y1 float64) float64 {
 	for y := b0; y < b1; y++ {
 		for x := a0; x < a1; x++ {
 			n++
-			on += int(d.mask[y*d.w+x])
+			if d.maskAt(x, y) {
+				on++
+			}
 		}
 	}
 	if n == 0 {
@@ -68,7 +70,7 @@ func maskOutside(tr *Tracker, sc *scene, i int) float64 {
 	for y := 0; y < d.h; y++ {
 	px:
 		for x := 0; x < d.w; x++ {
-			if d.mask[y*d.w+x] == 0 {
+			if !d.maskAt(x, y) {
 				continue
 			}
 			X, Y := (float64(x)+0.5)*s, (float64(y)+0.5)*s

@@ -12,23 +12,30 @@ type detector struct {
 	s      int // downscale factor
 	w, h   int // processing size
 
-	cur     []uint8 // current frame, downscaled
-	bg      []uint8 // background estimate (approximate median)
-	v       []uint8 // per-pixel threshold (Σ-Δ deviation)
-	fg      []uint8 // raw foreground mask, 0 or 1
-	mask    []uint8 // cleaned mask, 0 or 1
-	prot    []uint8 // 1 inside confirmed tracks' boxes: the background is not updated there
-	hsum    []uint8 // scratch for the 3×3 filter
-	prev    []uint8 // previous frame, downscaled (for the motion test of ghosts)
-	colCnt  []int32 // per-column scratch for splitting
-	colBot  []int32
-	colTop  []int32
-	still   []uint8    // frames a foreground pixel has been part of a motionless blob
-	ratio   [256]int32 // histogram scratch for the global gain estimate
-	gainLUT [256]uint8
+	wpr int // words per row of the bit masks (see pixels.go)
+
+	cur      []uint8  // current frame, downscaled
+	bg       []uint8  // background estimate (approximate median)
+	v        []uint8  // per-pixel threshold (Σ-Δ deviation)
+	fg       []uint64 // raw foreground mask, one bit per pixel
+	mask     []uint64 // cleaned mask, one bit per pixel
+	prot     []uint64 // set inside confirmed tracks' boxes: the background is not updated there
+	hs0, hs1 []uint64 // scratch for the 3×3 filter: bit planes of row sums of three
+	prev     []uint8  // previous frame, downscaled (for the motion test of ghosts, and the pending update)
+	colCnt   []int32  // per-column scratch for splitting
+	colBot   []int32
+	colTop   []int32
+	still    []uint8    // frames a foreground pixel has been part of a motionless blob
+	ratio    [256]int32 // histogram scratch for the global gain estimate
+	gainLUT  [256]uint8
 
 	gainSteps int // times the model was rescaled for a global light change (for tests)
-	shadowPx  int // foreground pixels labelled shadow in the last frame (for tests)
+
+	// The background update of a frame is decided at the end of its Step (update) and carried out in the
+	// next frame's threshold pass, which reads each model pixel anyway (foreground): pend is a model step
+	// towards prev, pendV a threshold step, relit a gain rescale by gainLUT found by relight.
+	pend, pendV, relit bool
+	shadowPx           int // foreground pixels labelled shadow in the last frame (for tests)
 
 	frames      int   // frames since the model was (re)seeded
 	updAccMS    int64 // frame time accumulated towards the next background step
@@ -105,10 +112,13 @@ func (d *detector) setup(fw, fh, procW int) {
 	d.cur = make([]uint8, n)
 	d.bg = make([]uint8, n)
 	d.v = make([]uint8, n)
-	d.fg = make([]uint8, n)
-	d.mask = make([]uint8, n)
-	d.prot = make([]uint8, n)
-	d.hsum = make([]uint8, n)
+	d.wpr = (d.w + 63) / 64
+	nw := d.wpr * d.h
+	d.fg = make([]uint64, nw)
+	d.mask = make([]uint64, nw)
+	d.prot = make([]uint64, nw)
+	d.hs0 = make([]uint64, nw)
+	d.hs1 = make([]uint64, nw)
 	d.prev = make([]uint8, n)
 	d.still = make([]uint8, n)
 	d.colCnt = make([]int32, d.w)
@@ -118,6 +128,7 @@ func (d *detector) setup(fw, fh, procW int) {
 	d.parent = make([]int32, 0, 1024)
 	d.blobs = make([]blob, 0, 1024)
 	d.frames = 0
+	d.pend, d.pendV, d.relit = false, false, false
 }
 
 // downscale box-averages f into d.cur.
@@ -126,14 +137,7 @@ func (d *detector) downscale(f *hal.Frame) {
 	stride := max(f.Stride, f.Width)
 	pix := f.Pix
 	if s == 2 {
-		for y := 0; y < d.h; y++ {
-			r0 := pix[2*y*stride : 2*y*stride+2*w]
-			r1 := pix[(2*y+1)*stride : (2*y+1)*stride+2*w]
-			out := d.cur[y*w : (y+1)*w]
-			for x := range out {
-				out[x] = uint8((uint(r0[2*x]) + uint(r0[2*x+1]) + uint(r1[2*x]) + uint(r1[2*x+1]) + 2) >> 2)
-			}
-		}
+		d.downscale2(pix, stride)
 		return
 	}
 	n := uint(s * s)
@@ -150,36 +154,6 @@ func (d *detector) downscale(f *hal.Frame) {
 			out[x] = uint8((sum + n/2) / n)
 		}
 	}
-}
-
-// foreground thresholds d.cur against the background into d.fg and returns the foreground pixel count.
-// Foreground pixels that pass the shadow test (see isShadow) are left out.
-func (d *detector) foreground() int {
-	cnt, sh := 0, 0
-	w, h := d.w, d.h
-	cur, bg, v, fg := d.cur, d.bg[:len(d.cur)], d.v[:len(d.cur)], d.fg[:len(d.cur)]
-	for i, c := range cur {
-		b := bg[i]
-		diff := int(c) - int(b)
-		if diff < 0 {
-			diff = -diff
-		}
-		var f uint8
-		if diff > int(v[i]) {
-			f = 1
-			// Only darker pixels can be shadow; the ratio test comes first because it is cheap.
-			if c < b && !d.tune.noShadow && int(c)*gainOne >= d.tune.shLo*int(b) && int(c)*gainOne < d.tune.shHi*int(b) {
-				if x, y := i%w, i/w; x > 0 && x < w-1 && y > 0 && y < h-1 && d.isShadow(i) {
-					f = 0
-					sh++
-				}
-			}
-			cnt += int(f)
-		}
-		fg[i] = f
-	}
-	d.shadowPx = sh
-	return cnt
 }
 
 // isShadow reports whether the interior pixel i looks like a shadow cast on the background: over its 3×3
@@ -218,9 +192,10 @@ func (d *detector) isShadow(i int) bool {
 
 // relight compensates a sudden global change of gain (a light switched, an exposure step): it estimates
 // the gain as the median of I/B over a sparse grid of pixels that were background in the last frame's
-// mask, and when that is off by more than gainTol/gainOne it rescales the model (and the previous frame,
-// for the motion test) by it, so the change does not turn the image into foreground. A slow drift never
-// gets that far, because the median follows it.
+// mask, and when that is off by more than gainTol/gainOne it has foreground rescale the model (and the
+// previous frame, for the motion test) by it, so the change does not turn the image into foreground. A
+// slow drift never gets that far, because the median follows it. B is the model with the last frame's
+// pending step applied.
 func (d *detector) relight() {
 	if d.tune.noGain {
 		return
@@ -233,8 +208,14 @@ func (d *detector) relight() {
 		row := y * w
 		for x := gainGrid / 2; x < w; x += gainGrid {
 			i := row + x
+			if d.bit(d.mask, x, y) {
+				continue
+			}
 			b, c := int(d.bg[i]), int(d.cur[i])
-			if d.mask[i] != 0 || b < 16 || b > 240 || c > 250 {
+			if d.pend {
+				b = int(stepBg(d.bg[i], d.prev[i], d.bit(d.fg, x, y) && d.bit(d.prot, x, y)))
+			}
+			if b < 16 || b > 240 || c > 250 {
 				continue
 			}
 			hist[min(c*gainOne/b, 255)]++
@@ -258,13 +239,7 @@ func (d *detector) relight() {
 	for v := range d.gainLUT {
 		d.gainLUT[v] = uint8(min((v*med+gainOne/2)/gainOne, 255))
 	}
-	lut := &d.gainLUT
-	for i, b := range d.bg {
-		d.bg[i] = lut[b]
-	}
-	for i, p := range d.prev {
-		d.prev[i] = lut[p]
-	}
+	d.relit = true
 	d.gainSteps++
 }
 
@@ -278,11 +253,14 @@ func (d *detector) seed(timeMS int64) {
 	}
 	d.frames = 0
 	d.updAccMS = 0
+	d.pend, d.pendV, d.relit = false, false, false
 }
 
-// update moves the background one grey level towards the current frame per bgStepMS of frame time,
-// everywhere except on foreground inside the boxes of confirmed tracks that have moved (see protect), and
-// absorbs ghosts (see ghosts). Every fourth step also moves the per-pixel thresholds.
+// update decides the background update of this frame: one grey level towards the current frame per
+// bgStepMS of frame time, everywhere except on foreground inside the boxes of confirmed tracks that have
+// moved (see protect), after absorbing ghosts (see ghosts); every vEvery-th step also moves the per-pixel
+// thresholds (Σ-Δ: V tracks sdN·|I−B| by unit steps, within [minThr, maxThr], on background pixels). The
+// per-pixel work is left pending for the next frame's foreground pass, which reads the frame kept as prev.
 func (d *detector) update(timeMS int64) {
 	d.updAccMS += timeMS - d.lastMS
 	if d.updAccMS < bgStepMS {
@@ -293,50 +271,22 @@ func (d *detector) update(timeMS int64) {
 		d.updAccMS = 0
 	}
 	d.absorb()
-	cur, bg, fg, prot := d.cur, d.bg[:len(d.cur)], d.fg[:len(d.cur)], d.prot[:len(d.cur)]
-	for i, c := range cur {
-		b := bg[i]
-		var up, dn uint8
-		if c > b {
-			up = 1
-		}
-		if c < b {
-			dn = 1
-		}
-		keep := fg[i] & prot[i] // 1 on protected foreground
-		bg[i] = b + (up-dn)&(keep-1)
-	}
+	d.pend = true
 	d.ticks++
-	if d.ticks%d.tune.vEvery != 0 {
-		return
-	}
-	// Σ-Δ deviation on background pixels: V tracks 3·|I−B| by unit steps, within [minThr, maxThr].
-	v := d.v[:len(cur)]
-	for i, c := range cur {
-		if fg[i] != 0 {
-			continue
-		}
-		t := d.tune.sdN * int(absDiff(c, bg[i]))
-		vi := v[i]
-		if t > int(vi) && vi < d.tune.maxThr {
-			v[i] = vi + 1
-		} else if t < int(vi) && vi > d.tune.minThr {
-			v[i] = vi - 1
-		}
-	}
+	d.pendV = d.ticks%d.tune.vEvery == 0
 }
 
 // absorb takes into the background, at once, the pixels of blobs that have been motionless for
 // ghostFrames frames (a ghost, or an object left behind), unless they are a protected tracked person and
 // not an evident ghost.
 func (d *detector) absorb() {
-	cur, bg, still, prot := d.cur, d.bg[:len(d.cur)], d.still[:len(d.cur)], d.prot[:len(d.cur)]
+	cur, bg, still := d.cur, d.bg[:len(d.cur)], d.still[:len(d.cur)]
 	gf := d.ghostFrames
 	for _, r := range d.runs {
 		o := int(r.y) * d.w
 		for i := o + int(r.x0); i <= o+int(r.x1); i++ {
 			st := still[i]
-			if st&0x7f >= gf && (prot[i] == 0 || st&0x80 != 0) {
+			if st&0x7f >= gf && (st&0x80 != 0 || !d.bit(d.prot, i-o, int(r.y))) {
 				bg[i] = cur[i]
 				still[i] = 0
 			}
@@ -376,9 +326,18 @@ func (d *detector) ghosts() {
 			b.edgeBg += absDiff(bg[i0-1], bg[i0+1]) + absDiff(bg[i1-1], bg[i1+1])
 		}
 	}
-	mask := d.mask[:len(cur)]
-	for i, m := range mask {
-		still[i] &= -m // m is 0 or 1
+	// Pixels off the mask are not still.
+	for y := range d.h {
+		row := still[y*w : (y+1)*w]
+		x := 0
+		for ; x+8 <= w; x += 8 {
+			store8(row[x:], load8(row[x:])&expandBits[d.byteOf(d.mask, x, y)])
+		}
+		for ; x < w; x++ {
+			if !d.bit(d.mask, x, y) {
+				row[x] = 0
+			}
+		}
 	}
 	for _, r := range d.runs {
 		b := &d.blobs[r.label]
@@ -408,59 +367,17 @@ func absDiff(a, b uint8) int32 {
 	return int32(b - a)
 }
 
-// clean writes the 3×3 majority of d.fg into d.mask (a pixel is set when at least k of its 9 neighbours
-// are), and clears the border.
-func (d *detector) clean(k uint8) {
-	w, h := d.w, d.h
-	fg, hs, m := d.fg, d.hsum, d.mask
-	for y := 0; y < h; y++ {
-		r := fg[y*w : (y+1)*w]
-		o := hs[y*w : (y+1)*w]
-		o[0] = r[0] + r[1]
-		for x := 1; x < w-1; x++ {
-			o[x] = r[x-1] + r[x] + r[x+1]
-		}
-		o[w-1] = r[w-2] + r[w-1]
-	}
-	clear(m[:w])
-	clear(m[(h-1)*w:])
-	for y := 1; y < h-1; y++ {
-		a, b, c := hs[(y-1)*w:y*w], hs[y*w:(y+1)*w], hs[(y+1)*w:(y+2)*w]
-		o := m[y*w : (y+1)*w]
-		for x := range o {
-			var bit uint8
-			if a[x]+b[x]+c[x] >= k {
-				bit = 1
-			}
-			o[x] = bit
-		}
-	}
-}
-
-// maskAt reports whether the cleaned mask is set at (x, y).
-func (d *detector) maskAt(x, y int) bool { return d.mask[y*d.w+x] != 0 }
-
 // label finds the 8-connected components of d.mask with a run-based union-find and fills d.blobs (only
 // entries with root set are components).
 func (d *detector) label() {
-	w, h := d.w, d.h
+	h := d.h
 	d.runs = d.runs[:0]
 	d.parent = d.parent[:0]
 	prevStart, prevEnd := int32(0), int32(0)
 	for y := 0; y < h; y++ {
-		row := d.mask[y*w : (y+1)*w]
 		start := int32(len(d.runs))
 		p := prevStart
-		for x := 0; x < w; {
-			if row[x] == 0 {
-				x++
-				continue
-			}
-			x0 := x
-			for x < w && row[x] != 0 {
-				x++
-			}
-			x1 := x - 1
+		d.forRuns(y, func(x0, x1 int) {
 			lbl := int32(len(d.parent))
 			d.parent = append(d.parent, lbl)
 			// Runs of the previous row that touch [x0-1, x1+1].
@@ -471,7 +388,7 @@ func (d *detector) label() {
 				d.union(lbl, d.runs[q].label)
 			}
 			d.runs = append(d.runs, run{y: int32(y), x0: int32(x0), x1: int32(x1), label: lbl})
-		}
+		})
 		prevStart, prevEnd = start, int32(len(d.runs))
 	}
 	// Statistics per root.
@@ -534,10 +451,20 @@ func (d *detector) protect(boxes []assoc.Box) {
 		y1 := int((b.Y+0.1*b.H)/s) + 1
 		x0, x1 = max(x0, 0), min(x1, d.w-1)
 		y0, y1 = max(y0, 0), min(y1, d.h-1)
+		if x0 > x1 {
+			continue
+		}
 		for y := y0; y <= y1; y++ {
-			row := d.prot[y*d.w : (y+1)*d.w]
-			for x := x0; x <= x1; x++ {
-				row[x] = 1
+			row := d.prot[y*d.wpr : (y+1)*d.wpr]
+			for j := x0 >> 6; j <= x1>>6; j++ {
+				m := ^uint64(0)
+				if j == x0>>6 {
+					m <<= uint(x0 & 63)
+				}
+				if j == x1>>6 {
+					m &= ^uint64(0) >> uint(63-x1&63)
+				}
+				row[j] |= m
 			}
 		}
 	}

@@ -18,7 +18,7 @@ func drawFigures(tr *Tracker, figs ...figure) {
 		for y := int(math.Ceil(y0 - 0.5)); float64(y)+0.5 < y1; y++ {
 			for x := int(math.Ceil(cx - hw - 0.5)); float64(x)+0.5 < cx+hw; x++ {
 				if x >= 0 && x < d.w && y >= 0 && y < d.h {
-					d.mask[y*d.w+x] = 1
+					d.mask[y*d.wpr+x>>6] |= 1 << uint(x&63)
 				}
 			}
 		}

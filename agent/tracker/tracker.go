@@ -118,6 +118,7 @@ func (t *Tracker) Step(f *hal.Frame) []Track {
 	if d.frames > 0 && timeMS < d.lastMS {
 		// Time went backwards (a clock step, a replay restarted): close everything and start afresh.
 		d.seed(timeMS)
+		clear(d.cur)
 		d.lastMS = timeMS
 		d.frames = 1
 		return t.as.Flush()
@@ -148,8 +149,10 @@ func (t *Tracker) Step(f *hal.Frame) []Track {
 		d.ghostFrames = uint8(min(max(ghostMS/dt, 3), 120))
 	}
 	d.update(timeMS)
-	copy(d.prev, d.cur)
-	clear(d.cur) // the downscaled frame lives on only as prev, for the next frame's motion test
+	// The downscaled frame lives on only as prev, for the next frame's motion test and pending update;
+	// the buffer that held the frame before it is cleared and takes the next one.
+	d.prev, d.cur = d.cur, d.prev
+	clear(d.cur)
 	d.lastMS = timeMS
 	d.frames++
 	if len(closed) == 0 {
@@ -166,6 +169,10 @@ const MinProcSize = 8
 // keeps) without touching the background model or the tracks. The agent calls it when capture pauses or
 // stops, so no image-like state outlives capture; the next Step starts its motion test afresh.
 func (t *Tracker) Wipe() {
+	if t.det.cur == nil {
+		return
+	}
+	t.det.applyPending() // it needs prev
 	clear(t.det.cur)
 	clear(t.det.prev)
 }
