@@ -34,7 +34,7 @@ type detector struct {
 	// The background update of a frame is decided at the end of its Step (update) and carried out in the
 	// next frame's threshold pass, which reads each model pixel anyway (foreground): pend is a model step
 	// towards prev, pendV a threshold step, relit a gain rescale by gainLUT found by relight.
-	pend, pendV, relit bool
+	pend, pendV, relit bool // pendV implies pend
 	shadowPx           int // foreground pixels labelled shadow in the last frame (for tests)
 
 	frames      int   // frames since the model was (re)seeded

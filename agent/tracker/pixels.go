@@ -76,20 +76,24 @@ func (d *detector) downscale2(pix []byte, stride int) {
 		out := d.cur[y*w : (y+1)*w]
 		x := 0
 		for ; x+8 <= w; x += 8 {
-			var o [2]uint64
-			for k := range o {
-				a, b := load8(r0[2*x+8*k:]), load8(r1[2*x+8*k:])
-				s := (a & lanes00) + (a >> 8 & lanes00) + (b & lanes00) + (b >> 8 & lanes00)
-				s = (s + 0x0002000200020002) >> 2 & lanes00
-				s = (s | s>>8) & 0x0000ffff0000ffff
-				o[k] = (s | s>>16) & 0xffffffff
-			}
-			store8(out[x:], o[0]|o[1]<<32)
+			a, b := r0[2*x:2*x+16], r1[2*x:2*x+16]
+			lo := quad4(load8(a[0:8]), load8(b[0:8]))
+			hi := quad4(load8(a[8:16]), load8(b[8:16]))
+			store8(out[x:x+8], lo|hi<<32)
 		}
 		for ; x < w; x++ {
 			out[x] = uint8((uint(r0[2*x]) + uint(r0[2*x+1]) + uint(r1[2*x]) + uint(r1[2*x+1]) + 2) >> 2)
 		}
 	}
+}
+
+// quad4 averages the four 2×2 blocks of two rows of eight pixels (a above b) into four bytes, rounding as
+// the one-pixel code does.
+func quad4(a, b uint64) uint64 {
+	s := (a & lanes00) + (a >> 8 & lanes00) + (b & lanes00) + (b >> 8 & lanes00)
+	s = (s + 0x0002000200020002) >> 2 & lanes00
+	s = (s | s>>8) & 0x0000ffff0000ffff
+	return (s | s>>16) & 0xffffffff
 }
 
 // stepBg is the background model's one-grey-level step of pixel value b towards p, the frame it was
@@ -140,41 +144,25 @@ func (d *detector) foreground() int {
 	w, wpr := d.w, d.wpr
 	pend, pendV := d.pend, d.pendV
 	d.pend, d.pendV = false, false
+	l := lanesFor(d.tune)
 	cnt := 0
-	minT := uint64(d.tune.minThr) * lanes01
-	maxT := uint64(d.tune.maxThr) * lanes01
-	const k85 = 85 * lanes01
 	for y := range d.h {
 		o := y * w
 		cur, bg, v, prev := d.cur[o:o+w], d.bg[o:o+w], d.v[o:o+w], d.prev[o:o+w]
 		fgRow, protRow := d.fg[y*wpr:(y+1)*wpr], d.prot[y*wpr:(y+1)*wpr]
 		x := 0
-		for ; x+8 <= w; x += 8 {
-			sh := uint(x & 63)
-			fgOld := fgRow[x>>6] >> sh & 0xff
-			b, vv := load8(bg[x:]), load8(v[x:])
-			if pend || pendV {
-				p := load8(prev[x:])
-				if pend {
-					keep := expandBits[fgOld&(protRow[x>>6]>>sh&0xff)]
-					up := ltHi(b, p) >> 7 &^ keep
-					dn := ltHi(p, b) >> 7 &^ keep
-					b = b + up - dn
-					store8(bg[x:], b)
-				}
-				if pendV {
-					dd := absDiff8(p, b)
-					big := full(geHi(dd, k85))
-					t := ((dd &^ big) | (k85 & big)) * 3
-					bgPx := ^expandBits[fgOld]
-					inc := ltHi(vv, t) & ltHi(vv, maxT) >> 7 & bgPx
-					dec := ltHi(t, vv) & ltHi(minT, vv) >> 7 & bgPx
-					vv = vv + inc - dec
-					store8(v[x:], vv)
-				}
+		for ; x+64 <= w; x += 64 {
+			j := x >> 6
+			var m uint64
+			switch {
+			case pendV:
+				m = fused64(cur[x:x+64], bg[x:x+64], v[x:x+64], prev[x:x+64], fgRow[j], protRow[j], &l, true)
+			case pend:
+				m = fused64(cur[x:x+64], bg[x:x+64], v[x:x+64], prev[x:x+64], fgRow[j], protRow[j], &l, false)
+			default:
+				m = threshold64(cur[x:x+64], bg[x:x+64], v[x:x+64])
 			}
-			m := movemask(ltHi(vv, absDiff8(load8(cur[x:]), b)))
-			fgRow[x>>6] = fgRow[x>>6]&^(0xff<<sh) | m<<sh
+			fgRow[j] = m
 			cnt += bits.OnesCount64(m)
 		}
 		for ; x < w; x++ {
@@ -196,6 +184,50 @@ func (d *detector) foreground() int {
 		}
 	}
 	return cnt
+}
+
+// thrLanes are the threshold bounds of the Σ-Δ step, repeated in every lane.
+type thrLanes struct{ minT, maxT uint64 }
+
+func lanesFor(t tuning) thrLanes {
+	return thrLanes{uint64(t.minThr) * lanes01, uint64(t.maxThr) * lanes01}
+}
+
+// threshold64 returns the foreground bits of 64 pixels: |cur − bg| > v.
+func threshold64(cur, bg, v []byte) uint64 {
+	var m uint64
+	for k := 0; k < 64; k += 8 {
+		m |= movemask(ltHi(load8(v[k:k+8]), absDiff8(load8(cur[k:k+8]), load8(bg[k:k+8])))) << uint(k)
+	}
+	return m
+}
+
+// fused64 applies the pending model step to 64 pixels (towards prev, except on raw foreground fgOld that
+// is protected), with stepV also their threshold step (on background pixels), and returns the new
+// foreground bits |cur − bg| > v.
+func fused64(cur, bg, v, prev []byte, fgOld, prot uint64, l *thrLanes, stepV bool) uint64 {
+	const k85 = 85 * lanes01
+	keepAll := fgOld & prot
+	var m uint64
+	for k := 0; k < 64; k += 8 {
+		b, p := load8(bg[k:k+8]), load8(prev[k:k+8])
+		keep := expandBits[keepAll>>uint(k)&0xff]
+		b = b + ltHi(b, p)>>7&^keep - ltHi(p, b)>>7&^keep
+		store8(bg[k:k+8], b)
+		vv := load8(v[k : k+8])
+		if stepV {
+			dd := absDiff8(p, b)
+			big := full(geHi(dd, k85))
+			t := ((dd &^ big) | (k85 & big)) * 3
+			bgPx := ^expandBits[fgOld>>uint(k)&0xff]
+			inc := ltHi(vv, t) & ltHi(vv, l.maxT) >> 7 & bgPx
+			dec := ltHi(t, vv) & ltHi(l.minT, vv) >> 7 & bgPx
+			vv = vv + inc - dec
+			store8(v[k:k+8], vv)
+		}
+		m |= movemask(ltHi(vv, absDiff8(load8(cur[k:k+8]), b))) << uint(k)
+	}
+	return m
 }
 
 // applyPending completes the pending background update and gain rescale one pixel at a time (for the

@@ -70,7 +70,7 @@ func cloneDetector(d *detector) *detector {
 func TestFusedForegroundMatchesScalar(t *testing.T) {
 	r := rand.New(rand.NewPCG(2, 3))
 	for _, w := range []int{16, 30, 46, 130, 142, 256, 270} {
-		for _, flags := range [][2]bool{{false, false}, {true, false}, {true, true}, {false, true}} {
+		for _, flags := range [][2]bool{{false, false}, {true, false}, {true, true}} { // a threshold step comes only with a model step
 			d := newRandomDetector(r, w, 14)
 			d.pend, d.pendV = flags[0], flags[1]
 			ref := cloneDetector(d)
