@@ -35,7 +35,7 @@ type detector struct {
 	// next frame's threshold pass, which reads each model pixel anyway (foreground): pend is a model step
 	// towards prev, pendV a threshold step, relit a gain rescale by gainLUT found by relight.
 	pend, pendV, relit bool // pendV implies pend
-	shadowPx           int // foreground pixels labelled shadow in the last frame (for tests)
+	shadowPx           int  // foreground pixels labelled shadow in the last frame (for tests)
 
 	frames      int   // frames since the model was (re)seeded
 	updAccMS    int64 // frame time accumulated towards the next background step
