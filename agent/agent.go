@@ -463,11 +463,12 @@ func (r *runner) track(ctx context.Context) error {
 	rg := r.ring
 	r.mu.Unlock()
 	tr := tracker.New(tracker.Config{
-		ProcWidth: r.cfg.Tracker.ProcWidth,
-		MaxCoast:  r.cfg.Tracker.MaxCoast.D(),
-		MinHits:   r.cfg.Tracker.MinHits,
-		ROI:       r.cfg.Tracker.ROI,
-		Shadows:   r.cfg.Tracker.Shadows,
+		ProcWidth:  r.cfg.Tracker.ProcWidth,
+		MaxCoast:   r.cfg.Tracker.MaxCoast.D(),
+		MinHits:    r.cfg.Tracker.MinHits,
+		ROI:        r.cfg.Tracker.ROI,
+		Shadows:    r.cfg.Tracker.Shadows,
+		EdgeInView: r.cfg.Tracker.EdgeInView,
 	})
 	// Frames keep flowing until capture ends; then what is left in the ring is still tracked.
 	nctx, cancel := context.WithCancel(ctx)

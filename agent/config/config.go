@@ -111,6 +111,9 @@ type Tracker struct {
 	// without hard shadows it also eats some people's pixels (PETS dev MOTA 78.8 → 75.8). Turn it on for
 	// a camera with hard shadows on a patterned floor.
 	Shadows bool `toml:"shadows"`
+	// EdgeInView is how much of a person at the left or right edge of the picture must be in view, as a
+	// share of their width, before their track gets foot points; 0 means 0.5 (tracker.DefaultEdgeInView).
+	EdgeInView float64 `toml:"edge_in_view"`
 	// PrivacyZones are polygons in normalised image coordinates whose pixels are zeroed in the ring slot
 	// before anything reads them.
 	PrivacyZones [][][2]float64 `toml:"privacy_zones"`
@@ -488,6 +491,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Tracker.MinHits < 0 || c.Tracker.MinHits > 100 {
 		bad("tracker.min_hits", "%d is outside 0..100", c.Tracker.MinHits)
+	}
+	if c.Tracker.EdgeInView < 0 || c.Tracker.EdgeInView > 1 {
+		bad("tracker.edge_in_view", "%g is outside 0..1", c.Tracker.EdgeInView)
 	}
 	checkPoly := func(key string, p [][2]float64) {
 		if len(p) < 3 {

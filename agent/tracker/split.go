@@ -286,6 +286,7 @@ func (t *Tracker) emit(c cand) {
 		// work on the person's expected height.
 		det.H = max(det.H, he*s)
 	}
+	det.NoPoint = !t.feetInView(&c)
 	if !c.split && !c.merged {
 		// A single blob with a plausible single-person shape teaches the size model.
 		if r := float64(c.x1-c.x0+1) / float64(c.y1-c.y0+1); r > 0.2 && r < 0.55 && c.x0 > 1 && c.x1 < int32(d.w-2) && c.y0 > 1 && c.y1 < int32(d.h-2) {
@@ -293,6 +294,23 @@ func (t *Tracker) emit(c cand) {
 		}
 	}
 	t.dets = append(t.dets, det)
+}
+
+// feetInView reports whether candidate c shows where the person stands: not when it reaches the bottom
+// edge (the feet are below the picture), nor when it is cut by the left or right edge with less than
+// Config.EdgeInView of the expected width in view (the middle of the visible part is not the middle of
+// the person). On a shop floor this is someone walking in under the camera or past the side of the
+// picture; the track follows them, and its points begin once they stand in view.
+func (t *Tracker) feetInView(c *cand) bool {
+	d := &t.det
+	if c.y1 >= int32(d.h-2) {
+		return false
+	}
+	if c.x0 > 1 && c.x1 < int32(d.w-2) {
+		return true
+	}
+	he := t.size.height(float64(c.y1 + 1))
+	return he > 0 && float64(c.x1-c.x0+1) >= t.cfg.EdgeInView*widthRatio*he
 }
 
 // headSplit looks for two people in candidate c (one component, colStats filled) by their heads: the

@@ -26,6 +26,12 @@ type Config struct {
 	// 78.8 → 75.8, IDF1 75.0 → 66.0), because some pixels of people pass the test too. Turn it on for a
 	// camera that sees hard shadows (sun through windows, spotlights) on a patterned floor.
 	Shadows bool
+	// EdgeInView says when a person at the left or right edge of the picture is far enough in view to be
+	// given a foot point: at least this share of their expected width must be in view; 0 means 0.5 (see
+	// DefaultEdgeInView). Until then, the person is tracked but the track gets no point, because the
+	// bottom-centre of the visible part is not where the person stands. A person whose outline reaches the
+	// bottom edge gets no point whatever this says: the feet are below the picture.
+	EdgeInView float64
 	// Assoc tunes the association stage (advanced). Its MaxCoast and MinHits are ignored in favour of the
 	// fields above; other zero fields mean the tracker's defaults, which suit blob detections.
 	Assoc assoc.Config
@@ -64,10 +70,16 @@ type Tracker struct {
 	clocked  bool
 }
 
+// DefaultEdgeInView is Config.EdgeInView's default.
+const DefaultEdgeInView = 0.5
+
 // New returns a Tracker with an empty background model.
 func New(cfg Config) *Tracker {
 	if cfg.ProcWidth <= 0 {
 		cfg.ProcWidth = 384
+	}
+	if cfg.EdgeInView <= 0 {
+		cfg.EdgeInView = DefaultEdgeInView
 	}
 	t := &Tracker{cfg: cfg}
 	t.det.tune = defaultTuning

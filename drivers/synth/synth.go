@@ -179,6 +179,20 @@ type Box struct {
 	Left, Top, Width, Height float64
 }
 
+// FeetInView reports whether the person of truth box b (the visible part) in a width×height picture can
+// be given a foot point: the box does not reach the bottom edge (the feet would be below the picture),
+// and a box cut by the left or right edge shows at least half of the person (the scene's people are 0.32
+// times as wide as tall, median), so the middle of the visible part is within a quarter of a width of
+// where the person stands. Scorers treat the other boxes as ignored people, which is the tracker's rule
+// (tracker.Config.EdgeInView at its default).
+func FeetInView(b Box, width, height int) bool {
+	if b.Top+b.Height >= float64(height)-0.5 {
+		return false
+	}
+	side := b.Left <= 0.5 || b.Left+b.Width >= float64(width)-0.5
+	return !side || b.Width >= 0.5*0.32*b.Height
+}
+
 // Camera renders the scene. It implements hal.Camera; like any hal.Camera, Start, ReadFrame and Stop are
 // called from one goroutine. Truth may be called from any goroutine at any time.
 type Camera struct {

@@ -11,6 +11,7 @@ package assoc
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"github.com/ashiato/ashiato/agent/tracker/internal/hungarian"
@@ -63,6 +64,11 @@ type Config struct {
 	Cascade bool
 	// Smooth, if true, reports the filtered foot point instead of the measured one.
 	Smooth bool
+	// NoBridge is the longest coast that a track may be found again far from its prediction (farther
+	// than Gate × its height) with the gap filled by interpolation; 0 means 1s. After a longer coast the
+	// gap is left unobserved (no points) and the motion model starts afresh from the detection: a straight
+	// line between two far-apart sightings would be a path nobody walked. Negative means always bridge.
+	NoBridge time.Duration
 }
 
 // DetectorConfig is the configuration for boxes from a person detector (MOT det.txt, a CNN): the matching
@@ -100,6 +106,9 @@ func (c Config) withDefaults() Config {
 	if c.MeasNoise == 0 {
 		c.MeasNoise = 0.06
 	}
+	if c.NoBridge == 0 {
+		c.NoBridge = time.Second
+	}
 	return c
 }
 
@@ -113,6 +122,9 @@ type Detection struct {
 	Score float64
 	// NoStart forbids this detection from starting a track (for example, outside the region of interest).
 	NoStart bool
+	// NoPoint says the foot point is not seen (for example, a person cut off by the bottom of the picture):
+	// the detection moves its track as any other, but adds no point to it.
+	NoPoint bool
 }
 
 // Point is one foot point of a track, in the caller's pixel coordinates.
@@ -123,7 +135,8 @@ type Point struct {
 }
 
 // Track is a closed, confirmed track. Points are in frame order, one per frame from the first detection
-// to the last, gaps filled by interpolation.
+// with a point to the last, gaps filled by interpolation, except the frames of a gap left unobserved
+// (see Config.NoBridge).
 type Track struct {
 	ID     uint64
 	Points []Point
@@ -146,7 +159,8 @@ type track struct {
 	predX, predY, predR float64 // this frame's prediction and gate radius
 	x0, y0              float64 // first detection
 	moved               bool
-	sent                bool // pts[0] was reported by TakeSegments; it only anchors interpolation
+	sent                bool     // pts[0] was reported by TakeSegments; it only anchors interpolation
+	gaps                []uint64 // frames of points that follow an unobserved gap: not interpolated towards
 }
 
 // Tracker is the association state. It is not safe for concurrent use.
@@ -405,6 +419,14 @@ func kal1(x, v, p00, p01, p11, z, r2 float64) (float64, float64, float64, float6
 func (t *Tracker) correct(tr *track, d Detection, frame uint64, timeMS int64) {
 	r := t.cfg.MeasNoise * d.H
 	r2 := r * r
+	if tr.miss > 0 && t.cfg.NoBridge >= 0 && timeMS-tr.lastMS > t.cfg.NoBridge.Milliseconds() &&
+		math.Hypot(d.X-tr.predX, d.Y-tr.predY) > t.cfg.Gate*tr.h {
+		// Found far from where a long coast put it: do not invent the path in between, and let the
+		// motion model start afresh here.
+		if !d.NoPoint {
+			tr.gaps = append(tr.gaps, frame)
+		}
+	}
 	tr.x, tr.vx, tr.px00, tr.px01, tr.px11 = kal1(tr.x, tr.vx, tr.px00, tr.px01, tr.px11, d.X, r2)
 	tr.y, tr.vy, tr.py00, tr.py01, tr.py11 = kal1(tr.y, tr.vy, tr.py00, tr.py01, tr.py11, d.Y, r2)
 	tr.w += 0.3 * (d.W - tr.w)
@@ -419,7 +441,9 @@ func (t *Tracker) correct(tr *track, d Detection, frame uint64, timeMS int64) {
 	if t.cfg.Smooth {
 		px, py = tr.x, tr.y
 	}
-	tr.pts = append(tr.pts, Point{Frame: frame, TimeMS: timeMS, X: px, Y: py})
+	if !d.NoPoint {
+		tr.pts = append(tr.pts, Point{Frame: frame, TimeMS: timeMS, X: px, Y: py})
+	}
 	if !tr.confirmed && tr.hits >= t.cfg.MinHits {
 		tr.confirmed = true
 		tr.id = t.nextID
@@ -432,7 +456,7 @@ func (t *Tracker) start(d Detection, frame uint64, timeMS int64) {
 	if n := len(t.free); n > 0 {
 		tr = t.free[n-1]
 		t.free = t.free[:n-1]
-		*tr = track{pts: tr.pts[:0]}
+		*tr = track{pts: tr.pts[:0], gaps: tr.gaps[:0]}
 	} else {
 		tr = &track{}
 	}
@@ -446,7 +470,9 @@ func (t *Tracker) start(d Detection, frame uint64, timeMS int64) {
 	tr.tMS = timeMS
 	tr.hits = 1
 	tr.lastMS = timeMS
-	tr.pts = append(tr.pts, Point{Frame: frame, TimeMS: timeMS, X: d.X, Y: d.Y})
+	if !d.NoPoint {
+		tr.pts = append(tr.pts, Point{Frame: frame, TimeMS: timeMS, X: d.X, Y: d.Y})
+	}
 	if t.cfg.MinHits <= 1 {
 		tr.confirmed = true
 		tr.id = t.nextID
@@ -458,7 +484,7 @@ func (t *Tracker) start(d Detection, frame uint64, timeMS int64) {
 // close reports tr if it is confirmed, and recycles it.
 func (t *Tracker) close(tr *track) {
 	if t.reportable(tr) {
-		if pts := interpolate(tr.pts, tr.sent, len(tr.pts)); len(pts) > 0 {
+		if pts := interpolate(tr.pts, tr.sent, len(tr.pts), tr.gaps); len(pts) > 0 {
 			t.closed = append(t.closed, Track{ID: tr.id, Points: pts})
 		}
 	}
@@ -471,16 +497,16 @@ func (t *Tracker) reportable(tr *track) bool {
 }
 
 // interpolate returns a new slice with the points pts[:n], one per frame, the frames between two of them
-// filled by linear interpolation; if skipFirst is set, pts[0] (already reported) only anchors the
-// interpolation and is not returned.
-func interpolate(pts []Point, skipFirst bool, n int) []Point {
+// filled by linear interpolation unless the later one's frame is in gaps; if skipFirst is set, pts[0]
+// (already reported) only anchors the interpolation and is not returned.
+func interpolate(pts []Point, skipFirst bool, n int, gaps []uint64) []Point {
 	if n == 0 {
 		return nil
 	}
 	first, last := pts[0].Frame, pts[n-1].Frame
 	out := make([]Point, 0, int(last-first)+1)
 	for i, p := range pts[:n] {
-		if i > 0 {
+		if i > 0 && !slices.Contains(gaps, p.Frame) {
 			q := pts[i-1]
 			for f := q.Frame + 1; f < p.Frame; f++ {
 				a := float64(f-q.Frame) / float64(p.Frame-q.Frame)
@@ -523,13 +549,14 @@ func (t *Tracker) TakeSegments(minSpan time.Duration) []Track {
 		if tr.pts[n-1].TimeMS-tr.pts[0].TimeMS < span {
 			continue
 		}
-		pts := interpolate(tr.pts, tr.sent, n-1)
+		pts := interpolate(tr.pts, tr.sent, n-1, tr.gaps)
 		t.segs = append(t.segs, Track{ID: tr.id, Points: pts})
 		// Keep the last reported point (anchor) and the latest matched one.
 		tr.pts[0], tr.pts[1] = tr.pts[n-2], tr.pts[n-1]
 		clear(tr.pts[2:])
 		tr.pts = tr.pts[:2]
 		tr.sent = true
+		tr.gaps = slices.DeleteFunc(tr.gaps, func(f uint64) bool { return f < tr.pts[1].Frame })
 	}
 	return t.segs
 }
@@ -537,5 +564,6 @@ func (t *Tracker) TakeSegments(minSpan time.Duration) []Track {
 func (t *Tracker) release(tr *track) {
 	clear(tr.pts)
 	tr.pts = tr.pts[:0]
+	tr.gaps = tr.gaps[:0]
 	t.free = append(t.free, tr)
 }

@@ -147,3 +147,69 @@ func TestUpdateNoAllocsWhenWarm(t *testing.T) {
 		t.Fatalf("%v allocs per Update, want 0 in steady state", a)
 	}
 }
+
+// TestNoPointDetections: a person first seen cut off (NoPoint) is tracked from the start, but the track's
+// points begin only where the feet are seen.
+func TestNoPointDetections(t *testing.T) {
+	tracks := feed(Config{}, 20, 10, func(i int) []Detection {
+		d := det(100+5*float64(i), 300)
+		d.NoPoint = i < 8
+		return []Detection{d}
+	})
+	if len(tracks) != 1 {
+		t.Fatalf("got %d tracks, want 1", len(tracks))
+	}
+	if p := tracks[0].Points; len(p) != 12 || p[0].Frame != 8 {
+		t.Fatalf("points from frame %d, %d of them; want 12 from frame 8", p[0].Frame, len(p))
+	}
+	// Never a point: nothing to report.
+	if tracks := feed(Config{}, 20, 10, func(i int) []Detection {
+		d := det(100+5*float64(i), 300)
+		d.NoPoint = true
+		return []Detection{d}
+	}); len(tracks) != 0 {
+		t.Fatalf("a track without points was reported: %+v", tracks)
+	}
+}
+
+// TestLongCoastFarAwayLeavesGap: after a coast longer than NoBridge that ends far from the prediction the
+// gap is not filled; a short coast, or a long one that ends where the track was expected, is.
+func TestLongCoastFarAwayLeavesGap(t *testing.T) {
+	cases := []struct {
+		name     string
+		hidden  [2]int  // frames without a detection
+		jump    float64 // where the person reappears, relative to walking on
+		wantGap bool    // else every one of the 40 frames has a point
+	}{
+		{"short coast, far", [2]int{10, 15}, 80, false},
+		{"long coast, on course", [2]int{10, 25}, 0, false},
+		{"long coast, far", [2]int{10, 25}, 80, true},
+	}
+	for _, c := range cases {
+		tracks := feed(Config{}, 40, 10, func(i int) []Detection {
+			if i >= c.hidden[0] && i < c.hidden[1] {
+				return nil
+			}
+			x := 100 + 5*float64(i)
+			if i >= c.hidden[1] {
+				x += c.jump
+			}
+			return []Detection{det(x, 300)}
+		})
+		if len(tracks) != 1 {
+			t.Fatalf("%s: %d tracks, want 1", c.name, len(tracks))
+		}
+		pts := tracks[0].Points
+		gap := false
+		for i := 1; i < len(pts); i++ {
+			gap = gap || pts[i].Frame != pts[i-1].Frame+1
+		}
+		want := 40
+		if c.wantGap {
+			want -= c.hidden[1] - c.hidden[0]
+		}
+		if gap != c.wantGap || len(pts) != want {
+			t.Errorf("%s: %d points, gap %v; want %d, gap %v", c.name, len(pts), gap, want, c.wantGap)
+		}
+	}
+}
