@@ -176,7 +176,7 @@ func TestNoPointDetections(t *testing.T) {
 // gap is not filled; a short coast, or a long one that ends where the track was expected, is.
 func TestLongCoastFarAwayLeavesGap(t *testing.T) {
 	cases := []struct {
-		name     string
+		name    string
 		hidden  [2]int  // frames without a detection
 		jump    float64 // where the person reappears, relative to walking on
 		wantGap bool    // else every one of the 40 frames has a point
