@@ -287,6 +287,8 @@ func (t *Tracker) emit(c cand) {
 		det.H = max(det.H, he*s)
 	}
 	det.NoPoint = !t.feetInView(&c)
+	det.Look, det.HasLook = d.look(&c)
+	det.Solo = !c.split && !c.merged
 	if !c.split && !c.merged {
 		// A single blob with a plausible single-person shape teaches the size model.
 		if r := float64(c.x1-c.x0+1) / float64(c.y1-c.y0+1); r > 0.2 && r < 0.55 && c.x0 > 1 && c.x1 < int32(d.w-2) && c.y0 > 1 && c.y1 < int32(d.h-2) {
@@ -294,6 +296,31 @@ func (t *Tracker) emit(c cand) {
 		}
 	}
 	t.dets = append(t.dets, det)
+}
+
+// look returns the mean grey level of the current frame over candidate c's pixels in the upper and lower
+// half of its box: a coarse appearance signature (two numbers; no pixel is kept).
+func (d *detector) look(c *cand) ([2]float64, bool) {
+	mid := (c.y0 + c.y1 + 1) / 2
+	var sum, n [2]int
+	for _, r := range d.runs {
+		if r.label != c.label || r.y < c.y0 || r.y > c.y1 || r.x1 < c.x0 || r.x0 > c.x1 {
+			continue
+		}
+		k := 0
+		if r.y >= mid {
+			k = 1
+		}
+		o := int(r.y) * d.w
+		for _, v := range d.cur[o+int(max(r.x0, c.x0)) : o+int(min(r.x1, c.x1))+1] {
+			sum[k] += int(v)
+		}
+		n[k] += int(min(r.x1, c.x1) - max(r.x0, c.x0) + 1)
+	}
+	if n[0] == 0 || n[1] == 0 {
+		return [2]float64{}, false
+	}
+	return [2]float64{float64(sum[0]) / float64(n[0]), float64(sum[1]) / float64(n[1])}, true
 }
 
 // feetInView reports whether candidate c shows where the person stands: not when it reaches the bottom

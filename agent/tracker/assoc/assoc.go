@@ -64,6 +64,11 @@ type Config struct {
 	Cascade bool
 	// Smooth, if true, reports the filtered foot point instead of the measured one.
 	Smooth bool
+	// LookTie breaks near-ties by appearance when a group parts: two tracks that were in a group within
+	// the last second, matched to two whole-person detections, swap them when the swap costs at most
+	// LookTie more by position and size and makes the appearance signatures (Detection.Look) agree better
+	// by at least lookMargin grey levels. 0 means 0.3; negative means never.
+	LookTie float64
 	// NoBridge is the longest coast that a track may be found again far from its prediction (farther
 	// than Gate × its height) with the gap filled by interpolation; 0 means 1s. After a longer coast the
 	// gap is left unobserved (no points) and the motion model starts afresh from the detection: a straight
@@ -109,6 +114,9 @@ func (c Config) withDefaults() Config {
 	if c.NoBridge == 0 {
 		c.NoBridge = time.Second
 	}
+	if c.LookTie == 0 {
+		c.LookTie = 0.3
+	}
 	return c
 }
 
@@ -122,6 +130,11 @@ type Detection struct {
 	Score float64
 	// NoStart forbids this detection from starting a track (for example, outside the region of interest).
 	NoStart bool
+	// Look is a coarse appearance signature, derived numbers only: the mean grey level of the upper and
+	// lower half of the person's pixels; HasLook says it is set. Solo says the detection is one person's
+	// whole outline (not a part cut from a group), so its Look may teach the track its own.
+	Look          [2]float64
+	HasLook, Solo bool
 	// NoPoint says the foot point is not seen (for example, a person cut off by the bottom of the picture):
 	// the detection moves its track as any other, but adds no point to it.
 	NoPoint bool
@@ -161,6 +174,9 @@ type track struct {
 	moved               bool
 	sent                bool     // pts[0] was reported by TakeSegments; it only anchors interpolation
 	gaps                []uint64 // frames of points that follow an unobserved gap: not interpolated towards
+	look                [2]float64
+	hasLook             bool
+	groupMS             int64 // time of the last match to a part of a group (a detection not Solo)
 }
 
 // Tracker is the association state. It is not safe for concurrent use.
@@ -347,6 +363,7 @@ func (t *Tracker) match(dets []Detection, detUse []bool, frame uint64, timeMS in
 					if t.cfg.IoUWeight > 0 {
 						c += t.cfg.IoUWeight * (1 - iou(tr.predX, tr.predY, tr.w, tr.h, d.X, d.Y, d.W, d.H))
 					}
+
 					any = true
 				}
 			}
@@ -357,6 +374,9 @@ func (t *Tracker) match(dets []Detection, detUse []bool, frame uint64, timeMS in
 		return
 	}
 	t.solver.Solve(cost, n, m, out)
+	if t.cfg.LookTie > 0 {
+		t.lookTies(dets, rows, cost, m, out, timeMS)
+	}
 	for r, j := range out {
 		if j < 0 || cost[r*m+j] >= forbidden {
 			continue
@@ -365,6 +385,50 @@ func (t *Tracker) match(dets []Detection, detUse []bool, frame uint64, timeMS in
 		t.correct(t.tracks[rows[r]], dets[j], frame, timeMS)
 	}
 }
+
+// lookTies swaps the detections of pairs of tracks that were just in a group when the motion costs
+// nearly tie and the appearance clearly prefers the swap (see Config.LookTie).
+func (t *Tracker) lookTies(dets []Detection, rows []int, cost []float64, m int, out []int, timeMS int64) {
+	const forbidden = 1e6
+	ok := func(r int) bool {
+		j := out[r]
+		if j < 0 || cost[r*m+j] >= forbidden || !dets[j].Solo || !dets[j].HasLook {
+			return false
+		}
+		tr := t.tracks[rows[r]]
+		return tr.hasLook && timeMS-tr.groupMS <= lookWindowMS
+	}
+	diff := func(r, j int) float64 {
+		tr := t.tracks[rows[r]]
+		return math.Abs(dets[j].Look[0]-tr.look[0]) + math.Abs(dets[j].Look[1]-tr.look[1])
+	}
+	for a := range out {
+		if !ok(a) {
+			continue
+		}
+		for b := a + 1; b < len(out); b++ {
+			if !ok(b) {
+				continue
+			}
+			ja, jb := out[a], out[b]
+			if cost[a*m+jb] >= forbidden || cost[b*m+ja] >= forbidden {
+				continue
+			}
+			extra := cost[a*m+jb] + cost[b*m+ja] - cost[a*m+ja] - cost[b*m+jb]
+			if extra <= t.cfg.LookTie && diff(a, jb)+diff(b, ja)+lookMargin <= diff(a, ja)+diff(b, jb) {
+				out[a], out[b] = jb, ja
+			}
+		}
+	}
+}
+
+// lookMargin is by how many grey levels (both halves of both people summed) a swap must make the
+// appearance signatures agree better.
+const lookMargin = 20
+
+// lookWindowMS is how long after a track was last seen in a group (or while it coasts) appearance counts
+// in its matching: when a merge ends, to tell apart people who walked together.
+const lookWindowMS = 1000
 
 // iou is the intersection over union of two boxes given by foot point and size.
 func iou(x1, y1, w1, h1, x2, y2, w2, h2 float64) float64 {
@@ -431,6 +495,17 @@ func (t *Tracker) correct(tr *track, d Detection, frame uint64, timeMS int64) {
 	tr.y, tr.vy, tr.py00, tr.py01, tr.py11 = kal1(tr.y, tr.vy, tr.py00, tr.py01, tr.py11, d.Y, r2)
 	tr.w += 0.3 * (d.W - tr.w)
 	tr.h += 0.3 * (d.H - tr.h)
+	if !d.Solo {
+		tr.groupMS = timeMS
+	}
+	if d.HasLook && d.Solo {
+		if !tr.hasLook {
+			tr.look, tr.hasLook = d.Look, true
+		} else {
+			tr.look[0] += 0.3 * (d.Look[0] - tr.look[0])
+			tr.look[1] += 0.3 * (d.Look[1] - tr.look[1])
+		}
+	}
 	if !tr.moved && math.Hypot(d.X-tr.x0, d.Y-tr.y0) > max(t.cfg.MinTravel, 0.5)*tr.h {
 		tr.moved = true
 	}
@@ -462,6 +537,10 @@ func (t *Tracker) start(d Detection, frame uint64, timeMS int64) {
 	}
 	tr.x, tr.y = d.X, d.Y
 	tr.x0, tr.y0 = d.X, d.Y
+	tr.groupMS = math.MinInt64 / 2
+	if d.HasLook && d.Solo {
+		tr.look, tr.hasLook = d.Look, true
+	}
 	tr.w, tr.h = d.W, d.H
 	r := t.cfg.MeasNoise * d.H
 	// Unknown velocity: allow about one body height per second.

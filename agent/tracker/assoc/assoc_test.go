@@ -213,3 +213,43 @@ func TestLongCoastFarAwayLeavesGap(t *testing.T) {
 		}
 	}
 }
+
+// TestLookBreaksTieWhenGroupParts: a dark and a light person meet, stand together as a group (two parts
+// of one blob), and part, each going on past the other. Their motion says nothing any more (both stood
+// still at the same place); their appearance says who is who.
+func TestLookBreaksTieWhenGroupParts(t *testing.T) {
+	person := func(x float64, look float64, solo bool) Detection {
+		d := det(x, 300)
+		d.Look, d.HasLook, d.Solo = [2]float64{look, look}, true, solo
+		return d
+	}
+	dets := func(i int) []Detection {
+		switch {
+		case i < 10:
+			return []Detection{person(100+20*float64(i), 60, true), person(500-20*float64(i), 180, true)}
+		case i < 30:
+			return []Detection{person(299, 120, false), person(301, 120, false)}
+		}
+		k := float64(i - 29)
+		return []Detection{person(301+20*k, 60, true), person(299-20*k, 180, true)}
+	}
+	for _, tie := range []float64{0, -1} {
+		tracks := feed(Config{LookTie: tie}, 45, 10, dets)
+		if len(tracks) != 2 {
+			t.Fatalf("LookTie %g: %d tracks, want 2", tie, len(tracks))
+		}
+		followed := 0
+		for _, tr := range tracks {
+			first, last := tr.Points[0].X, tr.Points[len(tr.Points)-1].X
+			if (first < 300) == (last > 300) {
+				followed++ // went on past the other, as the person did
+			}
+		}
+		if tie == 0 && followed != 2 {
+			t.Errorf("with appearance: %d of 2 tracks followed their person through the group", followed)
+		}
+		if tie < 0 && followed == 2 {
+			t.Errorf("without appearance the tracks followed too: the test shows nothing")
+		}
+	}
+}
