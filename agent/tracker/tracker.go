@@ -43,8 +43,10 @@ type Config struct {
 type Point = assoc.Point
 
 // Track is a closed, confirmed track, or a segment of an open one (see TakeSegments): one Point per frame
-// from its first detection to its last, with the frames it coasted over filled by interpolation. ID is
-// unique within a Tracker and the same for every segment of one track.
+// from the first frame in which the person's feet were seen to the last, with the frames it coasted over
+// filled by interpolation, except after a long coast that ended far from where the track was expected:
+// those frames are left out (see assoc.Config.NoBridge). ID is unique within a Tracker and the same for
+// every segment of one track.
 type Track = assoc.Track
 
 // Tracker turns luma frames into tracks. It is a pure function of the frames it is given: it starts no

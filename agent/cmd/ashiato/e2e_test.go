@@ -341,7 +341,8 @@ func TestLongTracksGoOutInSegments(t *testing.T) {
 			if p.Seg != i || p.Final != (i == len(ps)-1) {
 				t.Fatalf("track %s part %d: seg %d final %v; want seg %d, final only on the last", id, i, p.Seg, p.Final, i)
 			}
-			if i > 0 && p.Points[0].F != ps[i-1].Points[len(ps[i-1].Points)-1].F+1 {
+			// Segments join without overlap; a gap the tracker left unobserved may fall between them.
+			if i > 0 && p.Points[0].F <= ps[i-1].Points[len(ps[i-1].Points)-1].F {
 				t.Fatalf("track %s: segment %d starts at frame %d, the previous ended at %d", id, i,
 					p.Points[0].F, ps[i-1].Points[len(ps[i-1].Points)-1].F)
 			}
