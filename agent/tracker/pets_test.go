@@ -34,16 +34,17 @@ func petsClip(t testing.TB) *footage.Clip {
 	return c
 }
 
-// runClip tracks every frame of c as if captured at fps and returns the tracks in the order the tracker
+// runClip tracks every frame of c as if captured at fps (a whole number; frame i at i/fps s, rounded down
+// to the nanosecond as the y4m source does) and returns the tracks in the order the tracker
 // gave them, and the time spent in Step. after, if not nil, is called after every Step.
-func runClip(t testing.TB, cfg Config, c *footage.Clip, fps float64, after func(*Tracker)) ([]Track, time.Duration) {
+func runClip(t testing.TB, cfg Config, c *footage.Clip, fps int, after func(*Tracker)) ([]Track, time.Duration) {
 	t.Helper()
 	tr := New(cfg)
 	var out []Track
 	var busy time.Duration
 	t0 := time.Unix(1_700_000_000, 0)
 	err := c.Frames(0, func(i int, pix []byte) error {
-		f := hal.Frame{Seq: uint64(i), Time: t0.Add(time.Duration(float64(i) / fps * float64(time.Second))),
+		f := hal.Frame{Seq: uint64(i), Time: t0.Add(time.Duration(i) * time.Second / time.Duration(fps)),
 			Width: c.Info.Width, Height: c.Info.Height, Stride: c.Info.Width, Pix: pix}
 		start := time.Now()
 		out = append(out, tr.Step(&f)...)
@@ -90,12 +91,12 @@ func formatTracks(ts []Track) []byte {
 func TestPETSDevGolden(t *testing.T) {
 	skipShort(t)
 	c := petsClip(t)
-	for _, fps := range []float64{7, 10} {
+	for _, fps := range []int{7, 10} {
 		masks := sha256.New()
 		ts, busy := runClip(t, Config{}, c, fps, func(tr *Tracker) { hashMask(masks, &tr.det) })
 		got := append([]byte(fmt.Sprintf("masks %x\n", masks.Sum(nil))), formatTracks(ts)...)
-		path := filepath.Join("testdata", fmt.Sprintf("pets-dev-%gfps.tracks", fps))
-		t.Logf("%g fps: %d tracks, %d points; %.2f ms/frame (wall, incl. contention)", fps, len(ts),
+		path := filepath.Join("testdata", fmt.Sprintf("pets-dev-%dfps.tracks", fps))
+		t.Logf("%d fps: %d tracks, %d points; %.2f ms/frame (wall, incl. contention)", fps, len(ts),
 			bytes.Count(got, []byte("\n")), float64(busy.Microseconds())/1000/float64(c.Len()))
 		if *updateGolden {
 			if err := os.WriteFile(path, got, 0o644); err != nil {
@@ -111,10 +112,10 @@ func TestPETSDevGolden(t *testing.T) {
 			gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
 			for i := range min(len(gl), len(wl)) {
 				if gl[i] != wl[i] {
-					t.Fatalf("%g fps: line %d of %s: got %q, want %q (%d and %d lines)", fps, i+1, path, gl[i], wl[i], len(gl), len(wl))
+					t.Fatalf("%d fps: line %d of %s: got %q, want %q (%d and %d lines)", fps, i+1, path, gl[i], wl[i], len(gl), len(wl))
 				}
 			}
-			t.Fatalf("%g fps: %d lines, %s has %d", fps, len(gl), path, len(wl))
+			t.Fatalf("%d fps: %d lines, %s has %d", fps, len(gl), path, len(wl))
 		}
 	}
 }
