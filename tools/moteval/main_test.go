@@ -20,7 +20,7 @@ import (
 )
 
 // synthSeq writes a sequence directory for frames of the synthetic scene with the given seed: seqinfo.ini
-// and gt.txt from the scene's own truth and, with clip set, the frames as a lossless compact clip.
+// and gt.txt from the scene's own truth (people whose feet are out of view to be ignored) and, with clip set, the frames as a lossless compact clip.
 func synthSeq(t *testing.T, frames int, seed uint64, clip bool) (string, []mot.Row) {
 	t.Helper()
 	dir := t.TempDir()
@@ -29,11 +29,19 @@ func synthSeq(t *testing.T, frames int, seed uint64, clip bool) (string, []mot.R
 	if err := synth.WriteGroundTruth(&gt, opts, frames); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "gt.txt"), gt.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	rows, err := mot.ReadMOT(bytes.NewReader(gt.Bytes()))
 	if err != nil {
+		t.Fatal(err)
+	}
+	// People whose feet are out of view have no foot point to find: marked to be ignored (conf 0).
+	var txt strings.Builder
+	for i, r := range rows {
+		if !synth.FeetInView(synth.Box{Left: r.Left, Top: r.Top, Width: r.Width, Height: r.Height}, 640, 480) {
+			rows[i].Conf = 0
+		}
+		fmt.Fprintf(&txt, "%d,%s,%g,%g,%g,%g,%g,-1,-1,-1\n", r.Frame, r.ID, r.Left, r.Top, r.Width, r.Height, rows[i].Conf)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "gt.txt"), []byte(txt.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if !clip {
