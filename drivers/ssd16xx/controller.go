@@ -22,6 +22,9 @@ type controller interface {
 	setRST(l gpio.Level)
 	// power drives the PWR pin, if the board has one.
 	power(on bool)
+	// listenBusy configures BUSY as an input: pulled towards its busy level while the panel is powered,
+	// pulled down (no current into the controller) while it is not.
+	listenBusy(powered bool)
 	// delay sleeps.
 	delay(d time.Duration)
 }
@@ -32,6 +35,7 @@ type hw struct {
 	dc, rst, pwr gpio.PinOut // pwr may be nil
 	busy         gpio.PinIn
 	busyLevel    gpio.Level // the level BUSY reads while the controller is busy
+	busyPull     gpio.Pull  // the pull towards busyLevel
 	maxTx        int        // > 0
 	poll         time.Duration
 	sleep        func(time.Duration)
@@ -108,4 +112,17 @@ func (h *hw) delay(d time.Duration) {
 		return
 	}
 	h.sleep(d)
+}
+
+func (h *hw) listenBusy(powered bool) {
+	if h.err != nil {
+		return
+	}
+	pull := gpio.PullDown
+	if powered {
+		pull = h.busyPull
+	}
+	if err := h.busy.In(pull, gpio.NoEdge); err != nil {
+		h.err = fmt.Errorf("ssd16xx: BUSY %s: %w", h.busy, err)
+	}
 }

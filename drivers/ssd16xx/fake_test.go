@@ -101,12 +101,14 @@ type busyPin struct {
 	busy    int
 	forever bool
 	level   gpio.Level // busy level
-	pull    gpio.Pull
+	pull    gpio.Pull  // the last pull asked for
+	ins     int        // calls of In
 }
 
 func (p *busyPin) In(pull gpio.Pull, edge gpio.Edge) error {
 	p.mu.Lock()
 	p.pull = pull
+	p.ins++
 	p.mu.Unlock()
 	return nil
 }
@@ -176,6 +178,7 @@ type rig struct {
 	conn         *fakeConn
 	port         *fakePort
 	dev          *Dev
+	newEvents    []ev // what New did on the bus
 }
 
 func newRig(t *testing.T, o Opts, withPwr bool, maxTx int) *rig {
@@ -207,6 +210,7 @@ func newRig(t *testing.T, o Opts, withPwr bool, maxTx int) *rig {
 	}
 	d.hw.sleep, d.hw.now = b.sleep, b.now
 	r.dev = d
+	r.newEvents = b.events()
 	b.reset()
 	return r
 }

@@ -67,9 +67,12 @@ func cursor(c controller) {
 }
 
 // ssd1680Init powers the panel, resets it (RST high 20 ms, low 2 ms, high 20 ms) and runs the full-update
-// initialisation of epd2in13_V4.init.
+// initialisation of epd2in13_V4.py init(): wait BUSY, SWRESET (0x12), wait BUSY, driver output control
+// (0x01: 250 gate lines), data entry mode (0x11 0x03), RAM window and cursor, border waveform (0x3C 0x05),
+// display update control 1 (0x21 0x00 0x80), internal temperature sensor (0x18 0x80), wait BUSY.
 func ssd1680Init(c controller, o *Opts) {
 	c.power(true)
+	c.listenBusy(true)
 	c.setRST(gpio.High)
 	c.delay(20 * time.Millisecond)
 	c.setRST(gpio.Low)
@@ -97,8 +100,10 @@ func ssd1680Full(c controller, o *Opts, img []byte) {
 	c.waitUntilIdle(o.FullTimeout)
 }
 
-// ssd1680Partial is epd2in13_V4.displayPartial: a 1 ms reset pulse, border and geometry, the previous image
-// into RAM 0x26, the new one into 0x24, then the differential update (0x22 0xFF).
+// ssd1680Partial is epd2in13_V4.py displayPartial(): a 1 ms reset pulse, border waveform 0x80 and the
+// geometry, the previous image into RAM 0x26, the new one into 0x24, then the differential update
+// (0x22 0xFF). The vendor writes only 0x24 and so diffs every partial against the last full image; writing
+// the image actually on the glass into 0x26 makes the controller diff against it instead.
 func ssd1680Partial(c controller, o *Opts, prev, img []byte) {
 	c.setRST(gpio.Low)
 	c.delay(time.Millisecond)
@@ -117,6 +122,7 @@ func ssd1680Partial(c controller, o *Opts, prev, img []byte) {
 // register set-up with the host LUT, both planes, then master activation. Unlike the library it also waits
 // for the refresh to end, as hal.Panel.Draw requires.
 func ssd1608Update(c controller, o *Opts, bw, colour []byte) {
+	c.listenBusy(true)
 	c.setRST(gpio.Low)
 	c.delay(500 * time.Millisecond)
 	c.setRST(gpio.High)

@@ -2,9 +2,15 @@
 // (SSD1680) and the Pimoroni Inky pHAT SSD1608 variant.
 //
 // The command sequences follow the vendors' reference drivers: waveshareteam/e-Paper
-// RaspberryPi_JetsonNano/python/lib/waveshare_epd/epd2in13_V4.py (init, display, displayPartial, sleep)
-// and pimoroni/inky library/inky/inky_ssd1608.py (setup, _update). Datasheets: Solomon Systech SSD1680
-// and SSD1608. Chip select is left to spidev; this driver never touches GPIO8.
+// RaspberryPi_JetsonNano/python/lib/waveshare_epd/epd2in13_V4.py (with epdconfig.py for the pins) and
+// pimoroni/inky library/inky/inky_ssd1608.py. Datasheets: Solomon Systech SSD1680 and SSD1608.
+//
+// Chip select is left to the kernel's spidev driver; this driver never touches GPIO8. Every SPI write is one
+// spidev transfer, and a plane larger than the port's transfer limit (4096 bytes by default) goes out in
+// several, with chip select released between them. The controllers keep writing RAM across such a gap (a
+// RAM write continues until the next command byte), so the panels need nothing more than spidev's chip
+// select, but they do need it: with dtoverlay=spi0-0cs (which Pimoroni's installer may add) spidev drives no
+// chip select at all and the panel ignores every byte.
 package ssd16xx
 
 import (
@@ -73,8 +79,7 @@ type Opts struct {
 	// Rotation maps the drawing into RAM.
 	Rotation Rotation
 	// BusyActiveLow means BUSY reads Low while the controller is busy. false (both supported panels) means
-	// High is busy. BUSY is pulled towards its busy level, so an absent panel times out instead of
-	// appearing idle.
+	// High is busy. While the panel is powered, BUSY is pulled towards its busy level; see New.
 	BusyActiveLow bool
 	// InitTimeout bounds each BUSY wait during reset and initialisation; 0 means 5 s.
 	InitTimeout time.Duration
@@ -122,6 +127,11 @@ var WaveshareV4 = Opts{
 // InkySSD1608 is the black/white Pimoroni Inky pHAT with the SSD1608 controller (EEPROM display variant 10).
 // Its RAM is 136 columns wide; the vendor library pastes the 250×122 image 6 rows down a 250×136 canvas and
 // turns it clockwise, so the drawing starts at RAM column 136-6-122 = 8.
+//
+// A plane is 17×250 = 4250 bytes, more than spidev's default 4096-byte transfer, so it is sent in two
+// transfers with chip select released between them. That needs the kernel's chip select on CE0: the current
+// inky library instead opens spidev with no_cs and drives GPIO8 itself, which is why its installer adds
+// dtoverlay=spi0-0cs. That overlay must not be set for this driver (ashiato hwcheck checks for it).
 var InkySSD1608 = Opts{
 	Controller:   SSD1608,
 	Width:        250,
@@ -158,15 +168,24 @@ type Dev struct {
 	mu       sync.Mutex
 	ready    bool   // initialised and awake
 	prev     []byte // black/white plane last shown; nil if unknown
-	partials int    // partial refreshes since the last full one
+	partials int    // partial refreshes since the last full one (or the last init)
 }
 
 var _ hal.Panel = (*Dev)(nil)
 
-// New connects to port (mode 0, 8 bits, opts.Frequency) and configures the pins: DC and RST as outputs,
-// BUSY as an input pulled towards its busy level, and PWR, if not nil, as an output driven high to power the
-// panel. The panel itself is not touched until the first Draw. Connect may be called only once per port, so
+// New connects to port (mode 0, 8 bits, opts.Frequency) and returns a Dev for the panel on these pins. It
+// neither drives nor configures any pin: the first Draw powers the panel (PWR high, if not nil), configures
+// BUSY, resets the controller and initialises it, as the vendor's init() does, so a process that only opens
+// the board (such as ashiato led-off) leaves the panel alone. Connect may be called only once per port, so
 // the caller keeps port (and closes it after Halt). opts nil means WaveshareV4.
+//
+// BUSY is pulled towards its busy level while the panel is powered (up, for both supported panels). The
+// controller drives BUSY push-pull whenever it is powered, so the pull matters only when nothing drives
+// the line: a panel that is unplugged or not seated. Pulled towards busy, such a panel times out and Draw
+// fails, so the status reports a broken panel; pulled towards idle (Waveshare's epdconfig.py configures
+// gpiozero.Button(BUSY_PIN, pull_up=False), a pull-down), every wait would end at once and Draw would
+// report success for a panel that shows nothing. When Halt switches the panel's power off (PWR low), BUSY
+// is pulled down instead, so the Pi does not feed current into the unpowered controller's BUSY pin.
 func New(port spi.Port, dc, rst gpio.PinOut, busy gpio.PinIn, pwr gpio.PinOut, opts *Opts) (*Dev, error) {
 	o := WaveshareV4
 	if opts != nil {
@@ -190,29 +209,14 @@ func New(port spi.Port, dc, rst gpio.PinOut, busy gpio.PinIn, pwr gpio.PinOut, o
 	}
 	h := &hw{
 		c: c, dc: dc, rst: rst, busy: busy, pwr: pwr,
-		busyLevel: gpio.High,
-		maxTx:     maxTx,
-		poll:      10 * time.Millisecond,
-		sleep:     time.Sleep,
-		now:       time.Now,
+		busyLevel: gpio.High, busyPull: gpio.PullUp,
+		maxTx: maxTx,
+		poll:  10 * time.Millisecond,
+		sleep: time.Sleep,
+		now:   time.Now,
 	}
-	pull := gpio.PullUp
 	if o.BusyActiveLow {
-		h.busyLevel, pull = gpio.Low, gpio.PullDown
-	}
-	if err := dc.Out(gpio.Low); err != nil {
-		return nil, fmt.Errorf("ssd16xx: DC %s: %w", dc, err)
-	}
-	if err := rst.Out(gpio.High); err != nil {
-		return nil, fmt.Errorf("ssd16xx: RST %s: %w", rst, err)
-	}
-	if err := busy.In(pull, gpio.NoEdge); err != nil {
-		return nil, fmt.Errorf("ssd16xx: BUSY %s: %w", busy, err)
-	}
-	if pwr != nil {
-		if err := pwr.Out(gpio.High); err != nil {
-			return nil, fmt.Errorf("ssd16xx: PWR %s: %w", pwr, err)
-		}
+		h.busyLevel, h.busyPull = gpio.Low, gpio.PullDown
 	}
 	return &Dev{opts: o, hw: h}, nil
 }
@@ -278,8 +282,9 @@ func (d *Dev) Bounds() image.Rectangle {
 // outside Bounds are ignored. A pixel is black if its luma is below Opts.Threshold and it is at least half
 // opaque. full false asks for a partial (differential) refresh; Draw does a full one instead on SSD1608, when
 // the previous image is unknown (first Draw, after an error) or after Opts.MaxPartials partials in a row.
-// After Halt, Draw wakes the panel with a hardware reset. An error wrapping ErrBusyTimeout means the panel
-// did not finish; the next Draw resets it.
+// A full refresh that follows a partial one, and every Draw after Halt, starts with a hardware reset and
+// the full init sequence. An error wrapping ErrBusyTimeout means the panel did not finish; the next Draw
+// resets it.
 func (d *Dev) Draw(img image.Image, full bool) error {
 	if img == nil {
 		return errors.New("ssd16xx: nil image")
@@ -301,8 +306,12 @@ func (d *Dev) Draw(img image.Image, full bool) error {
 		}
 		ssd1680Partial(c, &d.opts, d.prev, bw)
 	default:
-		if !d.ready {
+		// A partial refresh leaves the controller set up for partial updates (border waveform 0x80, the
+		// partial reset pulse), so a full refresh after one starts again from the hardware reset and the
+		// whole init sequence, as the vendor does by calling init() before every full display().
+		if !d.ready || d.partials > 0 {
 			ssd1680Init(c, &d.opts)
+			d.partials = 0
 		}
 		ssd1680Full(c, &d.opts, bw)
 	}
@@ -338,6 +347,7 @@ func (d *Dev) Halt() error {
 		c.setRST(gpio.Low)
 		c.setDC(gpio.Low)
 		c.power(false)
+		c.listenBusy(false)
 	}
 	return c.err
 }

@@ -31,8 +31,8 @@ func white(w, h int) *image.Gray {
 
 func filled(n int, b byte) []byte { return bytes.Repeat([]byte{b}, n) }
 
-// The Waveshare V4 init sequence of epd2in13_V4.py's init() (reset 20/2/20 ms, wait, SWRESET, wait, 0x01, 0x11,
-// window, cursor, 0x3C 0x05, 0x21 00 80, 0x18 80, wait).
+// The Waveshare V4 init sequence of epd2in13_V4.py init() (reset 20/2/20 ms, wait, SWRESET, wait, 0x01,
+// 0x11, window, cursor, 0x3C 0x05, 0x21 00 80, 0x18 80, wait).
 func wsInit(chunk int) []ev {
 	return seq(
 		pinEv("rst", gpio.High), sleepEv(20*time.Millisecond),
@@ -83,12 +83,14 @@ func wsPartial(chunk int, prev, plane []byte) []ev {
 }
 
 func TestWaveshareFullDraw(t *testing.T) {
-	r := newRig(t, WaveshareV4, false, 0)
+	r := newRig(t, WaveshareV4, true, 0)
 	if r.port.f != 4*physic.MegaHertz || r.port.mode != spi.Mode0 || r.port.bits != 8 {
 		t.Errorf("Connect(%v, %v, %d), want 4MHz, Mode0, 8", r.port.f, r.port.mode, r.port.bits)
 	}
-	if r.busy.pull != gpio.PullUp {
-		t.Errorf("BUSY pull = %v, want PullUp (towards busy)", r.busy.pull)
+	// New leaves every pin alone: the panel is powered, reset and its BUSY line configured by the first
+	// Draw, as the vendor's init() does.
+	if n := len(r.newEvents); n != 0 || r.busy.ins != 0 {
+		t.Errorf("New drove the pins: %d bus events %v, %d BUSY configurations", n, r.newEvents, r.busy.ins)
 	}
 	if got := r.dev.Bounds(); got != image.Rect(0, 0, 250, 122) {
 		t.Errorf("Bounds = %v", got)
@@ -96,7 +98,10 @@ func TestWaveshareFullDraw(t *testing.T) {
 	if err := r.dev.Draw(white(250, 122), true); err != nil {
 		t.Fatal(err)
 	}
-	diffEvents(t, r.b.events(), seq(wsInit(4096), wsFull(4096, filled(wsPlane, 0xFF))))
+	if r.busy.pull != gpio.PullUp {
+		t.Errorf("BUSY pull = %v, want PullUp (towards busy)", r.busy.pull)
+	}
+	diffEvents(t, r.b.events(), seq(pinEv("pwr", gpio.High), wsInit(4096), wsFull(4096, filled(wsPlane, 0xFF))))
 }
 
 func TestWavesharePartialDraw(t *testing.T) {
@@ -119,12 +124,48 @@ func TestWavesharePartialDraw(t *testing.T) {
 	next[249*16] = 0x7F
 	diffEvents(t, r.b.events(), wsPartial(4096, prev, next))
 
-	// A full Draw after that needs no new init: the panel is awake.
+	// A full Draw after a partial one re-initialises the controller first, as the vendor's init() does:
+	// the partial sequence left the border waveform at 0x80 and the panel in its partial-update state.
 	r.b.reset()
 	if err := r.dev.Draw(first, true); err != nil {
 		t.Fatal(err)
 	}
-	diffEvents(t, r.b.events(), wsFull(4096, prev))
+	diffEvents(t, r.b.events(), seq(wsInit(4096), wsFull(4096, prev)))
+
+	// A full Draw after a full one needs no new init: the panel is awake and in its full-update state.
+	r.b.reset()
+	if err := r.dev.Draw(second, true); err != nil {
+		t.Fatal(err)
+	}
+	diffEvents(t, r.b.events(), wsFull(4096, next))
+}
+
+// TestFullPartialFullSequence pins the whole byte stream of full → partial × N → full, where the last full
+// refresh is the one forced by the partial-refresh limit.
+func TestFullPartialFullSequence(t *testing.T) {
+	o := WaveshareV4
+	o.MaxPartials = 3
+	r := newRig(t, o, false, 0)
+	imgs := make([]*image.Gray, 5)
+	planes := make([][]byte, 5)
+	for i := range imgs {
+		imgs[i] = white(250, 122)
+		imgs[i].SetGray(i, 0, color.Gray{0}) // drawing (i, 0) → RAM column 0, row 249-i
+		planes[i] = filled(wsPlane, 0xFF)
+		planes[i][(249-i)*16] = 0x7F
+	}
+	for i, img := range imgs {
+		if err := r.dev.Draw(img, i == 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	diffEvents(t, r.b.events(), seq(
+		wsInit(4096), wsFull(4096, planes[0]),
+		wsPartial(4096, planes[0], planes[1]),
+		wsPartial(4096, planes[1], planes[2]),
+		wsPartial(4096, planes[2], planes[3]),
+		wsInit(4096), wsFull(4096, planes[4]), // forced full after 3 partials: re-initialised
+	))
 }
 
 func TestMaxPartialsForcesFull(t *testing.T) {
@@ -155,7 +196,7 @@ func TestHaltAndWake(t *testing.T) {
 	o := WaveshareV4
 	o.PowerOffDelay = 0 // default 2 s
 	r := newRig(t, o, true, 0)
-	// New powered the panel on; Halt before any Draw does nothing.
+	// Halt before any Draw does nothing.
 	if err := r.dev.Halt(); err != nil {
 		t.Fatal(err)
 	}
@@ -174,6 +215,9 @@ func TestHaltAndWake(t *testing.T) {
 		sleepEv(2*time.Second),
 		pinEv("rst", gpio.Low), pinEv("dc", gpio.Low), pinEv("pwr", gpio.Low),
 	))
+	if r.busy.pull != gpio.PullDown {
+		t.Errorf("BUSY pull with the panel powered off = %v, want PullDown", r.busy.pull)
+	}
 	// Halting twice is a no-op.
 	r.b.reset()
 	if err := r.dev.Halt(); err != nil || len(r.b.events()) != 0 {
@@ -188,6 +232,9 @@ func TestHaltAndWake(t *testing.T) {
 	next := filled(wsPlane, 0xFF)
 	next[15] = 0xBF
 	diffEvents(t, r.b.events(), seq(pinEv("pwr", gpio.High), wsInit(4096), wsPartial(4096, filled(wsPlane, 0xFF), next)))
+	if r.busy.pull != gpio.PullUp {
+		t.Errorf("BUSY pull with the panel powered = %v, want PullUp", r.busy.pull)
+	}
 }
 
 func TestInkyUpdate(t *testing.T) {
@@ -348,12 +395,12 @@ func TestBusyActiveLow(t *testing.T) {
 	o := WaveshareV4
 	o.BusyActiveLow = true
 	r := newRig(t, o, false, 0)
-	if r.busy.pull != gpio.PullDown {
-		t.Errorf("BUSY pull = %v, want PullDown", r.busy.pull)
-	}
 	r.busy.busy = 3 // busy (Low) for three reads at the first wait
 	if err := r.dev.Draw(white(250, 122), true); err != nil {
 		t.Fatal(err)
+	}
+	if r.busy.pull != gpio.PullDown {
+		t.Errorf("BUSY pull = %v, want PullDown (towards busy)", r.busy.pull)
 	}
 	evs := r.b.events()
 	// reset (6 events), then three busy reads with 10 ms polls between, then idle.
@@ -435,11 +482,14 @@ func TestNewErrors(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), "ssd16xx: connect") {
 		t.Errorf("New on a connected port = %v", err)
 	}
-	// A failing PWR pin is reported.
+	// A failing PWR pin is reported by the Draw that tries to power the panel.
 	b := &bus{}
-	_, err = New(&spitest.Record{}, pin(), pin(), pin(), &outPin{b: b, err: errors.New("no pwr")}, nil)
-	if err == nil || !strings.Contains(err.Error(), "PWR") {
-		t.Errorf("New with failing PWR = %v", err)
+	d, err := New(&spitest.Record{}, pin(), pin(), pin(), &outPin{b: b, err: errors.New("no pwr")}, nil)
+	if err != nil {
+		t.Fatalf("New = %v; it must not touch the pins", err)
+	}
+	if err := d.Draw(white(250, 122), true); err == nil || !strings.Contains(err.Error(), "PWR") {
+		t.Errorf("Draw with failing PWR = %v", err)
 	}
 }
 
@@ -450,9 +500,8 @@ func TestDrawNil(t *testing.T) {
 	}
 }
 
-// Reference packers that follow the vendors' Python step by step (epd2in13_V4.py getbuffer,
-// inky_ssd1608.py _update), on a [y][x]
-// grid of "black" flags.
+// Reference packers that follow the vendors' Python step by step (epd2in13_V4.py getbuffer(),
+// inky_ssd1608.py _update()), on a [y][x] grid of "black" flags.
 
 func packBits(grid [][]bool) []byte { // numpy.packbits of where(black, 0, 1), row by row, MSB first
 	var out []byte
