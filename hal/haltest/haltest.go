@@ -1,7 +1,18 @@
-// Package haltest provides plain, pokeable fakes of the hal device interfaces for tests.
+// Package haltest provides plain, pokeable fakes of the hal device interfaces for tests, and the one test
+// rig every package that drives devices shares: fakes that record into one ordered History, and a checker
+// of the capture indicator's invariants over that history (History.Check).
 //
 // Each fake is a struct with exported fields. Fields marked "guarded by Mu" must be read and written with
-// Mu held once the fake is in use by another goroutine.
+// Mu held once the fake is in use by another goroutine. A fake whose Log field is set records what it is
+// asked to do in that History (see the event constants); a nil Log records nothing.
+//
+// A typical rig:
+//
+//	h := &haltest.History{}
+//	cam := &haltest.Camera{Format: hal.Format{Width: 160, Height: 120}, Frames: make(chan []byte), Log: h}
+//	led := &haltest.LED{Log: h}
+//	… run the code under test, feeding frames with cam.Feed …
+//	h.Check(t) // the LED was on whenever the camera streamed, and went off within a second of it stopping
 package haltest
 
 import (
@@ -19,7 +30,7 @@ import (
 // one luma image of Format's size; closing Frames ends the stream with io.EOF. Modify its members to
 // simulate failures.
 type Camera struct {
-	Format hal.Format // immutable once in use
+	Format hal.Format // guarded by Mu once in use; see SetFormat
 	// Frames delivers frame contents; a short slice is zero-padded. Closed means end of stream. A nil
 	// Frames blocks ReadFrame until ctx is done.
 	Frames chan []byte
@@ -27,6 +38,8 @@ type Camera struct {
 	Errs chan error
 	// Clock gives frame times; nil means time.Now.
 	Clock func() time.Time
+	// Log, if not nil, records CameraStart, CameraStartFailed and CameraStop.
+	Log *History
 
 	Mu        sync.Mutex
 	StartErr  error // guarded by Mu; returned by Start
@@ -42,9 +55,11 @@ func (c *Camera) Start(ctx context.Context) (hal.Format, error) {
 	defer c.Mu.Unlock()
 	c.Starts++
 	if c.StartErr != nil {
+		c.Log.Add(CameraStartFailed)
 		return hal.Format{}, c.StartErr
 	}
 	c.Streaming = true
+	c.Log.Add(CameraStart)
 	return c.Format, nil
 }
 
@@ -66,12 +81,15 @@ func (c *Camera) ReadFrame(ctx context.Context, f *hal.Frame) error {
 		if !ok {
 			return io.EOF
 		}
-		n := c.Format.Size()
+		c.Mu.Lock()
+		format := c.Format
+		c.Mu.Unlock()
+		n := format.Size()
 		copy(f.Pix[:n], b)
 		if len(b) < n {
 			clear(f.Pix[len(b):n])
 		}
-		f.Width, f.Height, f.Stride = c.Format.Width, c.Format.Height, c.Format.Width
+		f.Width, f.Height, f.Stride = format.Width, format.Height, format.Width
 		if c.Clock != nil {
 			f.Time = c.Clock()
 		} else {
@@ -90,7 +108,71 @@ func (c *Camera) Stop() error {
 	defer c.Mu.Unlock()
 	c.Stops++
 	c.Streaming = false
+	c.Log.Add(CameraStop)
 	return nil
+}
+
+// SetFormat changes, under Mu, the format the next Start announces and later frames have: a camera that
+// comes back at another resolution. Format must not be changed otherwise while the camera is in use.
+func (c *Camera) SetFormat(f hal.Format) {
+	c.Mu.Lock()
+	c.Format = f
+	c.Mu.Unlock()
+}
+
+// SetStartErr sets StartErr under Mu.
+func (c *Camera) SetStartErr(err error) {
+	c.Mu.Lock()
+	c.StartErr = err
+	c.Mu.Unlock()
+}
+
+// FramesRead reports Reads under Mu.
+func (c *Camera) FramesRead() int {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	return c.Reads
+}
+
+// Feed sends frame(0), frame(1), … on Frames, one every period (a real or synctest clock), until ctx is
+// done. A frame waits until the camera reads it, so frames are numbered in the order they were read;
+// frame nil sends nil (a black frame).
+func (c *Camera) Feed(ctx context.Context, period time.Duration, frame func(k int) []byte) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for k := 0; ; k++ {
+		var b []byte
+		if frame != nil {
+			b = frame(k)
+		}
+		select {
+		case c.Frames <- b:
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// Walker draws frame k of a bright, person-sized block walking left to right over a dark floor, in a
+// w×h luma image: a scene the tracker follows as one track.
+func Walker(w, h, k int) []byte {
+	b := make([]byte, w*h)
+	for i := range b {
+		b[i] = 40
+	}
+	bw, top, bottom := max(w/12, 4), h/3, h*5/6
+	x0 := 5 + (k*3)%max(w-bw-10, 1)
+	for y := top; y < bottom; y++ {
+		for x := x0; x < x0+bw && x < w; x++ {
+			b[y*w+x] = 220
+		}
+	}
+	return b
 }
 
 // IsStreaming reports Streaming under Mu.
@@ -108,6 +190,8 @@ type LED struct {
 	Err     error  // guarded by Mu; if set, Set fails with it and leaves On unchanged
 	// Changed, if not nil, receives the new state after each successful Set (non-blocking send).
 	Changed chan bool
+	// Log, if not nil, records LEDOn, LEDOff and LEDFailed.
+	Log *History
 }
 
 // Set implements hal.LED.
@@ -115,11 +199,17 @@ func (l *LED) Set(on bool) error {
 	l.Mu.Lock()
 	if l.Err != nil {
 		err := l.Err
+		l.Log.Add(LEDFailed)
 		l.Mu.Unlock()
 		return err
 	}
 	l.On = on
 	l.History = append(l.History, on)
+	if on {
+		l.Log.Add(LEDOn)
+	} else {
+		l.Log.Add(LEDOff)
+	}
 	ch := l.Changed
 	l.Mu.Unlock()
 	if ch != nil {
@@ -156,6 +246,10 @@ type Panel struct {
 	Halts  int         // guarded by Mu
 	Halted bool        // guarded by Mu; true after Halt until the next Draw
 	Err    error       // guarded by Mu; if set, Draw fails with it
+	// Log, if not nil, records what each successful Draw says, as Says classifies the image.
+	Log *History
+	// Says classifies a drawn image: NoticeOn, NoticeOff, or "" to record nothing. nil records nothing.
+	Says func(img image.Image) string
 }
 
 // Bounds implements hal.Panel.
@@ -181,6 +275,11 @@ func (p *Panel) Draw(img image.Image, full bool) error {
 		p.Fulls++
 	}
 	p.Halted = false
+	if p.Says != nil {
+		if what := p.Says(g); what != "" {
+			p.Log.Add(what)
+		}
+	}
 	return nil
 }
 
