@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -33,13 +34,13 @@ func TestToSpace(t *testing.T) {
 	pts := []tracker.Point{{Frame: 7, TimeMS: 1000, X: 320, Y: 480}, {Frame: 8, TimeMS: 1100, X: 100.5, Y: 300.25},
 		{Frame: 9, TimeMS: 1200, X: 700, Y: 200}} // the last is right of the image: clamped to its edge
 
-	plain := &runner{log: slog.New(slog.DiscardHandler)}
+	plain := &emitter{log: slog.New(slog.DiscardHandler), fallbacks: &atomic.Uint64{}}
 	space, img := plain.toSpace(pts, format)
 	if space != event.SpaceImage || len(img) != len(pts) || img[0].X != 0.5 || img[0].Y != 1 || img[2].X != 1 {
 		t.Fatalf("uncalibrated: %s %v", space, img)
 	}
 
-	r := &runner{log: slog.New(slog.DiscardHandler), hom: &h}
+	r := &emitter{log: slog.New(slog.DiscardHandler), hom: &h, fallbacks: &atomic.Uint64{}}
 	space, got := r.toSpace(pts, format)
 	if space != event.SpaceFloor || len(got) != len(pts) {
 		t.Fatalf("calibrated: %s %v", space, got)
@@ -65,7 +66,7 @@ func TestToSpace(t *testing.T) {
 	if space != event.SpaceImage || len(fb) != len(pts) || fb[0] != img[0] || fb[1] != img[1] || fb[2] != img[2] {
 		t.Fatalf("fallback: %s %v, want %v", space, fb, img)
 	}
-	if n := r.floorFallbacks.Load(); n != 1 {
+	if n := r.fallbacks.Load(); n != 1 {
 		t.Errorf("fallbacks counted %d, want 1", n)
 	}
 }
@@ -75,7 +76,7 @@ func TestRunPublishesFloorTracks(t *testing.T) {
 		r := newRig()
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
-		r.start(ctx, &config.Config{MQTT: config.MQTT{Broker: "stdout"}, Calibration: testCalibration})
+		r.start(t, ctx, &config.Config{MQTT: config.MQTT{Broker: "stdout"}, Calibration: testCalibration})
 		go r.feed(ctx)
 		time.Sleep(30 * time.Second)
 		cancel()

@@ -70,9 +70,9 @@ func TestEventStructsValid(t *testing.T) {
 		event.LeafTracks: {goodTrack(), floor},
 		event.LeafPrivacy: {
 			event.Privacy{V: event.Version, State: event.PrivacyCapturing, Since: 1700000000000},
-			event.Privacy{V: event.Version, State: event.PrivacyPaused, Reason: "cleaning", Since: 1, ForSeconds: 12.5},
-			event.Privacy{V: event.Version, State: event.PrivacyStopped},
-			event.Privacy{V: event.Version, State: event.PrivacyFault, Reason: "LED failed"},
+			event.Privacy{V: event.Version, State: event.PrivacyPaused, Cause: "command", Reason: "遠隔操作（cleaning）", Since: 1, ForSeconds: 12.5},
+			event.Privacy{V: event.Version, State: event.PrivacyStopped, Cause: "schedule"},
+			event.Privacy{V: event.Version, State: event.PrivacyFault, Cause: "indicator-fault", Reason: "表示灯の故障"},
 		},
 		event.LeafStats: {
 			event.Stats{V: event.Version},
@@ -124,6 +124,7 @@ func TestInvalidRejected(t *testing.T) {
 		{"attestation type", event.LeafStatus, edit(t, online, func(m map[string]any) { m["attestation"].(map[string]any)["dumpable"] = "no" })},
 		{"privacy state", event.LeafPrivacy, edit(t, privacy, func(m map[string]any) { m["state"] = "recording" })},
 		{"privacy no since", event.LeafPrivacy, edit(t, privacy, func(m map[string]any) { delete(m, "since") })},
+		{"privacy free-text cause", event.LeafPrivacy, edit(t, privacy, func(m map[string]any) { m["cause"] = "シャットダウン" })},
 		{"stats negative", event.LeafStats, edit(t, stats, func(m map[string]any) { m["tracks_dropped"] = -1 })},
 		{"stats missing", event.LeafStats, edit(t, stats, func(m map[string]any) { delete(m, "outbox_depth") })},
 		{"notice hash", event.LeafNotice, edit(t, ntc, func(m map[string]any) { m["hash"] = "x" })},

@@ -24,6 +24,7 @@ import (
 	"github.com/ashiato/ashiato/agent/event"
 	"github.com/ashiato/ashiato/agent/floor"
 	"github.com/ashiato/ashiato/agent/notice"
+	"github.com/ashiato/ashiato/agent/tracker"
 )
 
 // Duration is a time.Duration written in TOML as a string such as "2s" or "5m".
@@ -198,6 +199,12 @@ type Schedule struct {
 	// lists and ranges) and HH:MM-HH:MM ranges (several separated by commas; none may cross midnight, so
 	// split such a range at 24:00). Empty means always open. See package agent/control/schedule.
 	Hours []string `toml:"hours"`
+}
+
+// TrackerConfig is the tracker's configuration; zero fields mean the tracker's defaults.
+func (t Tracker) TrackerConfig() tracker.Config {
+	return tracker.Config{ProcWidth: t.ProcWidth, MaxCoast: t.MaxCoast.D(), MinHits: t.MinHits, ROI: t.ROI,
+		Shadows: t.Shadows}
 }
 
 // Parse returns the parsed schedule; nil means always open.

@@ -27,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ashiato/ashiato/agent/command"
 	"github.com/ashiato/ashiato/agent/control/schedule"
 	"github.com/ashiato/ashiato/agent/event"
 	"github.com/ashiato/ashiato/hal"
@@ -40,31 +41,83 @@ const (
 	Fault     = event.PrivacyFault
 )
 
-// Reasons of State, shown on the panel ("理由：…") and echoed on the privacy topic. A remote pause may
-// carry its own reason instead of ReasonRemote.
+// Cause is why capture is not on. Only the Controller sets it, from what actually happened: nothing that
+// arrives from outside (such as a remote pause's free text) can choose it.
+type Cause int
+
 const (
-	ReasonButton   = "ボタン操作"   // paused with the button
-	ReasonRemote   = "遠隔操作"    // paused by an MQTT command without a reason
-	ReasonSchedule = "営業時間外"   // stopped outside the opening hours
-	ReasonEnd      = "再生終了"    // stopped at the end of a replayed or synthetic source
-	ReasonShutdown = "シャットダウン" // stopped because the agent is shutting down
-	ReasonLED      = "表示灯の故障"  // fault: the indicator LED could not be switched
-	ReasonStalled  = "カメラ応答なし" // fault: the camera delivered no frame in time
-	ReasonGone     = "カメラ切断"   // fault: the camera vanished
-	ReasonCamera   = "カメラ異常"   // fault: any other camera error
+	CauseNone     Cause = iota // capturing, or nothing decided yet
+	CauseButton                // paused with the pause button
+	CauseCommand               // paused by an MQTT cmd/pause
+	CauseSchedule              // stopped outside the opening hours
+	CauseEnd                   // stopped at the end of a replayed or synthetic source
+	CauseShutdown              // stopped because the agent is shutting down
+	CauseLED                   // fault: the indicator LED could not be switched
+	CauseStalled               // fault: the camera delivered no frame in time
+	CauseGone                  // fault: the camera vanished
+	CauseCamera                // fault: any other camera error
 )
+
+var causes = [...]struct{ name, label string }{
+	CauseNone:     {"", ""},
+	CauseButton:   {"button", "ボタン操作"},
+	CauseCommand:  {"command", "遠隔操作"},
+	CauseSchedule: {"schedule", "営業時間外"},
+	CauseEnd:      {"source-end", "再生終了"},
+	CauseShutdown: {"shutdown", "シャットダウン"},
+	CauseLED:      {"indicator-fault", "表示灯の故障"},
+	CauseStalled:  {"camera-stalled", "カメラ応答なし"},
+	CauseGone:     {"camera-gone", "カメラ切断"},
+	CauseCamera:   {"camera-fault", "カメラ異常"},
+}
+
+// String is the cause's name on the privacy topic: "button", "command", "schedule", "source-end",
+// "shutdown", "indicator-fault", "camera-stalled", "camera-gone" or "camera-fault"; "" for CauseNone.
+func (c Cause) String() string {
+	if c < 0 || int(c) >= len(causes) {
+		return fmt.Sprintf("Cause(%d)", int(c))
+	}
+	return causes[c].name
+}
+
+// Label is the cause as shoppers read it on the panel ("理由：…"); "" for CauseNone.
+func (c Cause) Label() string {
+	if c < 0 || int(c) >= len(causes) {
+		return ""
+	}
+	return causes[c].label
+}
+
+// Wipes reports whether the frames still waiting to be tracked when capture stops for this cause are
+// wiped. They are whenever capture stops for a pause, the schedule or a fault: a stop stops all
+// processing. Only at the end of a replayed source and at shutdown are they tracked, so that a replay is
+// scored frame by frame and a restart cuts no track short.
+func (c Cause) Wipes() bool { return c != CauseEnd && c != CauseShutdown }
 
 // State is the capture state.
 type State struct {
-	Mode   string    // Capturing, Paused, Stopped or Fault; "" before Run has decided
-	Reason string    // one of the Reason constants or a remote pause's reason; "" while capturing
-	Since  time.Time // when this state began
-	Until  time.Time // Paused only: when capture resumes by itself
+	Mode  string // Capturing, Paused, Stopped or Fault; "" before Run has decided
+	Cause Cause  // why capture is not on; CauseNone while capturing
+	// Note is the free text a remote pause (CauseCommand) came with, for display only: it is shown
+	// labelled as remote (see Reason) and decides nothing. "" otherwise.
+	Note  string
+	Since time.Time // when this state began
+	Until time.Time // Paused only: when capture resumes by itself
+}
+
+// Reason is the text shown to shoppers on the panel and sent as the privacy topic's reason: the cause's
+// label, and for a remote pause that came with a note, the note in brackets after the remote label
+// ("遠隔操作（清掃中）"), so a remote text can never pass for one of the device's own reasons.
+func (s State) Reason() string {
+	if s.Cause == CauseCommand && s.Note != "" {
+		return s.Cause.Label() + "（" + s.Note + "）"
+	}
+	return s.Cause.Label()
 }
 
 // same reports whether s and o are the same state, ignoring Since.
 func (s State) same(o State) bool {
-	return s.Mode == o.Mode && s.Reason == o.Reason && s.Until.Equal(o.Until)
+	return s.Mode == o.Mode && s.Cause == o.Cause && s.Note == o.Note && s.Until.Equal(o.Until)
 }
 
 // Options configure a Controller. The zero value of each optional field means its documented default.
@@ -74,12 +127,15 @@ type Options struct {
 	// Stream is required. It reads frames with Camera.ReadFrame until ctx is done (then it returns
 	// ctx.Err()) or the camera fails or ends (then it returns that error: io.EOF at the end of a finite
 	// source). Run calls it in a goroutine of its own, once per capture session, after Camera.Start
-	// succeeded, and calls Camera.Stop only after Stream has returned. An error wrapping a *FatalError ends
-	// Run with that error.
+	// succeeded; it calls Camera.Stop, and only then switches the LED off, after Stream has returned, so
+	// whatever Stream does before it returns happens while the LED is still on. When Run ends a session
+	// it cancels ctx with a cause that StopCause reads. An error wrapping a *FatalError ends Run with that
+	// error.
 	Stream func(ctx context.Context, f hal.Format) error
 	// Changed, if not nil, is called in Run's goroutine with every new state, in order, after the devices
 	// are in that state (for a state other than Capturing: the camera is stopped and the LED off, as far as
-	// they could be). It must not block. State changes are published from here.
+	// they could be). It must not block or do slow work, since it holds up the state machine and with it
+	// the LED: hand the state to another goroutine.
 	Changed func(s State)
 	// Ready, if not nil, is called before every Camera.Start and blocks until the public notice no longer
 	// claims that capture is off, or until ctx is done. It should give up after a bounded time: a broken
@@ -87,9 +143,9 @@ type Options struct {
 	Ready func(ctx context.Context)
 	// Schedule holds the opening hours; outside them capture is stopped. nil means always open.
 	Schedule *schedule.Schedule
-	// PauseDefault is how long a pause without its own duration lasts; 0 means 15m.
+	// PauseDefault is how long a pause without its own duration lasts; 0 means DefaultPause.
 	PauseDefault time.Duration
-	// PauseMax caps every pause; 0 means 24h.
+	// PauseMax caps every pause; 0 means command.MaxPause, which is also the most it may be.
 	PauseMax time.Duration
 	// Finite says the source is a replay or synthetic scene: any camera or LED failure ends Run with the
 	// error instead of being retried.
@@ -99,6 +155,44 @@ type Options struct {
 	// LEDCheck is how often the LED is switched on again while capturing, to find a failed LED; 0 means 1s.
 	LEDCheck time.Duration
 	Logger   *slog.Logger // nil discards
+}
+
+// DefaultPause is how long a pause lasts when neither its request nor the configuration says.
+const DefaultPause = 15 * time.Minute
+
+// CheckPause checks a configured default and maximum pause (0 means the default) and returns one error
+// per problem, each starting with the field it is about ("default: …", "max: …").
+func CheckPause(def, maxPause time.Duration) []error {
+	var errs []error
+	check := func(name string, d time.Duration) {
+		if d < 0 || (d > 0 && d < time.Second) || d > command.MaxPause {
+			errs = append(errs, fmt.Errorf("%s: must be between 1s and %s", name, command.MaxPause))
+		}
+	}
+	check("default", def)
+	check("max", maxPause)
+	if def > 0 && maxPause > 0 && def > maxPause {
+		errs = append(errs, fmt.Errorf("default: %s is longer than the maximum %s", def, maxPause))
+	}
+	return errs
+}
+
+// stopped is the cause with which Run cancels a session's Stream context.
+type stopped struct{ cause Cause }
+
+func (s *stopped) Error() string { return "control: capture stopped: " + s.cause.String() }
+
+// StopCause returns why a session ended, given its Stream context once that is done: the cause Run ended
+// it with, or CauseShutdown when the context given to Run ended first. ok is false while ctx is not done.
+func StopCause(ctx context.Context) (c Cause, ok bool) {
+	if ctx.Err() == nil {
+		return CauseNone, false
+	}
+	var s *stopped
+	if errors.As(context.Cause(ctx), &s) {
+		return s.cause, true
+	}
+	return CauseShutdown, true
 }
 
 // FatalError marks a Stream error after which capture must not be retried (such as a ring that cannot
@@ -125,9 +219,9 @@ const (
 )
 
 type request struct {
-	kind   reqKind
-	reason string
-	d      time.Duration
+	kind reqKind
+	note string // reqPause: the remote sender's free text
+	d    time.Duration
 }
 
 // Controller is the capture state machine. Create it with New and run Run once; Pause, Resume, Press,
@@ -138,12 +232,13 @@ type Controller struct {
 	reqs chan request
 
 	// Owned by Run's goroutine.
-	pauseUntil  time.Time
-	pauseReason string
-	retryAt     time.Time // zero: capture may start now
-	ledOn       bool      // the LED may be on (also when a Set failed and its state is unknown)
-	ledRetryAt  time.Time
-	ledBackoff  time.Duration
+	pauseUntil time.Time
+	pauseCause Cause     // CauseButton or CauseCommand while paused
+	pauseNote  string    // a remote pause's free text
+	retryAt    time.Time // zero: capture may start now
+	ledOn      bool      // the LED may be on (also when a Set failed and its state is unknown)
+	ledRetryAt time.Time
+	ledBackoff time.Duration
 
 	mu       sync.Mutex
 	state    State
@@ -162,8 +257,8 @@ func New(opts Options) (*Controller, error) {
 			*d = v
 		}
 	}
-	def(&opts.PauseDefault, 15*time.Minute)
-	def(&opts.PauseMax, 24*time.Hour)
+	def(&opts.PauseDefault, DefaultPause)
+	def(&opts.PauseMax, command.MaxPause)
 	def(&opts.MinBackoff, time.Second)
 	def(&opts.MaxBackoff, 30*time.Second)
 	def(&opts.LEDCheck, time.Second)
@@ -175,21 +270,18 @@ func New(opts Options) (*Controller, error) {
 	return c, nil
 }
 
-// Pause asks for capture to pause for d (0 means PauseDefault; longer than PauseMax is cut to it) with
-// reason ("" means ReasonRemote). A later Pause replaces the earlier one. It never blocks; it returns false
-// if the request queue is full.
-func (c *Controller) Pause(reason string, d time.Duration) bool {
-	if reason == "" {
-		reason = ReasonRemote
-	}
-	return c.send(request{kind: reqPause, reason: reason, d: d})
+// Pause is a remote pause (CauseCommand) for d (0 means PauseDefault; longer than PauseMax is cut to it).
+// note is the sender's free text, shown labelled as remote; "" means none. A later Pause replaces the
+// earlier one. It never blocks; it returns false if the request queue is full.
+func (c *Controller) Pause(note string, d time.Duration) bool {
+	return c.send(request{kind: reqPause, note: note, d: d})
 }
 
 // Resume ends a pause. It never blocks; it returns false if the request queue is full.
 func (c *Controller) Resume() bool { return c.send(request{kind: reqResume}) }
 
 // Press is a press of the pause button: it resumes a paused capture and pauses (for PauseDefault, with
-// ReasonButton) in any other state. It never blocks; it returns false if the request queue is full.
+// CauseButton) in any other state. It never blocks; it returns false if the request queue is full.
 func (c *Controller) Press() bool { return c.send(request{kind: reqPress}) }
 
 func (c *Controller) send(r request) bool {
@@ -227,9 +319,9 @@ const (
 )
 
 type sessionEnd struct {
-	kind   endKind
-	reason string
-	err    error
+	kind  endKind
+	cause Cause
+	err   error
 }
 
 // Run drives the devices until ctx is done or a finite source ends, and returns nil then. It returns an
@@ -249,7 +341,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	failed := false
 	for {
 		if ctx.Err() != nil {
-			if !c.settle(State{Mode: Stopped, Reason: ReasonShutdown}) {
+			if !c.settle(State{Mode: Stopped, Cause: CauseShutdown}) {
 				return errors.New("control: indicator LED could not be switched off at shutdown")
 			}
 			return nil
@@ -277,15 +369,15 @@ func (c *Controller) Run(ctx context.Context) error {
 			backoff, failed, c.retryAt = c.opts.MinBackoff, false, time.Time{}
 		case endEOF:
 			c.log.Info("control: source ended")
-			if !c.settle(State{Mode: Stopped, Reason: ReasonEnd}) {
+			if !c.settle(State{Mode: Stopped, Cause: CauseEnd}) {
 				return errors.New("control: indicator LED could not be switched off at the end of the source")
 			}
 			return nil
 		case endFatal:
-			c.settle(State{Mode: Fault, Reason: end.reason})
+			c.settle(State{Mode: Fault, Cause: end.cause})
 			return end.err
 		case endFault:
-			c.settle(State{Mode: Fault, Reason: end.reason})
+			c.settle(State{Mode: Fault, Cause: end.cause})
 			if c.opts.Finite {
 				return end.err
 			}
@@ -293,7 +385,7 @@ func (c *Controller) Run(ctx context.Context) error {
 				backoff = c.opts.MinBackoff // it ran for a while: a fresh failure
 			}
 			wait := backoff/2 + rand.N(backoff/2+1)
-			c.log.Warn("control: capture stopped", "reason", end.reason, "err", end.err, "retry_in", wait)
+			c.log.Warn("control: capture stopped", "cause", end.cause.String(), "err", end.err, "retry_in", wait)
 			c.retryAt = time.Now().Add(wait)
 			backoff = min(2*backoff, c.opts.MaxBackoff)
 			failed = true
@@ -304,7 +396,7 @@ func (c *Controller) Run(ctx context.Context) error {
 // session runs one capture: LED on, notice, camera start, stream, then camera stop and LED off.
 func (c *Controller) session(ctx context.Context) sessionEnd {
 	if err := c.setLED(true); err != nil {
-		return sessionEnd{kind: endFault, reason: ReasonLED,
+		return sessionEnd{kind: endFault, cause: CauseLED,
 			err: fmt.Errorf("control: capture refused: indicator LED cannot be switched on: %w", err)}
 	}
 	announced := c.state.Mode != Fault
@@ -315,22 +407,22 @@ func (c *Controller) session(ctx context.Context) sessionEnd {
 		c.opts.Ready(ctx)
 	}
 	c.drain() // requests that came while the notice was updated are honoured before the camera starts
-	if _, off := c.offState(time.Now()); off || ctx.Err() != nil {
+	if want, off := c.offState(time.Now()); off || ctx.Err() != nil {
 		c.setLED(false)
 		if ctx.Err() != nil {
-			return sessionEnd{kind: endShutdown}
+			return sessionEnd{kind: endShutdown, cause: CauseShutdown}
 		}
-		return sessionEnd{kind: endRequested}
+		return sessionEnd{kind: endRequested, cause: want.Cause}
 	}
 
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	sctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	format, err := c.opts.Camera.Start(sctx)
 	if err != nil {
 		c.stopCamera()
 		c.setLED(false)
 		if ctx.Err() != nil {
-			return sessionEnd{kind: endShutdown}
+			return sessionEnd{kind: endShutdown, cause: CauseShutdown}
 		}
 		return c.classify(fmt.Errorf("control: starting camera: %w", err))
 	}
@@ -357,20 +449,20 @@ loop:
 		case err := <-done:
 			streamDone = true
 			if ctx.Err() != nil {
-				end = sessionEnd{kind: endShutdown}
+				end = sessionEnd{kind: endShutdown, cause: CauseShutdown}
 			} else {
 				end = c.classify(err)
 			}
 			break loop
 		case <-ctx.Done():
-			end = sessionEnd{kind: endShutdown}
+			end = sessionEnd{kind: endShutdown, cause: CauseShutdown}
 			break loop
 		case r := <-c.reqs:
 			c.apply(r)
 		case <-boundary:
 		case <-ledTick.C:
 			if err := c.setLED(true); err != nil {
-				end = sessionEnd{kind: endFault, reason: ReasonLED,
+				end = sessionEnd{kind: endFault, cause: CauseLED,
 					err: fmt.Errorf("control: indicator LED failed while capturing: %w", err)}
 				break loop
 			}
@@ -378,12 +470,14 @@ loop:
 		if bt != nil {
 			bt.Stop()
 		}
-		if _, off := c.offState(time.Now()); off {
-			end = sessionEnd{kind: endRequested}
+		if want, off := c.offState(time.Now()); off {
+			end = sessionEnd{kind: endRequested, cause: want.Cause}
 			break loop
 		}
 	}
-	cancel()
+	// Stream learns why it ends (StopCause) and finishes what it must, such as wiping the frames waiting
+	// for a pause, before it returns: while the camera still runs and the LED is still on.
+	cancel(&stopped{cause: end.cause})
 	if !streamDone {
 		<-done
 	}
@@ -397,15 +491,15 @@ func (c *Controller) classify(err error) sessionEnd {
 	var fe *FatalError
 	switch {
 	case err == nil, errors.Is(err, io.EOF):
-		return sessionEnd{kind: endEOF}
+		return sessionEnd{kind: endEOF, cause: CauseEnd}
 	case errors.As(err, &fe):
-		return sessionEnd{kind: endFatal, reason: ReasonCamera, err: err}
+		return sessionEnd{kind: endFatal, cause: CauseCamera, err: err}
 	case errors.Is(err, hal.ErrStalled):
-		return sessionEnd{kind: endFault, reason: ReasonStalled, err: err}
+		return sessionEnd{kind: endFault, cause: CauseStalled, err: err}
 	case errors.Is(err, hal.ErrGone):
-		return sessionEnd{kind: endFault, reason: ReasonGone, err: err}
+		return sessionEnd{kind: endFault, cause: CauseGone, err: err}
 	default:
-		return sessionEnd{kind: endFault, reason: ReasonCamera, err: err}
+		return sessionEnd{kind: endFault, cause: CauseCamera, err: err}
 	}
 }
 
@@ -441,7 +535,7 @@ func (c *Controller) settle(want State) bool {
 			}
 			c.ledRetryAt = time.Now().Add(c.ledBackoff)
 			c.ledBackoff = min(2*c.ledBackoff, c.opts.MaxBackoff)
-			c.publish(State{Mode: Fault, Reason: ReasonLED})
+			c.publish(State{Mode: Fault, Cause: CauseLED})
 			return false
 		}
 		c.ledBackoff = 0
@@ -460,7 +554,7 @@ func (c *Controller) publish(s State) {
 	s.Since = time.Now()
 	c.state = s
 	c.mu.Unlock()
-	c.log.Info("control: state", "state", s.Mode, "reason", s.Reason)
+	c.log.Info("control: state", "state", s.Mode, "cause", s.Cause.String(), "note", s.Note)
 	if c.opts.Changed != nil {
 		c.opts.Changed(s)
 	}
@@ -470,13 +564,13 @@ func (c *Controller) publish(s State) {
 func (c *Controller) offState(now time.Time) (State, bool) {
 	if !c.pauseUntil.IsZero() {
 		if now.Before(c.pauseUntil) {
-			return State{Mode: Paused, Reason: c.pauseReason, Until: c.pauseUntil}, true
+			return State{Mode: Paused, Cause: c.pauseCause, Note: c.pauseNote, Until: c.pauseUntil}, true
 		}
-		c.pauseUntil, c.pauseReason = time.Time{}, ""
+		c.pauseUntil, c.pauseCause, c.pauseNote = time.Time{}, CauseNone, ""
 		c.log.Info("control: pause ended")
 	}
 	if !c.opts.Schedule.Open(now) {
-		return State{Mode: Stopped, Reason: ReasonSchedule}, true
+		return State{Mode: Stopped, Cause: CauseSchedule}, true
 	}
 	return State{}, false
 }
@@ -529,11 +623,12 @@ func (c *Controller) drain() {
 func (c *Controller) apply(r request) {
 	now := time.Now()
 	paused := !c.pauseUntil.IsZero() && now.Before(c.pauseUntil)
+	cause := CauseCommand
 	if r.kind == reqPress {
 		if paused {
 			r.kind = reqResume
 		} else {
-			r = request{kind: reqPause, reason: ReasonButton}
+			r, cause = request{kind: reqPause}, CauseButton
 		}
 	}
 	switch r.kind {
@@ -543,13 +638,13 @@ func (c *Controller) apply(r request) {
 			d = c.opts.PauseDefault
 		}
 		d = min(d, c.opts.PauseMax)
-		c.pauseUntil, c.pauseReason = now.Add(d), r.reason
-		c.log.Info("control: pause", "reason", r.reason, "for", d)
+		c.pauseUntil, c.pauseCause, c.pauseNote = now.Add(d), cause, r.note
+		c.log.Info("control: pause", "cause", cause.String(), "note", r.note, "for", d)
 	case reqResume:
 		if paused {
 			c.log.Info("control: resume")
 		}
-		c.pauseUntil, c.pauseReason = time.Time{}, ""
+		c.pauseUntil, c.pauseCause, c.pauseNote = time.Time{}, CauseNone, ""
 		c.retryAt = time.Time{} // an explicit resume retries a failed capture at once
 	}
 }

@@ -15,68 +15,29 @@ import (
 	"github.com/ashiato/ashiato/hal/haltest"
 )
 
-// entry is one thing that happened to a device, or one state the controller announced.
-type entry struct {
-	at   time.Time
-	what string // "start", "stop", "led on", "led off", "state <mode>", "ready"
-}
-
-// world records every device call in one ordered log, so the invariants can be checked over the history.
+// world is a controller over the shared haltest rig: every camera start and stop, LED switch and announced
+// state goes into one ordered History, whose invariants haltest checks.
 type world struct {
-	mu  sync.Mutex
-	log []entry
-
+	h   *haltest.History
 	cam *haltest.Camera
 	led *haltest.LED
 	ctl *Controller
 
-	frames int // frames read by Stream; guarded by mu
+	mu     sync.Mutex
+	frames int // frames read by Stream
 }
 
-func (w *world) add(what string) {
-	w.mu.Lock()
-	w.log = append(w.log, entry{time.Now(), what})
-	w.mu.Unlock()
-}
-
-type recCamera struct{ w *world }
-
-func (c recCamera) Start(ctx context.Context) (hal.Format, error) {
-	f, err := c.w.cam.Start(ctx)
-	if err == nil {
-		c.w.add("start")
-	} else {
-		c.w.add("start failed")
-	}
-	return f, err
-}
-func (c recCamera) ReadFrame(ctx context.Context, f *hal.Frame) error {
-	return c.w.cam.ReadFrame(ctx, f)
-}
-func (c recCamera) Stop() error {
-	err := c.w.cam.Stop()
-	c.w.add("stop")
-	return err
-}
-
-type recLED struct{ w *world }
-
-func (l recLED) Set(on bool) error {
-	err := l.w.led.Set(on)
-	if err == nil {
-		l.w.add(map[bool]string{true: "led on", false: "led off"}[on])
-	}
-	return err
-}
-
-// newWorld builds a controller over recording fakes. The camera delivers a frame every 100ms of (fake)
-// time while streaming.
+// newWorld builds a controller over the rig. Every announced state is recorded as "state <mode> <cause>"
+// and as the notice event it amounts to (paused and stopped say capture is off), and every Ready call as
+// "ready".
 func newWorld(t *testing.T, opts Options) *world {
+	h := &haltest.History{}
 	w := &world{
-		cam: &haltest.Camera{Format: hal.Format{Width: 8, Height: 4}, Frames: make(chan []byte), Errs: make(chan error, 1)},
-		led: &haltest.LED{},
+		h:   h,
+		cam: &haltest.Camera{Format: hal.Format{Width: 8, Height: 4}, Frames: make(chan []byte), Errs: make(chan error, 1), Log: h},
+		led: &haltest.LED{Log: h},
 	}
-	opts.Camera, opts.LED = recCamera{w}, recLED{w}
+	opts.Camera, opts.LED = w.cam, w.led
 	opts.Stream = func(ctx context.Context, f hal.Format) error {
 		fr := hal.Frame{Pix: make([]byte, f.Size())}
 		for {
@@ -90,12 +51,17 @@ func newWorld(t *testing.T, opts Options) *world {
 	}
 	prevChanged := opts.Changed
 	opts.Changed = func(s State) {
-		w.add("state " + s.Mode + " " + s.Reason)
+		h.Add("state " + s.Mode + " " + s.Cause.String())
+		if s.Mode == Paused || s.Mode == Stopped {
+			h.Add(haltest.NoticeOff)
+		} else {
+			h.Add(haltest.NoticeOn)
+		}
 		if prevChanged != nil {
 			prevChanged(s)
 		}
 	}
-	opts.Ready = func(ctx context.Context) { w.add("ready") }
+	opts.Ready = func(ctx context.Context) { h.Add("ready") }
 	var err error
 	w.ctl, err = New(opts)
 	if err != nil {
@@ -104,28 +70,12 @@ func newWorld(t *testing.T, opts Options) *world {
 	return w
 }
 
-// feed sends frames every 100ms until ctx is done.
-func (w *world) feed(ctx context.Context) {
-	for {
-		select {
-		case w.cam.Frames <- nil:
-		case <-ctx.Done():
-			return
-		}
-		select {
-		case <-time.After(100 * time.Millisecond):
-		case <-ctx.Done():
-			return
-		}
-	}
-}
-
-// run starts the controller and the frame feeder; stop cancels both and returns Run's error.
+// run starts the controller and a frame every 100 ms; stop cancels both and returns Run's error.
 func (w *world) run(ctx context.Context) (stop func() error) {
 	ctx, cancel := context.WithCancel(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- w.ctl.Run(ctx) }()
-	go w.feed(ctx)
+	go w.cam.Feed(ctx, 100*time.Millisecond, nil)
 	return func() error {
 		cancel()
 		err := <-errc
@@ -134,72 +84,7 @@ func (w *world) run(ctx context.Context) (stop func() error) {
 	}
 }
 
-// check asserts the LED invariants over the whole log: the LED is on whenever the camera streams (it goes
-// on before start and off only after stop), the LED is off within 1 s of the camera stopping unless it
-// failed, and no state announced while the camera streams claims that capture is off.
-func (w *world) check(t *testing.T) {
-	t.Helper()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	led, streaming := false, false
-	claimOff := true // before anything is announced, the panel may show anything
-	var stoppedAt time.Time
-	for i, e := range w.log {
-		switch {
-		case e.what == "led on":
-			led, stoppedAt = true, time.Time{}
-		case e.what == "led off":
-			if streaming {
-				t.Errorf("log[%d] %v: LED switched off while the camera streams\n%s", i, e.at, w.dump())
-			}
-			led, stoppedAt = false, time.Time{}
-		case e.what == "start":
-			if !led {
-				t.Errorf("log[%d]: camera started with the LED off\n%s", i, w.dump())
-			}
-			if claimOff {
-				t.Errorf("log[%d]: camera started while the notice said capture was off\n%s", i, w.dump())
-			}
-			streaming = true
-		case e.what == "stop":
-			if streaming {
-				stoppedAt = e.at
-			}
-			streaming = false
-		case strings.HasPrefix(e.what, "state "):
-			mode := strings.Fields(e.what)[1]
-			off := mode == Paused || mode == Stopped
-			if off && streaming {
-				t.Errorf("log[%d]: %q announced while the camera streams\n%s", i, e.what, w.dump())
-			}
-			claimOff = off
-		}
-		if led && !streaming && !stoppedAt.IsZero() && e.at.Sub(stoppedAt) > time.Second && w.led.Err == nil {
-			t.Errorf("log[%d]: LED still on %v after the camera stopped\n%s", i, e.at.Sub(stoppedAt), w.dump())
-			stoppedAt = time.Time{}
-		}
-	}
-}
-
-func (w *world) dump() string {
-	var b strings.Builder
-	for i, e := range w.log {
-		fmt.Fprintf(&b, "  %3d %s %s\n", i, e.at.Format("15:04:05.000"), e.what)
-	}
-	return b.String()
-}
-
-func (w *world) count(what string) int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n := 0
-	for _, e := range w.log {
-		if e.what == what {
-			n++
-		}
-	}
-	return n
-}
+func (w *world) count(what string) int { return w.h.Count(what) }
 
 func (w *world) framesRead() int {
 	w.mu.Lock()
@@ -220,7 +105,8 @@ func TestPauseResumeAndExpiry(t *testing.T) {
 		w.ctl.Pause("棚卸し", 0)
 		synctest.Wait()
 		s := w.ctl.State()
-		if s.Mode != Paused || s.Reason != "棚卸し" || !s.Until.Equal(s.Since.Add(10*time.Minute)) {
+		if s.Mode != Paused || s.Cause != CauseCommand || s.Note != "棚卸し" || s.Reason() != "遠隔操作（棚卸し）" ||
+			!s.Until.Equal(s.Since.Add(10*time.Minute)) {
 			t.Fatalf("after Pause: %+v", s)
 		}
 		if w.cam.IsStreaming() || w.led.IsOn() {
@@ -241,7 +127,7 @@ func TestPauseResumeAndExpiry(t *testing.T) {
 		w.ctl.Pause("", 48*time.Hour)
 		synctest.Wait()
 		s = w.ctl.State()
-		if s.Reason != ReasonRemote || s.Until.Sub(s.Since) != 24*time.Hour {
+		if s.Cause != CauseCommand || s.Reason() != "遠隔操作" || s.Until.Sub(s.Since) != 24*time.Hour {
 			t.Fatalf("capped pause: %+v", s)
 		}
 		time.Sleep(24*time.Hour - time.Second)
@@ -257,13 +143,13 @@ func TestPauseResumeAndExpiry(t *testing.T) {
 		if err := stop(); err != nil {
 			t.Fatal(err)
 		}
-		if s := w.ctl.State(); s.Mode != Stopped || s.Reason != ReasonShutdown || w.led.IsOn() || w.cam.IsStreaming() {
+		if s := w.ctl.State(); s.Mode != Stopped || s.Cause != CauseShutdown || w.led.IsOn() || w.cam.IsStreaming() {
 			t.Fatalf("after shutdown: %+v led=%v", s, w.led.IsOn())
 		}
-		if got := w.count("start"); got != 3 {
+		if got := w.count(haltest.CameraStart); got != 3 {
 			t.Errorf("%d camera starts, want 3", got)
 		}
-		w.check(t)
+		w.h.Check(t)
 	})
 }
 
@@ -274,7 +160,7 @@ func TestButtonToggles(t *testing.T) {
 		time.Sleep(time.Second)
 		w.ctl.Press()
 		synctest.Wait()
-		if s := w.ctl.State(); s.Mode != Paused || s.Reason != ReasonButton || !s.Until.Equal(s.Since.Add(15*time.Minute)) {
+		if s := w.ctl.State(); s.Mode != Paused || s.Cause != CauseButton || !s.Until.Equal(s.Since.Add(15*time.Minute)) {
 			t.Fatalf("first press: %+v", s)
 		}
 		time.Sleep(time.Minute)
@@ -284,7 +170,7 @@ func TestButtonToggles(t *testing.T) {
 			t.Fatalf("second press: %+v", s)
 		}
 		stop()
-		w.check(t)
+		w.h.Check(t)
 	})
 }
 
@@ -297,29 +183,27 @@ func TestCameraStallReopensWithBackoff(t *testing.T) {
 		synctest.Wait()
 
 		// The camera stalls, and then refuses to start four times.
-		w.cam.Mu.Lock()
-		w.cam.StartErr = fmt.Errorf("v4l2: open: %w", hal.ErrGone)
-		w.cam.Mu.Unlock()
+		w.cam.SetStartErr(fmt.Errorf("v4l2: open: %w", hal.ErrGone))
 		failAt := time.Now()
 		w.cam.Errs <- fmt.Errorf("v4l2: no frame for 3s: %w", hal.ErrStalled)
 		synctest.Wait()
-		if s := w.ctl.State(); s.Mode != Fault || s.Reason != ReasonStalled {
+		if s := w.ctl.State(); s.Mode != Fault || s.Cause != CauseStalled {
 			t.Fatalf("after a stall: %+v", s)
 		}
 		if w.cam.IsStreaming() || w.led.IsOn() {
 			t.Fatal("stalled camera left streaming or LED on")
 		}
 		for len(restarts) < 4 {
-			before := w.count("start failed")
+			before := w.count(haltest.CameraStartFailed)
 			time.Sleep(100 * time.Millisecond)
-			if w.count("start failed") > before {
+			if w.count(haltest.CameraStartFailed) > before {
 				restarts = append(restarts, time.Now())
 			}
 			if time.Since(failAt) > time.Minute {
 				t.Fatalf("only %d restarts in a minute", len(restarts))
 			}
 		}
-		if s := w.ctl.State(); s.Mode != Fault || s.Reason != ReasonGone {
+		if s := w.ctl.State(); s.Mode != Fault || s.Cause != CauseGone {
 			t.Fatalf("camera gone: %+v", s)
 		}
 		// Backoff with jitter: the n-th wait is within [b/2, b] for b = 1s, 2s, 4s, 8s (±one poll step).
@@ -334,16 +218,14 @@ func TestCameraStallReopensWithBackoff(t *testing.T) {
 		if got := w.ctl.Counters().Restarts; got != 4 {
 			t.Errorf("Restarts = %d, want 4", got)
 		}
-		w.cam.Mu.Lock()
-		w.cam.StartErr = nil
-		w.cam.Mu.Unlock()
+		w.cam.SetStartErr(nil)
 		time.Sleep(31 * time.Second)
 		synctest.Wait()
 		if s := w.ctl.State(); s.Mode != Capturing || !w.cam.IsStreaming() || !w.led.IsOn() {
 			t.Fatalf("camera back but not capturing: %+v", s)
 		}
 		stop()
-		w.check(t)
+		w.h.Check(t)
 	})
 }
 
@@ -355,10 +237,10 @@ func TestLEDFailures(t *testing.T) {
 		stop := w.run(t.Context())
 		time.Sleep(10 * time.Second)
 		synctest.Wait()
-		if s := w.ctl.State(); s.Mode != Fault || s.Reason != ReasonLED {
+		if s := w.ctl.State(); s.Mode != Fault || s.Cause != CauseLED {
 			t.Fatalf("LED broken at start: %+v", s)
 		}
-		if n := w.count("start") + w.count("start failed"); n != 0 {
+		if n := w.count(haltest.CameraStart) + w.count(haltest.CameraStartFailed); n != 0 {
 			t.Fatalf("camera started %d times with a broken LED", n)
 		}
 		if w.ctl.Counters().LEDOK {
@@ -378,7 +260,7 @@ func TestLEDFailures(t *testing.T) {
 		if w.cam.IsStreaming() {
 			t.Fatal("camera still streams after the LED failed")
 		}
-		if s := w.ctl.State(); s.Mode != Fault || s.Reason != ReasonLED {
+		if s := w.ctl.State(); s.Mode != Fault || s.Cause != CauseLED {
 			t.Fatalf("LED failed while capturing: %+v", s)
 		}
 		w.led.SetErr(nil)
@@ -388,7 +270,7 @@ func TestLEDFailures(t *testing.T) {
 			t.Fatal("did not recover after the LED came back")
 		}
 		stop()
-		w.check(t)
+		w.h.Check(t)
 	})
 }
 
@@ -398,15 +280,13 @@ func TestLEDCannotSwitchOffOnPause(t *testing.T) {
 		stop := w.run(t.Context())
 		time.Sleep(time.Second)
 		// Only switching off fails: the camera must still be stopped, and the state says fault.
-		w.led.Mu.Lock()
-		w.led.Err = errors.New("stuck")
-		w.led.Mu.Unlock()
+		w.led.SetErr(errors.New("stuck"))
 		w.ctl.Pause("", time.Hour)
 		synctest.Wait()
 		if w.cam.IsStreaming() {
 			t.Fatal("camera streams after a pause")
 		}
-		if s := w.ctl.State(); s.Mode != Fault || s.Reason != ReasonLED {
+		if s := w.ctl.State(); s.Mode != Fault || s.Cause != CauseLED {
 			t.Fatalf("LED stuck on: %+v", s)
 		}
 		w.led.SetErr(nil)
@@ -416,7 +296,7 @@ func TestLEDCannotSwitchOffOnPause(t *testing.T) {
 			t.Fatalf("LED off retried: %+v, led on %v", s, w.led.IsOn())
 		}
 		stop()
-		w.check(t)
+		w.h.Check(t)
 	})
 }
 
@@ -431,10 +311,10 @@ func TestSchedule(t *testing.T) {
 		stop := w.run(t.Context())
 		time.Sleep(time.Hour)
 		synctest.Wait()
-		if s := w.ctl.State(); s.Mode != Stopped || s.Reason != ReasonSchedule {
+		if s := w.ctl.State(); s.Mode != Stopped || s.Cause != CauseSchedule {
 			t.Fatalf("before opening: %+v", s)
 		}
-		if w.count("start") != 0 || w.led.IsOn() {
+		if w.count(haltest.CameraStart) != 0 || w.led.IsOn() {
 			t.Fatal("camera started or LED on outside the opening hours")
 		}
 		time.Sleep(8*time.Hour + time.Second) // 09:00:01
@@ -447,7 +327,7 @@ func TestSchedule(t *testing.T) {
 		}
 		time.Sleep(8 * time.Hour) // 17:00:01
 		synctest.Wait()
-		if s := w.ctl.State(); s.Mode != Stopped || s.Reason != ReasonSchedule || w.cam.IsStreaming() || w.led.IsOn() {
+		if s := w.ctl.State(); s.Mode != Stopped || s.Cause != CauseSchedule || w.cam.IsStreaming() || w.led.IsOn() {
 			t.Fatalf("after closing: %+v", s)
 		}
 		// A pause outside the hours shows as paused; resuming goes back to stopped, not capturing.
@@ -458,14 +338,14 @@ func TestSchedule(t *testing.T) {
 		}
 		w.ctl.Press()
 		synctest.Wait()
-		if s := w.ctl.State(); s.Mode != Stopped || s.Reason != ReasonSchedule {
+		if s := w.ctl.State(); s.Mode != Stopped || s.Cause != CauseSchedule {
 			t.Fatalf("resume after hours: %+v", s)
 		}
 		stop()
-		if w.count("start") != 1 {
-			t.Errorf("%d starts, want 1", w.count("start"))
+		if n := w.count(haltest.CameraStart); n != 1 {
+			t.Errorf("%d starts, want 1", n)
 		}
-		w.check(t)
+		w.h.Check(t)
 	})
 }
 
@@ -482,10 +362,10 @@ func TestEndOfSourceAndFinite(t *testing.T) {
 		if err := <-errc; err != nil {
 			t.Fatalf("Run at end of source: %v", err)
 		}
-		if s := w.ctl.State(); s.Mode != Stopped || s.Reason != ReasonEnd || w.led.IsOn() || w.cam.IsStreaming() {
+		if s := w.ctl.State(); s.Mode != Stopped || s.Cause != CauseEnd || w.led.IsOn() || w.cam.IsStreaming() {
 			t.Fatalf("after the end: %+v", s)
 		}
-		w.check(t)
+		w.h.Check(t)
 	})
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t, Options{Finite: true})
@@ -497,7 +377,7 @@ func TestEndOfSourceAndFinite(t *testing.T) {
 		if s := w.ctl.State(); s.Mode != Fault || w.led.IsOn() {
 			t.Fatalf("after a failed finite start: %+v", s)
 		}
-		w.check(t)
+		w.h.Check(t)
 	})
 }
 
@@ -513,7 +393,7 @@ func TestFatalStreamError(t *testing.T) {
 		if w.led.IsOn() || w.cam.IsStreaming() {
 			t.Fatal("fatal error left the camera or LED on")
 		}
-		w.check(t)
+		w.h.Check(t)
 	})
 }
 
@@ -527,23 +407,105 @@ func TestNoticeBeforeStart(t *testing.T) {
 		w.ctl.Pause("", time.Minute)
 		time.Sleep(2 * time.Minute)
 		stop()
-		w.check(t)
-		w.mu.Lock()
-		defer w.mu.Unlock()
+		w.h.Check(t)
 		var got []string
-		for _, e := range w.log {
-			got = append(got, e.what)
+		for _, e := range w.h.Events() {
+			if e.What != haltest.NoticeOn && e.What != haltest.NoticeOff {
+				got = append(got, e.What)
+			}
 		}
 		seq := strings.Join(got, ",")
 		for _, sub := range []string{
-			"led on,state capturing ,ready,start",          // first start
-			"stop,led off,state paused " + ReasonRemote,    // pause
-			"led on,state capturing ,ready,start",          // resume after a minute
-			"stop,led off,state stopped " + ReasonShutdown, // shutdown
+			"led on,state capturing ,ready,camera start", // first start
+			"camera stop,led off,state paused command",   // pause
+			"led on,state capturing ,ready,camera start", // resume after a minute
+			"camera stop,led off,state stopped shutdown", // shutdown
 		} {
 			if !strings.Contains(seq, sub) {
-				t.Errorf("log lacks %q:\n%s", sub, w.dump())
+				t.Errorf("history lacks %q:\n%s", sub, w.h)
 			}
 		}
 	})
+}
+
+// TestCauseIsTyped: a remote pause whose free text is one of the device's own labels is still a remote
+// pause, and is shown as one.
+func TestCauseIsTyped(t *testing.T) {
+	for _, c := range []Cause{CauseSchedule, CauseShutdown, CauseEnd, CauseButton, CauseLED} {
+		synctest.Test(t, func(t *testing.T) {
+			w := newWorld(t, Options{})
+			stop := w.run(t.Context())
+			time.Sleep(time.Second)
+			w.ctl.Pause(c.Label(), time.Minute)
+			synctest.Wait()
+			s := w.ctl.State()
+			if s.Mode != Paused || s.Cause != CauseCommand || s.Reason() != "遠隔操作（"+c.Label()+"）" {
+				t.Errorf("pause with the note %q: %+v, reason %q", c.Label(), s, s.Reason())
+			}
+			stop()
+			w.h.Check(t)
+		})
+	}
+}
+
+// TestStopCause: Stream learns from its context why its session ended, before the LED goes off.
+func TestStopCause(t *testing.T) {
+	sch, err := schedule.Parse("UTC", []string{"sat 00:00-00:10"}) // the fake clock starts Saturday 00:00
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		opts Options
+		act  func(w *world, cancel context.CancelFunc)
+		want Cause
+	}{
+		{"command", Options{}, func(w *world, _ context.CancelFunc) { w.ctl.Pause("x", time.Minute) }, CauseCommand},
+		{"button", Options{}, func(w *world, _ context.CancelFunc) { w.ctl.Press() }, CauseButton},
+		{"schedule", Options{Schedule: sch}, func(w *world, _ context.CancelFunc) { time.Sleep(10 * time.Minute) }, CauseSchedule},
+		{"led", Options{}, func(w *world, _ context.CancelFunc) { w.led.SetErr(errors.New("broken")); time.Sleep(2 * time.Second) }, CauseLED},
+		{"shutdown", Options{}, func(w *world, cancel context.CancelFunc) { cancel() }, CauseShutdown},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			got := make(chan string, 1)
+			w := newWorld(t, tc.opts)
+			stream := w.ctl.opts.Stream
+			w.ctl.opts.Stream = func(ctx context.Context, f hal.Format) error {
+				err := stream(ctx, f)
+				c, ok := StopCause(ctx)
+				got <- fmt.Sprintf("%v %v led=%v", c, ok, w.led.IsOn())
+				return err
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			stop := w.run(ctx)
+			time.Sleep(time.Second)
+			tc.act(w, cancel)
+			synctest.Wait()
+			if want := fmt.Sprintf("%v true led=true", tc.want); len(got) == 0 || <-got != want {
+				t.Errorf("%s: stream saw a different end, want %q", tc.name, want)
+			}
+			stop()
+		})
+	}
+}
+
+func TestCheckPause(t *testing.T) {
+	if errs := CheckPause(0, 0); len(errs) != 0 {
+		t.Errorf("defaults: %v", errs)
+	}
+	if errs := CheckPause(time.Hour, 2*time.Hour); len(errs) != 0 {
+		t.Errorf("1h of 2h: %v", errs)
+	}
+	for _, c := range []struct {
+		def, max time.Duration
+		want     string
+	}{
+		{time.Millisecond, 0, "default: must be between 1s and 24h0m0s"},
+		{0, 25 * time.Hour, "max: must be between 1s and 24h0m0s"},
+		{2 * time.Hour, time.Hour, "default: 2h0m0s is longer than the maximum 1h0m0s"},
+	} {
+		if errs := CheckPause(c.def, c.max); len(errs) != 1 || errs[0].Error() != c.want {
+			t.Errorf("CheckPause(%v, %v) = %v, want %q", c.def, c.max, errs, c.want)
+		}
+	}
 }

@@ -199,8 +199,14 @@ const (
 
 // Privacy is the retained body of the privacy topic.
 type Privacy struct {
-	V      int    `json:"v"`
-	State  string `json:"state"`
+	V     int    `json:"v"`
+	State string `json:"state"`
+	// Cause is why capture is not on, decided by the sensor itself: "button", "command", "schedule",
+	// "source-end", "shutdown", "indicator-fault", "camera-stalled", "camera-gone" or "camera-fault";
+	// absent while capturing. Software should read this, not Reason.
+	Cause string `json:"cause,omitempty"`
+	// Reason is the text shown to shoppers on the panel: the cause in Japanese, and for a remote pause
+	// the note it came with, in brackets after 遠隔操作 ("遠隔操作（清掃中）").
 	Reason string `json:"reason,omitempty"`
 	Since  int64  `json:"since"` // Unix ms when this state began
 	// ForSeconds is how long the state has lasted when the message was sent.

@@ -2,8 +2,14 @@
 // Go heap, and wipes every slot as soon as it is no longer needed.
 //
 // The ring is the only place frame bytes may live in the agent. A producer (the capture stage) takes a slot
-// with Acquire, fills it, and hands it over with Put. A consumer (the tracker stage) takes the oldest filled
-// slot with Next and gives it back with Release. Neither side copies pixels: they move slot handles.
+// with Acquire, fills it, and hands it over with Put. A consumer (the tracker stage) takes the oldest item
+// with Next, uses a frame with Use, which frees its slot. Neither side copies pixels: they move slot handles.
+//
+// The ring is one ordered stream: besides frames it carries marks, put by the producer, that end a capture
+// session (EndSession, with the session's frame format) and capture as a whole (Finish). The consumer
+// meets them exactly where they happened, after the frames before them and before those after. A pause
+// ends its session with a wipe: the frames still waiting are wiped, and from the moment EndSession returns
+// no frame of that session can be used any more.
 //
 // Put never blocks. When every slot is full, Acquire reclaims the oldest filled slot that the consumer has not
 // taken, wipes it and counts a drop. With at least three slots the producer and the consumer can each hold
@@ -34,12 +40,32 @@ var (
 )
 
 // Slot is one frame buffer of the ring. Its Frame.Pix points into the locked mapping; it is valid only
-// between Acquire and Put (producer) or Next and Release (consumer), and must never be copied out.
+// between Acquire and Put (producer) or inside Use (consumer), and must never be copied out.
 type Slot struct {
-	Frame hal.Frame
-	idx   int
-	state state
-	seq   uint64 // order of Put, for oldest-first delivery
+	Frame   hal.Frame
+	idx     int
+	state   state
+	seq     uint64 // order of Put, for oldest-first delivery
+	revoked bool   // reading: wiped by EndSession before Use began
+}
+
+// Mark is a marker in the ring's stream: the end of a capture session, or of capture as a whole.
+type Mark struct {
+	// Format is the frame format of the session that ended here; zero in the Final mark.
+	Format hal.Format
+	// Final says capture has ended for good: nothing follows.
+	Final bool
+}
+
+// Item is one element of the ring's stream: a frame (Slot) or a mark (Mark); exactly one is set.
+type Item struct {
+	Slot *Slot
+	Mark *Mark
+}
+
+type markEntry struct {
+	seq uint64
+	m   Mark
 }
 
 type state uint8
@@ -54,8 +80,9 @@ const (
 // Counters are a snapshot of the ring's statistics.
 type Counters struct {
 	Put     uint64 // frames handed over by the producer
-	Dropped uint64 // filled frames overwritten before the consumer took them
+	Dropped uint64 // filled frames overwritten or wiped before the consumer took them
 	Fill    int    // slots holding a frame that is waiting or being read
+	Waiting int    // slots holding a frame that is waiting for the consumer
 	Slots   int
 }
 
@@ -67,12 +94,19 @@ type Ring struct {
 	locked   bool
 	lockErr  error
 
+	// use is held (a value sent) while the consumer uses a frame and while EndSession wipes: a wipe waits
+	// for the frame being used, and a frame taken but not yet used when a wipe comes is never used. A
+	// channel rather than a mutex, so that waiting for it counts as durably blocked in testing/synctest.
+	use chan struct{}
+
 	mu      sync.Mutex
 	slots   []Slot
-	putSeq  uint64
+	marks   []markEntry // put, not yet taken; in seq order
+	seq     uint64      // order of Put and of marks
+	puts    uint64
 	dropped uint64
 	closed  bool
-	wake    chan struct{} // signalled (non-blocking) on Put and Close
+	wake    chan struct{} // signalled (non-blocking) on Put, on a mark and on Close
 	freed   chan struct{} // signalled (non-blocking) when a slot becomes free, and closed by Close
 }
 
@@ -108,7 +142,7 @@ func New(opts Options) (*Ring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ring: %w", err)
 	}
-	r := &Ring{mem: mem, slotSize: opts.SlotSize, slots: make([]Slot, n),
+	r := &Ring{mem: mem, slotSize: opts.SlotSize, slots: make([]Slot, n), use: make(chan struct{}, 1),
 		wake: make(chan struct{}, 1), freed: make(chan struct{}, 1)}
 	if opts.NoLock {
 		r.lockErr = errors.New("ring: not locked: Options.NoLock")
@@ -134,7 +168,7 @@ func (r *Ring) LockErr() error { return r.lockErr }
 // SlotSize is the usable size in bytes of each slot.
 func (r *Ring) SlotSize() int { return r.slotSize }
 
-// ErrClosed is returned by Acquire and Next after Close.
+// ErrClosed is returned by Acquire, AcquireWait and Next after Close.
 var ErrClosed = errors.New("ring: closed")
 
 // Acquire returns a free slot for the producer to fill. It never blocks: if no slot is free it reclaims the
@@ -207,6 +241,7 @@ func (r *Ring) signalFreed() {
 func (s *Slot) reset() {
 	pix := s.Frame.Pix
 	s.Frame = hal.Frame{Pix: pix}
+	s.revoked = false
 }
 
 // Put hands a filled slot to the consumer. It never blocks.
@@ -220,14 +255,83 @@ func (r *Ring) Put(s *Slot) {
 		r.mu.Unlock()
 		panic("BUG: ring: Put of a slot not acquired")
 	}
-	r.putSeq++
-	s.seq = r.putSeq
+	r.seq++
+	r.puts++
+	s.seq = r.seq
 	s.state = ready
-	select { // under mu, so it cannot race with Close closing wake
+	r.signalWake()
+	r.mu.Unlock()
+}
+
+// signalWake wakes Next; r.mu must be held, so it cannot race with Close closing wake.
+func (r *Ring) signalWake() {
+	select {
 	case r.wake <- struct{}{}:
 	default:
 	}
-	r.mu.Unlock()
+}
+
+// EndSession ends the producer's capture session: a Mark with format follows the frames put so far in the
+// stream. With wipe (a pause, the schedule, a fault), every frame still waiting is wiped first and counted
+// as dropped, a frame the consumer has taken but not yet begun to Use is wiped and revoked, and a frame
+// being used is waited for; so once EndSession returns, no frame put before it will ever be used. It
+// returns the number of frames wiped. A mark that would directly follow another not yet taken is merged
+// into it (a session without frames has nothing to end). After Close it does nothing.
+func (r *Ring) EndSession(format hal.Format, wipe bool) int {
+	if wipe {
+		r.use <- struct{}{}
+		defer func() { <-r.use }()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return 0
+	}
+	n := 0
+	if wipe {
+		for i := range r.slots {
+			s := &r.slots[i]
+			switch {
+			case s.state == ready:
+				clear(s.Frame.Pix)
+				s.state = free
+				r.dropped++
+				n++
+			case s.state == reading && !s.revoked:
+				clear(s.Frame.Pix)
+				s.revoked = true
+				r.dropped++
+				n++
+			}
+		}
+		if n > 0 {
+			r.signalFreed()
+		}
+	}
+	r.mark(Mark{Format: format})
+	return n
+}
+
+// Finish puts the final mark: capture has ended for good, and the consumer stops when it takes it. Frames
+// and marks put before it are delivered first. After Close it does nothing.
+func (r *Ring) Finish() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.closed {
+		r.mark(Mark{Final: true})
+	}
+}
+
+// mark appends m to the stream, merging it into a mark that was put last and is not yet taken; r.mu must
+// be held.
+func (r *Ring) mark(m Mark) {
+	if k := len(r.marks); k > 0 && r.marks[k-1].seq == r.seq {
+		r.marks[k-1].m.Final = r.marks[k-1].m.Final || m.Final
+		return
+	}
+	r.seq++
+	r.marks = append(r.marks, markEntry{seq: r.seq, m: m})
+	r.signalWake()
 }
 
 // Abandon returns an acquired slot without handing it over (a failed read), wiping it.
@@ -245,12 +349,12 @@ func (r *Ring) Abandon(s *Slot) {
 	r.signalFreed()
 }
 
-// TryNext returns the oldest ready slot, or nil if none is ready.
-func (r *Ring) TryNext() (*Slot, error) {
+// tryNext returns the oldest item, or a zero Item if there is none.
+func (r *Ring) tryNext() (Item, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return nil, ErrClosed
+		return Item{}, ErrClosed
 	}
 	var oldest *Slot
 	for i := range r.slots {
@@ -259,78 +363,84 @@ func (r *Ring) TryNext() (*Slot, error) {
 			oldest = s
 		}
 	}
+	if len(r.marks) > 0 && (oldest == nil || r.marks[0].seq < oldest.seq) {
+		m := r.marks[0].m
+		r.marks = r.marks[1:]
+		return Item{Mark: &m}, nil
+	}
 	if oldest != nil {
 		oldest.state = reading
+		return Item{Slot: oldest}, nil
 	}
-	return oldest, nil
+	return Item{}, nil
 }
 
-// Next blocks until a slot is ready and returns the oldest, or returns ctx.Err() or ErrClosed.
-func (r *Ring) Next(ctx context.Context) (*Slot, error) {
+// Next blocks until a frame or a mark is ready and returns the oldest, or returns ctx.Err() or ErrClosed.
+// A frame must then be given to Use, which frees its slot. The consumer holds at most one frame at a time.
+func (r *Ring) Next(ctx context.Context) (Item, error) {
 	for {
-		s, err := r.TryNext()
-		if s != nil || err != nil {
-			return s, err
+		it, err := r.tryNext()
+		if it.Slot != nil || it.Mark != nil || err != nil {
+			return it, err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return Item{}, ctx.Err()
 		case <-r.wake:
 		}
 	}
 }
 
-// Release wipes a slot taken with Next and makes it free again.
-func (r *Ring) Release(s *Slot) {
+// Use calls fn with the frame of s, a slot taken with Next, unless EndSession wiped it meanwhile; then it
+// wipes the slot and makes it free again. It reports whether fn was called. fn must not keep f.Pix. An
+// EndSession with wipe waits for fn to return.
+func (r *Ring) Use(s *Slot, fn func(f *hal.Frame)) bool {
+	r.use <- struct{}{}
+	defer func() { <-r.use }()
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.closed {
-		return // Close already wiped it
+		r.mu.Unlock()
+		return false // Close already wiped it
 	}
 	if s.state != reading {
-		panic("BUG: ring: Release of a slot not taken with Next")
+		r.mu.Unlock()
+		panic("BUG: ring: Use of a slot not taken with Next")
 	}
-	clear(s.Frame.Pix)
-	s.state = free
-	r.signalFreed()
-}
-
-// Wipe zeroes every slot that is waiting for the consumer and frees it (counting drops), for example when
-// capture pauses. Slots held by the producer or the consumer are left to their holders.
-func (r *Ring) Wipe() int {
+	used := !s.revoked
+	r.mu.Unlock()
+	if used {
+		fn(&s.Frame)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	n := 0
-	for i := range r.slots {
-		s := &r.slots[i]
-		if s.state == ready {
-			clear(s.Frame.Pix)
-			s.state = free
-			r.dropped++
-			n++
-		}
-	}
-	if n > 0 {
+	if !r.closed {
+		clear(s.Frame.Pix)
+		s.state = free
+		s.revoked = false
 		r.signalFreed()
 	}
-	return n
+	return used
 }
 
 // Counters returns a snapshot of the ring's statistics.
 func (r *Ring) Counters() Counters {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c := Counters{Put: r.putSeq, Dropped: r.dropped, Slots: len(r.slots)}
+	c := Counters{Put: r.puts, Dropped: r.dropped, Slots: len(r.slots)}
 	for i := range r.slots {
 		if st := r.slots[i].state; st == ready || st == reading {
 			c.Fill++
+		}
+		if r.slots[i].state == ready {
+			c.Waiting++
 		}
 	}
 	return c
 }
 
 // Close wipes every slot, including any still held, unlocks and unmaps the ring. Slots must not be used
-// afterwards; Acquire and Next return ErrClosed. Close is idempotent.
+// afterwards; Acquire and Next return ErrClosed. Close must not be called while Use runs. Close is
+// idempotent.
 func (r *Ring) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -343,6 +453,7 @@ func (r *Ring) Close() error {
 		r.slots[i].Frame.Pix = nil
 		r.slots[i].state = free
 	}
+	r.marks = nil
 	close(r.wake)
 	close(r.freed)
 	var err error
