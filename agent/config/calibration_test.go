@@ -73,7 +73,7 @@ func TestCalibrationErrors(t *testing.T) {
 		{"outside the image", "image = [[0.1, 0.9], [1.9, 0.9], [0.8, 0.3], [0.2, -0.3]]\nfloor = [[0, 0], [1, 0], [1, 1], [0, 1]]",
 			[]string{"calibration.image: point 1 (1.9, 0.9) is outside [0,1]", "calibration.image: point 3 (0.2, -0.3) is outside [0,1]"}},
 		{"not finite", "image = [[0.1, 0.9], [0.9, 0.9], [0.8, 0.3], [0.2, 0.3]]\nfloor = [[0, 0], [1, 0], [1, inf], [0, 1]]",
-			[]string{"calibration.floor: point 2 (1, +Inf) is not finite"}},
+			[]string{"k.toml:3: calibration.floor[2][1]: want a finite number"}},
 		{"collinear", "image = [[0.1, 0.9], [0.5, 0.9], [0.9, 0.9], [0.5, 0.3]]\nfloor = [[0, 0], [1, 0], [2, 0], [1, 5]]",
 			[]string{"calibration: three of the image points lie on a line"}},
 		{"misread tape", strings.Replace(strings.TrimPrefix(synthCalibration, "\n[calibration]\n"), "[4.23, 4.37]", "[5.53, 4.37]", 1),

@@ -6,7 +6,6 @@
 package config
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -17,13 +16,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pelletier/go-toml/v2"
-
-	"github.com/ashiato/ashiato/agent/command"
+	"github.com/ashiato/ashiato/agent/control"
 	"github.com/ashiato/ashiato/agent/control/schedule"
 	"github.com/ashiato/ashiato/agent/event"
 	"github.com/ashiato/ashiato/agent/floor"
 	"github.com/ashiato/ashiato/agent/notice"
+	"github.com/ashiato/ashiato/agent/publish"
+	"github.com/ashiato/ashiato/agent/ring"
 	"github.com/ashiato/ashiato/agent/tracker"
 )
 
@@ -87,23 +86,26 @@ type Capture struct {
 	Source string `toml:"source"`
 	// Pace is "realtime" or "asap" for replayed and synthetic sources; "" means realtime.
 	Pace string `toml:"pace"`
-	// Width, Height and FPS are what a V4L2 camera is asked for; 0 means 640, 480 and 10.
+	// Width, Height and FPS are what a V4L2 camera is asked for; 0 means the driver's default
+	// (drivers/v4l2: 640, 480 and 10).
 	Width  int     `toml:"width"`
 	Height int     `toml:"height"`
 	FPS    float64 `toml:"fps"`
-	// RingSlots is the number of frame slots in the locked ring; 0 means 4.
+	// RingSlots is the number of frame slots in the locked ring, ring.MinSlots to ring.MaxSlots; 0 means
+	// ring.DefaultSlots.
 	RingSlots int `toml:"ring_slots"`
-	// StallTimeout is how long a live camera may deliver nothing before capture counts as stopped; 0 means 3s.
+	// StallTimeout is how long a live camera may deliver nothing before capture counts as stopped; 0 means
+	// the driver's default (drivers/v4l2: 3s).
 	StallTimeout Duration `toml:"stall_timeout"`
 }
 
-// Tracker tunes the tracker.
+// Tracker tunes the tracker. Zero values mean the tracker's defaults (see tracker.Config).
 type Tracker struct {
-	// ProcWidth is the processing width frames are downscaled to; 0 means 384.
+	// ProcWidth is the processing width frames are downscaled to; 0 means the tracker's (384).
 	ProcWidth int `toml:"proc_width"`
-	// MaxCoast is how long a lost track is kept; 0 means 2s.
+	// MaxCoast is how long a lost track is kept; 0 means the tracker's (2s).
 	MaxCoast Duration `toml:"max_coast"`
-	// MinHits is how many detections confirm a track; 0 means 3.
+	// MinHits is how many detections confirm a track; 0 means the tracker's (3).
 	MinHits int `toml:"min_hits"`
 	// ROI is a polygon in normalised image coordinates where tracks may start; empty means everywhere.
 	ROI [][2]float64 `toml:"roi"`
@@ -122,13 +124,14 @@ type Tracker struct {
 
 // MQTT says where messages go.
 type MQTT struct {
-	// Broker is "tcp://HOST:PORT", "tls://HOST:PORT" (also "ssl://"), "embedded" (an in-process broker on
-	// loopback) or "stdout" (JSON lines, no broker). "" means "embedded".
+	// Broker is "tcp://HOST:PORT", "tls://HOST:PORT" (also mqtt://, ssl://, mqtts://: publish.CheckBroker),
+	// "embedded" (an in-process broker on loopback) or "stdout" (JSON lines, no broker). "" means
+	// "embedded".
 	Broker string `toml:"broker"`
 	// EmbeddedListen is the loopback address of the embedded broker; "" means "127.0.0.1:1883".
 	EmbeddedListen string `toml:"embedded_listen"`
-	// ClientID is the MQTT client id; "" means "<store>/<sensor>", the sensor's username under the shipped
-	// broker configuration (event.Topics.Identity).
+	// ClientID is the MQTT client id; "" means the publisher's default, event.Topics.Identity()
+	// ("<store>/<sensor>"), the sensor's username under the shipped broker configuration.
 	ClientID string `toml:"client_id"`
 	// UsernameFile and PasswordFile hold credentials; the environment variables ASHIATO_MQTT_USERNAME and
 	// ASHIATO_MQTT_PASSWORD take precedence. Empty means none.
@@ -139,7 +142,8 @@ type MQTT struct {
 	CertFile   string `toml:"cert_file"`
 	KeyFile    string `toml:"key_file"`
 	ServerName string `toml:"server_name"`
-	// OutboxMessages and OutboxBytes cap the RAM outbox of closed tracks; 0 means 10000 and 16 MiB.
+	// OutboxMessages and OutboxBytes cap the RAM outbox of closed tracks; 0 means the publisher's defaults
+	// (10000 and 16 MiB).
 	OutboxMessages int `toml:"outbox_messages"`
 	OutboxBytes    int `toml:"outbox_bytes"`
 	// StatusInterval is how often the retained status is refreshed; 0 means 10s.
@@ -185,9 +189,10 @@ type Panel struct {
 // Pause sets how long a pause lasts. A pause comes from the button or an MQTT cmd/pause.
 type Pause struct {
 	// DefaultDuration is how long a pause lasts when the command gives no "for" (and for the button);
-	// 0 means 15m.
+	// 0 means control.DefaultPause (15m).
 	DefaultDuration Duration `toml:"default_duration"`
-	// MaxDuration caps every pause, including a command's "for"; 0 means 24h, which is also the most.
+	// MaxDuration caps every pause, including a command's "for"; 0 means command.MaxPause (24h), which is
+	// also the most.
 	MaxDuration Duration `toml:"max_duration"`
 }
 
@@ -204,7 +209,7 @@ type Schedule struct {
 // TrackerConfig is the tracker's configuration; zero fields mean the tracker's defaults.
 func (t Tracker) TrackerConfig() tracker.Config {
 	return tracker.Config{ProcWidth: t.ProcWidth, MaxCoast: t.MaxCoast.D(), MinHits: t.MinHits, ROI: t.ROI,
-		Shadows: t.Shadows}
+		Shadows: t.Shadows, EdgeInView: t.EdgeInView}
 }
 
 // Parse returns the parsed schedule; nil means always open.
@@ -336,32 +341,33 @@ func Load(path string) (*Config, error) {
 	return Parse(path, b)
 }
 
-// Parse strictly decodes a TOML document (name is used in messages) and validates it. An unknown key is an
-// error naming the key and its line.
+// Parse strictly decodes a TOML document (name is used in messages) and validates it. It returns every
+// problem at once, one error each, naming the key as the file writes it and, for decoding problems, its
+// line: an unknown key, a value of the wrong type, a value out of range. No error quotes a value that
+// could be a secret.
 func Parse(name string, b []byte) (*Config, error) {
 	var c Config
-	dec := toml.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		var sm *toml.StrictMissingError
-		var de *toml.DecodeError
-		switch {
-		case errors.As(err, &sm):
-			var errs []error
-			for _, e := range sm.Errors {
-				row, _ := e.Position()
-				errs = append(errs, fmt.Errorf("%s:%d: unknown key %q", name, row, strings.Join(e.Key(), ".")))
-			}
-			return nil, errors.Join(errs...)
-		case errors.As(err, &de):
-			row, col := de.Position()
-			return nil, fmt.Errorf("%s:%d:%d: %s", name, row, col, strings.TrimPrefix(de.Error(), "toml: "))
-		default:
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
+	d, err := decode(name, b, &c)
+	if err != nil {
+		return nil, err
 	}
-	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	if errs := d.validated(unjoin(c.Validate())); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &c, nil
+}
+
+// Decode is Parse without validation: it decodes the document just as strictly (an unknown key or a
+// value of the wrong type is an error, all of them at once) but leaves checking the values to the
+// caller's Validate. Tools that render a draft, such as the poster, use it; the agent uses Parse.
+func Decode(name string, b []byte) (*Config, error) {
+	var c Config
+	d, err := decode(name, b, &c)
+	if err != nil {
+		return nil, err
+	}
+	if errs := d.validated(nil); len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return &c, nil
 }
@@ -383,217 +389,212 @@ func (c *Config) RequireLocked() bool {
 	return c.Live()
 }
 
-// WithDefaults returns a copy of c with every zero field set to its default.
+// WithDefaults returns a copy of c with the defaults this package owns filled in: the sensor's names, the
+// source and its pacing, the broker and the embedded broker's address, the status, stats and segment
+// intervals, and the indicator. Every other option keeps its zero value, which the package that uses it
+// reads as its own default (each field's comment names it), so that no default is written twice.
 func (c Config) WithDefaults() Config {
 	def := func(s *string, v string) {
 		if *s == "" {
 			*s = v
 		}
 	}
+	defD := func(d *Duration, v time.Duration) {
+		if *d == 0 {
+			*d = Duration(v)
+		}
+	}
 	def(&c.Sensor.Store, "demo-store")
 	def(&c.Sensor.ID, "sensor-1")
 	def(&c.Capture.Source, "synth")
 	def(&c.Capture.Pace, "realtime")
-	if c.Capture.Width == 0 {
-		c.Capture.Width = 640
-	}
-	if c.Capture.Height == 0 {
-		c.Capture.Height = 480
-	}
-	if c.Capture.FPS == 0 {
-		c.Capture.FPS = 10
-	}
-	if c.Capture.RingSlots == 0 {
-		c.Capture.RingSlots = 4
-	}
-	if c.Capture.StallTimeout == 0 {
-		c.Capture.StallTimeout = Duration(3 * time.Second)
-	}
-	if c.Tracker.ProcWidth == 0 {
-		c.Tracker.ProcWidth = 384
-	}
-	if c.Tracker.MaxCoast == 0 {
-		c.Tracker.MaxCoast = Duration(2 * time.Second)
-	}
-	if c.Tracker.MinHits == 0 {
-		c.Tracker.MinHits = 3
-	}
 	def(&c.MQTT.Broker, "embedded")
 	def(&c.MQTT.EmbeddedListen, "127.0.0.1:1883")
-	def(&c.MQTT.ClientID, event.Topics{Store: c.Sensor.Store, Sensor: c.Sensor.ID}.Identity())
-	if c.MQTT.OutboxMessages == 0 {
-		c.MQTT.OutboxMessages = 10000
-	}
-	if c.MQTT.OutboxBytes == 0 {
-		c.MQTT.OutboxBytes = 16 << 20
-	}
-	if c.MQTT.SegmentTime == 0 {
-		c.MQTT.SegmentTime = Duration(5 * time.Minute)
-	}
-	if c.MQTT.StatusInterval == 0 {
-		c.MQTT.StatusInterval = Duration(10 * time.Second)
-	}
-	if c.MQTT.StatsInterval == 0 {
-		c.MQTT.StatsInterval = c.MQTT.StatusInterval
-	}
-	if c.Pause.DefaultDuration == 0 {
-		c.Pause.DefaultDuration = Duration(15 * time.Minute)
-	}
-	if c.Pause.MaxDuration == 0 {
-		c.Pause.MaxDuration = Duration(command.MaxPause)
-	}
+	defD(&c.MQTT.SegmentTime, 5*time.Minute)
+	defD(&c.MQTT.StatusInterval, 10*time.Second)
+	defD(&c.MQTT.StatsInterval, c.MQTT.StatusInterval.D())
 	def(&c.Privacy.Indicator, "gpio")
 	return c
 }
 
-// Validate checks every option and returns one error per problem, joined.
+// Validate checks every option and returns one error per problem, joined, each starting with the key as
+// the file writes it ("capture.ring_slots: …").
 func (c *Config) Validate() error {
-	var errs []error
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	var v problems
+	c.Sensor.check(&v)
+	c.Capture.check(&v)
+	c.Tracker.check(&v)
+	c.MQTT.check(&v)
+	c.Privacy.check(&v)
+	c.Board.check(&v)
+	c.Pause.check(&v)
+	c.Schedule.check(&v)
+	if !c.Calibration.empty() {
+		_, errs := c.Calibration.check()
+		v.errs = append(v.errs, errs...)
 	}
-	if c.Sensor.Store != "" && !event.ValidName(c.Sensor.Store) {
-		bad("sensor.store", "%q must be 1-64 characters of A-Z a-z 0-9 _ -", c.Sensor.Store)
+	if c.Notice != nil {
+		v.errs = append(v.errs, c.Notice.Validate()...)
+		if c.Live() {
+			v.errs = append(v.errs, c.Notice.Placeholders()...)
+		}
+	} else if c.Live() {
+		v.add("notice", "a live camera needs a [notice] section: shoppers must be told who films, why and whom to ask")
 	}
-	if c.Sensor.ID != "" && !event.ValidName(c.Sensor.ID) {
-		bad("sensor.id", "%q must be 1-64 characters of A-Z a-z 0-9 _ -", c.Sensor.ID)
+	return errors.Join(v.errs...)
+}
+
+// problems collects validation errors.
+type problems struct{ errs []error }
+
+// add records a problem with key.
+func (v *problems) add(key, format string, args ...any) {
+	v.errs = append(v.errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+}
+
+// inRange records a problem with key unless lo ≤ n ≤ hi; zero (the default) is always allowed.
+func (v *problems) inRange(key string, n, lo, hi int) {
+	if n != 0 && (n < lo || n > hi) {
+		v.add(key, "%d is outside %d..%d", n, lo, hi)
 	}
-	if s := c.Capture.Source; s != "" {
+}
+
+// atLeast records a problem with key unless d is zero (the default) or at least least.
+func (v *problems) atLeast(key string, d Duration, least time.Duration) {
+	if d < 0 || (d > 0 && d.D() < least) {
+		v.add(key, "must be at least %s", least)
+	}
+}
+
+func (s Sensor) check(v *problems) {
+	for _, f := range [...]struct{ key, name string }{{"sensor.store", s.Store}, {"sensor.id", s.ID}} {
+		if f.name != "" && !event.ValidName(f.name) {
+			v.add(f.key, "%q must be 1-64 characters of A-Z a-z 0-9 _ -", f.name)
+		}
+	}
+}
+
+func (c Capture) check(v *problems) {
+	if s := c.Source; s != "" {
 		kind, arg, _ := strings.Cut(s, ":")
 		switch kind {
 		case "synth":
 		case "y4m", "v4l2":
 			if arg == "" {
-				bad("capture.source", "%q needs a path, e.g. %s:/dev/video0 or y4m:-", s, kind)
+				v.add("capture.source", "%q needs a path, e.g. %s:/dev/video0 or y4m:-", s, kind)
 			}
 		default:
-			bad("capture.source", "%q is not synth, y4m:PATH or v4l2:DEVICE", s)
+			v.add("capture.source", "%q is not synth, y4m:PATH or v4l2:DEVICE", s)
 		}
 	}
-	switch c.Capture.Pace {
+	switch c.Pace {
 	case "", "realtime", "asap":
 	default:
-		bad("capture.pace", "%q is not realtime or asap", c.Capture.Pace)
+		v.add("capture.pace", "%q is not realtime or asap", c.Pace)
 	}
-	if c.Capture.Width < 0 || c.Capture.Width > 4096 {
-		bad("capture.width", "%d is outside 0..4096", c.Capture.Width)
+	v.inRange("capture.width", c.Width, 1, 4096)
+	v.inRange("capture.height", c.Height, 1, 4096)
+	if c.FPS < 0 || c.FPS > 120 {
+		v.add("capture.fps", "%g is outside 0..120", c.FPS)
 	}
-	if c.Capture.Height < 0 || c.Capture.Height > 4096 {
-		bad("capture.height", "%d is outside 0..4096", c.Capture.Height)
+	v.inRange("capture.ring_slots", c.RingSlots, ring.MinSlots, ring.MaxSlots)
+	v.atLeast("capture.stall_timeout", c.StallTimeout, 0)
+}
+
+func (t Tracker) check(v *problems) {
+	v.inRange("tracker.proc_width", t.ProcWidth, 64, 4096)
+	v.atLeast("tracker.max_coast", t.MaxCoast, 0)
+	v.inRange("tracker.min_hits", t.MinHits, 1, 100)
+	if !(t.EdgeInView >= 0 && t.EdgeInView <= 1) {
+		v.add("tracker.edge_in_view", "%g is outside 0..1", t.EdgeInView)
 	}
-	if c.Capture.FPS < 0 || c.Capture.FPS > 120 {
-		bad("capture.fps", "%g is outside 0..120", c.Capture.FPS)
+	if len(t.ROI) > 0 {
+		polygon(v, "tracker.roi", t.ROI)
 	}
-	if c.Capture.RingSlots != 0 && (c.Capture.RingSlots < 3 || c.Capture.RingSlots > 64) {
-		bad("capture.ring_slots", "%d is outside 3..64", c.Capture.RingSlots)
+	for i, z := range t.PrivacyZones {
+		polygon(v, fmt.Sprintf("tracker.privacy_zones[%d]", i), z)
 	}
-	if c.Capture.StallTimeout < 0 {
-		bad("capture.stall_timeout", "must not be negative")
+}
+
+// polygon records the problems of a polygon in normalised image coordinates.
+func polygon(v *problems, key string, p [][2]float64) {
+	if len(p) < 3 {
+		v.add(key, "a polygon needs at least 3 points, has %d", len(p))
 	}
-	if c.Tracker.ProcWidth != 0 && (c.Tracker.ProcWidth < 64 || c.Tracker.ProcWidth > 4096) {
-		bad("tracker.proc_width", "%d is outside 64..4096", c.Tracker.ProcWidth)
-	}
-	if c.Tracker.MaxCoast < 0 {
-		bad("tracker.max_coast", "must not be negative")
-	}
-	if c.Tracker.MinHits < 0 || c.Tracker.MinHits > 100 {
-		bad("tracker.min_hits", "%d is outside 0..100", c.Tracker.MinHits)
-	}
-	if c.Tracker.EdgeInView < 0 || c.Tracker.EdgeInView > 1 {
-		bad("tracker.edge_in_view", "%g is outside 0..1", c.Tracker.EdgeInView)
-	}
-	checkPoly := func(key string, p [][2]float64) {
-		if len(p) < 3 {
-			bad(key, "a polygon needs at least 3 points, has %d", len(p))
-		}
-		for i, pt := range p {
-			if !(pt[0] >= 0 && pt[0] <= 1 && pt[1] >= 0 && pt[1] <= 1) {
-				bad(key, "point %d (%g, %g) is outside [0,1]", i, pt[0], pt[1])
-			}
+	for i, pt := range p {
+		if !(pt[0] >= 0 && pt[0] <= 1 && pt[1] >= 0 && pt[1] <= 1) {
+			v.add(key, "point %d (%g, %g) is outside [0,1]", i, pt[0], pt[1])
 		}
 	}
-	if len(c.Tracker.ROI) > 0 {
-		checkPoly("tracker.roi", c.Tracker.ROI)
-	}
-	for i, z := range c.Tracker.PrivacyZones {
-		checkPoly(fmt.Sprintf("tracker.privacy_zones[%d]", i), z)
-	}
-	switch b := c.MQTT.Broker; {
-	case b == "", b == "embedded", b == "stdout":
-	case strings.HasPrefix(b, "tcp://"), strings.HasPrefix(b, "tls://"), strings.HasPrefix(b, "ssl://"):
-		if !strings.Contains(b[6:], ":") {
-			bad("mqtt.broker", "%q needs a port, e.g. tcp://localhost:1883", b)
-		}
+}
+
+func (m MQTT) check(v *problems) {
+	switch m.Broker {
+	case "", "embedded", "stdout":
 	default:
-		bad("mqtt.broker", "%q is not tcp://HOST:PORT, tls://HOST:PORT, embedded or stdout", b)
-	}
-	if c.MQTT.ClientID != "" && len(c.MQTT.ClientID) > 128 {
-		bad("mqtt.client_id", "longer than 128 characters")
-	}
-	if c.MQTT.SegmentTime < 0 || (c.MQTT.SegmentTime > 0 && c.MQTT.SegmentTime.D() < 10*time.Second) {
-		bad("mqtt.segment_time", "must be at least 10s")
-	}
-	if c.MQTT.OutboxMessages < 0 {
-		bad("mqtt.outbox_messages", "must not be negative")
-	}
-	if c.MQTT.OutboxBytes < 0 {
-		bad("mqtt.outbox_bytes", "must not be negative")
-	}
-	if c.MQTT.StatusInterval < 0 || (c.MQTT.StatusInterval > 0 && c.MQTT.StatusInterval.D() < time.Second) {
-		bad("mqtt.status_interval", "must be at least 1s")
-	}
-	if c.MQTT.StatsInterval < 0 || (c.MQTT.StatsInterval > 0 && c.MQTT.StatsInterval.D() < time.Second) {
-		bad("mqtt.stats_interval", "must be at least 1s")
-	}
-	if p := c.Pause.DefaultDuration; p < 0 || (p > 0 && p.D() < time.Second) || p.D() > command.MaxPause {
-		bad("pause.default_duration", "must be between 1s and %s", command.MaxPause)
-	}
-	if p := c.Pause.MaxDuration; p < 0 || (p > 0 && p.D() < time.Second) || p.D() > command.MaxPause {
-		bad("pause.max_duration", "must be between 1s and %s", command.MaxPause)
-	}
-	if c.Pause.DefaultDuration > 0 && c.Pause.MaxDuration > 0 && c.Pause.DefaultDuration > c.Pause.MaxDuration {
-		bad("pause.default_duration", "%s is longer than pause.max_duration %s", c.Pause.DefaultDuration.D(), c.Pause.MaxDuration.D())
-	}
-	if _, err := c.Schedule.Parse(); err != nil {
-		for _, e := range unjoin(err) {
-			errs = append(errs, fmt.Errorf("%s", strings.Replace(e.Error(), "schedule: ", "schedule.", 1)))
+		if err := publish.CheckBroker(m.Broker); err != nil { // never quotes the URL: it may hold a password
+			v.add("mqtt.broker", "%s", strings.TrimPrefix(err.Error(), "publish: "))
 		}
 	}
-	if (c.MQTT.CertFile == "") != (c.MQTT.KeyFile == "") {
-		bad("mqtt.cert_file", "cert_file and key_file go together")
+	if len(m.ClientID) > 128 {
+		v.add("mqtt.client_id", "longer than 128 characters")
 	}
-	switch c.Privacy.Indicator {
+	if (m.CertFile == "") != (m.KeyFile == "") {
+		v.add("mqtt.cert_file", "cert_file and key_file go together")
+	}
+	v.inRange("mqtt.outbox_messages", m.OutboxMessages, 1, math.MaxInt)
+	v.inRange("mqtt.outbox_bytes", m.OutboxBytes, 1, math.MaxInt)
+	v.atLeast("mqtt.segment_time", m.SegmentTime, 10*time.Second)
+	v.atLeast("mqtt.status_interval", m.StatusInterval, time.Second)
+	v.atLeast("mqtt.stats_interval", m.StatsInterval, time.Second)
+}
+
+func (p Privacy) check(v *problems) {
+	switch p.Indicator {
 	case "", "gpio", "none":
 	default:
-		bad("privacy.indicator", "%q is not gpio or none", c.Privacy.Indicator)
+		v.add("privacy.indicator", "%q is not gpio or none", p.Indicator)
 	}
-	switch c.Board.Panel {
+}
+
+func (b Board) check(v *problems) {
+	switch b.Panel {
 	case "", "none", "waveshare213v4", "inky-ssd1608", "inky-ssd1608-red":
 	default:
-		bad("board.panel", "%q is not none, waveshare213v4, inky-ssd1608 or inky-ssd1608-red", c.Board.Panel)
+		v.add("board.panel", "%q is not none, waveshare213v4, inky-ssd1608 or inky-ssd1608-red", b.Panel)
 	}
-	switch c.Board.Name {
+	switch b.Name {
 	case "", "auto", "rpizero2w", "rpi3b", "rpi4b", "rpi5", "generic", "none":
 	default:
-		bad("board.name", "%q is not auto, rpizero2w, rpi3b, rpi4b, rpi5 or generic", c.Board.Name)
+		v.add("board.name", "%q is not auto, rpizero2w, rpi3b, rpi4b, rpi5 or generic", b.Name)
 	}
-	if !c.Calibration.empty() {
-		_, cerrs := c.Calibration.check()
-		errs = append(errs, cerrs...)
+}
+
+func (p Pause) check(v *problems) {
+	if err := control.CheckPauseLength(p.DefaultDuration.D()); err != nil {
+		v.add("pause.default_duration", "%v", err)
 	}
-	if c.Notice != nil {
-		errs = append(errs, c.Notice.Validate()...)
-		if c.Live() {
-			errs = append(errs, c.Notice.Placeholders()...)
+	if err := control.CheckPauseLength(p.MaxDuration.D()); err != nil {
+		v.add("pause.max_duration", "%v", err)
+	}
+	if p.DefaultDuration > 0 && p.MaxDuration > 0 && p.DefaultDuration > p.MaxDuration {
+		v.add("pause.default_duration", "%s is longer than pause.max_duration %s", p.DefaultDuration.D(), p.MaxDuration.D())
+	}
+}
+
+func (s Schedule) check(v *problems) {
+	if _, err := s.Parse(); err != nil {
+		for _, e := range unjoin(err) {
+			v.errs = append(v.errs, errors.New(strings.Replace(e.Error(), "schedule: ", "schedule.", 1)))
 		}
-	} else if c.Live() {
-		bad("notice", "a live camera needs a [notice] section: shoppers must be told who films, why and whom to ask")
 	}
-	return errors.Join(errs...)
 }
 
 // unjoin splits an errors.Join error into its parts.
 func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		return j.Unwrap()
 	}

@@ -70,9 +70,14 @@ func TestDefaults(t *testing.T) {
 	}
 	d := c.WithDefaults()
 	if d.Capture.Source != "synth" || d.MQTT.Broker != "embedded" || d.Sensor.Store != "demo-store" ||
-		d.Capture.RingSlots != 4 || d.Tracker.MaxCoast.D() != 2*time.Second ||
-		d.MQTT.ClientID != "demo-store/sensor-1" || d.Privacy.Indicator != "gpio" {
+		d.MQTT.StatusInterval.D() != 10*time.Second || d.MQTT.StatsInterval != d.MQTT.StatusInterval ||
+		d.Privacy.Indicator != "gpio" {
 		t.Fatalf("defaults = %+v", d)
+	}
+	// Options another package uses keep their zero, which that package reads as its default.
+	if d.Capture.RingSlots != 0 || d.Tracker.MaxCoast != 0 || d.MQTT.ClientID != "" || d.MQTT.OutboxBytes != 0 ||
+		d.Pause.DefaultDuration != 0 || d.Capture.Width != 0 {
+		t.Fatalf("defaults of other packages written here: %+v", d)
 	}
 	if c.Live() || c.RequireLocked() {
 		t.Fatal("synthetic source should not be live or require a locked ring by default")

@@ -160,21 +160,13 @@ type Options struct {
 // DefaultPause is how long a pause lasts when neither its request nor the configuration says.
 const DefaultPause = 15 * time.Minute
 
-// CheckPause checks a configured default and maximum pause (0 means the default) and returns one error
-// per problem, each starting with the field it is about ("default: …", "max: …").
-func CheckPause(def, maxPause time.Duration) []error {
-	var errs []error
-	check := func(name string, d time.Duration) {
-		if d < 0 || (d > 0 && d < time.Second) || d > command.MaxPause {
-			errs = append(errs, fmt.Errorf("%s: must be between 1s and %s", name, command.MaxPause))
-		}
+// CheckPauseLength checks a configured pause length (Options.PauseDefault or PauseMax): 0 (the default),
+// or between 1s and command.MaxPause.
+func CheckPauseLength(d time.Duration) error {
+	if d < 0 || (d > 0 && d < time.Second) || d > command.MaxPause {
+		return fmt.Errorf("must be between 1s and %s", command.MaxPause)
 	}
-	check("default", def)
-	check("max", maxPause)
-	if def > 0 && maxPause > 0 && def > maxPause {
-		errs = append(errs, fmt.Errorf("default: %s is longer than the maximum %s", def, maxPause))
-	}
-	return errs
+	return nil
 }
 
 // stopped is the cause with which Run cancels a session's Stream context.

@@ -489,23 +489,15 @@ func TestStopCause(t *testing.T) {
 	}
 }
 
-func TestCheckPause(t *testing.T) {
-	if errs := CheckPause(0, 0); len(errs) != 0 {
-		t.Errorf("defaults: %v", errs)
+func TestCheckPauseLength(t *testing.T) {
+	for _, d := range []time.Duration{0, time.Second, time.Hour, 24 * time.Hour} {
+		if err := CheckPauseLength(d); err != nil {
+			t.Errorf("CheckPauseLength(%v) = %v", d, err)
+		}
 	}
-	if errs := CheckPause(time.Hour, 2*time.Hour); len(errs) != 0 {
-		t.Errorf("1h of 2h: %v", errs)
-	}
-	for _, c := range []struct {
-		def, max time.Duration
-		want     string
-	}{
-		{time.Millisecond, 0, "default: must be between 1s and 24h0m0s"},
-		{0, 25 * time.Hour, "max: must be between 1s and 24h0m0s"},
-		{2 * time.Hour, time.Hour, "default: 2h0m0s is longer than the maximum 1h0m0s"},
-	} {
-		if errs := CheckPause(c.def, c.max); len(errs) != 1 || errs[0].Error() != c.want {
-			t.Errorf("CheckPause(%v, %v) = %v, want %q", c.def, c.max, errs, c.want)
+	for _, d := range []time.Duration{-time.Second, time.Millisecond, 24*time.Hour + time.Second} {
+		if err := CheckPauseLength(d); err == nil || err.Error() != "must be between 1s and 24h0m0s" {
+			t.Errorf("CheckPauseLength(%v) = %v", d, err)
 		}
 	}
 }

@@ -18,8 +18,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-
-	"github.com/pelletier/go-toml/v2"
 )
 
 // Notice is the [notice] section of the configuration, in Japanese (…JA) and English (…EN).
@@ -237,41 +235,4 @@ func (n Notice) JSON(version int) []byte {
 		panic("BUG: notice: marshal: " + err.Error())
 	}
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
-}
-
-// FromTOML reads the [notice] table of a configuration file. Other tables are ignored. A file without a
-// [notice] table gives Default(); a present table is taken as it is (with WithDefaults applied), never
-// merged with the demo values. An unknown key in [notice] is an error, so a misspelt field is not
-// silently replaced by its default. The result is not validated.
-func FromTOML(b []byte) (Notice, error) {
-	var raw struct {
-		Notice map[string]any `toml:"notice"`
-	}
-	if err := toml.Unmarshal(b, &raw); err != nil {
-		return Notice{}, fmt.Errorf("notice: %w", err)
-	}
-	if raw.Notice == nil {
-		return Default(), nil
-	}
-	known := map[string]bool{}
-	for _, f := range reflect.VisibleFields(reflect.TypeFor[Notice]()) {
-		known[f.Tag.Get("toml")] = true
-	}
-	var unknown []string
-	for k := range raw.Notice {
-		if !known[k] {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) > 0 {
-		slices.Sort(unknown)
-		return Notice{}, fmt.Errorf("notice: unknown key(s) in [notice]: %s", strings.Join(unknown, ", "))
-	}
-	var cfg struct {
-		Notice Notice `toml:"notice"`
-	}
-	if err := toml.Unmarshal(b, &cfg); err != nil {
-		return Notice{}, fmt.Errorf("notice: %w", err)
-	}
-	return cfg.Notice.WithDefaults(), nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ashiato/ashiato/agent/command"
 	"github.com/ashiato/ashiato/agent/event"
 )
 
@@ -372,14 +373,15 @@ func TestFakeAckTimeoutReconnects(t *testing.T) {
 	}
 }
 
-// TestFakeCommands checks the size limit and the queue of inbound commands.
+// TestFakeCommands checks the size limit and the queue of inbound commands. The size limit is the command
+// parser's: one fact.
 func TestFakeCommands(t *testing.T) {
 	n := newFakeNet()
 	p := fakePublisher(t, n)
 	buf := []byte(`{"reason":"x"}`)
 	p.onCommand(Message{Topic: p.topics.Topic(event.LeafPause), Payload: buf, QoS: 1})
 	buf[2] = 'X' // the Publisher must have copied the payload
-	p.onCommand(Message{Topic: p.topics.Topic(event.LeafPause), Payload: make([]byte, maxCommandBytes+1)})
+	p.onCommand(Message{Topic: p.topics.Topic(event.LeafPause), Payload: make([]byte, command.MaxPayload+1)})
 	select {
 	case m := <-p.Commands():
 		if m.Topic != p.topics.Topic(event.LeafPause) || string(m.Payload) != `{"reason":"x"}` {

@@ -36,9 +36,9 @@ type Message struct {
 
 // Config configures a Publisher. The zero value of each field means the documented default.
 type Config struct {
-	// Broker is "tcp://host:port", "tls://host:port" (also mqtt://, mqtts://, ssl://), or "stdout" to write
-	// JSON lines to Stdout instead of using MQTT. Credentials must not be put in the URL; use Username and
-	// Password.
+	// Broker is "tcp://host:port", "tls://host:port" (also mqtt://, mqtts://, ssl://; see CheckBroker), or
+	// "stdout" to write JSON lines to Stdout instead of using MQTT. Credentials must not be put in the URL;
+	// use Username and Password.
 	Broker string
 	// ClientID is the MQTT client id; "" means Topics.Identity(), "<store>/<sensor>". The session is persistent
 	// (clean session false), so the id must be unique to this sensor.
@@ -83,7 +83,6 @@ type Counters struct {
 const (
 	defaultOutboxMessages = 10000
 	defaultOutboxBytes    = 16 << 20
-	maxCommandBytes       = 4 << 10
 	commandQueue          = 16
 	ephemeralQueue        = 64
 	stdoutBroker          = "stdout"
@@ -202,29 +201,50 @@ func New(cfg Config) (*Publisher, error) {
 		}
 		return p, nil
 	}
-	u, err := url.Parse(cfg.Broker)
+	u, useTLS, err := parseBroker(cfg.Broker)
 	if err != nil {
-		// url.Parse echoes its input, which could hold a password; don't wrap it.
-		return nil, errors.New("publish: Broker is not a URL")
+		return nil, err
 	}
-	if u.User != nil {
-		return nil, errors.New("publish: put broker credentials in Username/Password, not in the URL")
-	}
-	switch u.Scheme {
-	case "tcp", "mqtt":
-	case "tls", "ssl", "mqtts":
+	if useTLS {
 		p.tls = tlsFiles{ca: cfg.CAFile, cert: cfg.CertFile, key: cfg.KeyFile, serverName: cfg.ServerName}
 		p.useTLS, p.tlsHost = true, u.Hostname()
 		if _, err := p.tls.config(u.Hostname()); err != nil {
 			return nil, err
 		}
-	default:
-		return nil, fmt.Errorf("publish: broker scheme %q not supported (tcp, tls or stdout)", u.Scheme)
-	}
-	if u.Hostname() == "" || u.Port() == "" {
-		return nil, fmt.Errorf("publish: broker %q needs host:port", cfg.Broker)
 	}
 	return p, nil
+}
+
+// CheckBroker checks a broker URL as New would: tcp:// or mqtt:// for plain MQTT, tls://, ssl:// or
+// mqtts:// for MQTT over TLS, with a host and a port, and no credentials in it. Its errors never quote
+// the URL, which could hold a password.
+func CheckBroker(broker string) error {
+	_, _, err := parseBroker(broker)
+	return err
+}
+
+// parseBroker parses and checks a broker URL and reports whether it asks for TLS.
+func parseBroker(broker string) (u *url.URL, useTLS bool, err error) {
+	u, err = url.Parse(broker)
+	if err != nil {
+		// url.Parse echoes its input, which could hold a password; don't wrap it.
+		return nil, false, errors.New("publish: broker is not a URL (want tcp://HOST:PORT or tls://HOST:PORT)")
+	}
+	if u.User != nil {
+		return nil, false, errors.New("publish: the broker URL holds credentials; give them as a username and password instead " +
+			"(ASHIATO_MQTT_USERNAME/ASHIATO_MQTT_PASSWORD or mqtt.username_file/password_file)")
+	}
+	switch u.Scheme {
+	case "tcp", "mqtt":
+	case "tls", "ssl", "mqtts":
+		useTLS = true
+	default:
+		return nil, false, fmt.Errorf("publish: broker scheme %q not supported (tcp://, mqtt://, tls://, ssl:// or mqtts://)", u.Scheme)
+	}
+	if u.Hostname() == "" || u.Port() == "" {
+		return nil, false, errors.New("publish: the broker URL needs a host and a port, e.g. tcp://localhost:1883")
+	}
+	return u, useTLS, nil
 }
 
 func (p *Publisher) defaultStatus(state string, birth uint64) []byte {
@@ -341,8 +361,8 @@ func (p *Publisher) SendEphemeral(m Message) {
 	}
 }
 
-// Commands returns the channel of inbound messages on <prefix>/cmd/#. Payloads over 4 KiB, and messages
-// arriving while the channel (capacity 16) is full, are dropped, logged and counted. Retained commands
+// Commands returns the channel of inbound messages on <prefix>/cmd/#. Payloads over command.MaxPayload,
+// and messages arriving while the channel (capacity 16) is full, are dropped, logged and counted. Retained commands
 // arrive with Retain set. Ignoring the channel is safe. In stdout mode nothing ever arrives.
 func (p *Publisher) Commands() <-chan Message { return p.cmds }
 

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ashiato/ashiato/agent/command"
 	"github.com/ashiato/ashiato/agent/event"
 )
 
@@ -283,7 +284,7 @@ func (p *Publisher) acked(seq uint64) {
 
 // onCommand is called by the client for each message on <prefix>/cmd/#. It never blocks.
 func (p *Publisher) onCommand(m Message) {
-	if len(m.Payload) > maxCommandBytes {
+	if len(m.Payload) > command.MaxPayload {
 		p.log.Warn("publish: command too large, dropped", "topic", m.Topic, "bytes", len(m.Payload))
 		p.countCommandDrop()
 		return

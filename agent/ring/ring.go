@@ -110,9 +110,17 @@ type Ring struct {
 	freed   chan struct{} // signalled (non-blocking) when a slot becomes free, and closed by Close
 }
 
+// Limits of Options.Slots. With at least three slots the producer and the consumer can each hold one and
+// a third is always free or reclaimable.
+const (
+	MinSlots     = 3
+	MaxSlots     = 64
+	DefaultSlots = 4
+)
+
 // Options configure New.
 type Options struct {
-	// Slots is the number of frame slots; 0 means 4. At least 3.
+	// Slots is the number of frame slots, MinSlots to MaxSlots; 0 means DefaultSlots.
 	Slots int
 	// SlotSize is the size in bytes of one slot; it must be positive.
 	SlotSize int
@@ -126,10 +134,10 @@ type Options struct {
 func New(opts Options) (*Ring, error) {
 	n := opts.Slots
 	if n == 0 {
-		n = 4
+		n = DefaultSlots
 	}
-	if n < 3 {
-		return nil, fmt.Errorf("ring: %d slots; need at least 3", n)
+	if n < MinSlots || n > MaxSlots {
+		return nil, fmt.Errorf("ring: %d slots; want %d to %d", n, MinSlots, MaxSlots)
 	}
 	if opts.SlotSize <= 0 {
 		return nil, fmt.Errorf("ring: slot size %d; must be positive", opts.SlotSize)

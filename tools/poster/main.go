@@ -6,12 +6,16 @@
 //	go run ./tools/poster -config ashiato.toml -paper a3 -o sign.pdf  # A3
 //	go run ./tools/poster -config ashiato.toml -o sign.png -dpi 100   # preview
 //
-// Without -config, or without a [notice] table, the demo notice (notice.Default) is used. Print at 100 %
+// The configuration is read by the agent's own parser (package config). Without -config, or without a
+// [notice] table, the demo notice (notice.Default) is used. With -strict (the default) the whole file
+// must be one the agent would accept; -strict=false renders a draft from a file whose values do not
+// validate yet (unknown keys and wrong types are still refused) and lists the problems. Print at 100 %
 // ("actual size") so the QR code keeps its size.
 package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"image/png"
@@ -20,7 +24,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/ashiato/ashiato/agent/notice"
+	"github.com/ashiato/ashiato/agent/config"
 	"github.com/ashiato/ashiato/agent/notice/poster"
 )
 
@@ -38,24 +42,23 @@ func main() {
 }
 
 func run(cfg, out, paperName string, dpi float64, strict bool) error {
-	n := notice.Default()
+	c := &config.Config{}
 	if cfg != "" {
 		b, err := os.ReadFile(cfg)
 		if err != nil {
 			return fmt.Errorf("poster: %w", err)
 		}
-		if n, err = notice.FromTOML(b); err != nil {
-			return fmt.Errorf("poster: %s: %w", cfg, err)
+		if c, err = config.Decode(cfg, b); err != nil { // the agent's own parser: no unknown key, no wrong type
+			return fmt.Errorf("poster: %w", err)
 		}
 	}
-	if errs := n.Validate(); len(errs) > 0 {
-		for _, err := range errs {
-			log.Printf("poster: %v", err)
-		}
+	if err := c.Validate(); err != nil {
+		log.Printf("poster: %v", err)
 		if strict {
-			return fmt.Errorf("poster: the notice has %d problem(s); fix the config or pass -strict=false", len(errs))
+			return errors.New("poster: the configuration has problems; fix them or pass -strict=false for a draft")
 		}
 	}
+	n := c.EffectiveNotice()
 	var paper poster.Paper
 	switch strings.ToLower(paperName) {
 	case "a4":

@@ -39,6 +39,13 @@ func TestRun(t *testing.T) {
 	if err := run(bad, out, "a4", 50, false); err != nil {
 		t.Errorf("-strict=false: %v", err)
 	}
+	// Read by the agent's strict parser: an unknown key or a wrong type is refused even for a draft.
+	for _, doc := range []string{"[notice]\noperater_ja = \"x\"\n", "[notice]\nretention_days = \"90\"\n"} {
+		os.WriteFile(bad, []byte(doc), 0o644)
+		if err := run(bad, out, "a4", 50, false); err == nil {
+			t.Errorf("rendered %q", doc)
+		}
+	}
 	for _, tc := range []struct{ out, paper string }{{pdf, "letter"}, {filepath.Join(dir, "s.svg"), "a4"}} {
 		if err := run("", tc.out, tc.paper, 150, true); err == nil || !strings.HasPrefix(err.Error(), "poster: ") {
 			t.Errorf("-o %s -paper %s: %v", tc.out, tc.paper, err)

@@ -2,8 +2,9 @@
 //
 //	go run ./tools/preview -config ashiato.toml -state capturing -reason "" -o panel.png
 //
-// The configuration is a TOML file whose [notice] table is read; without -config, or without a [notice]
-// table, the demo notice (notice.Default) is used.
+// The configuration is read by the agent's own parser (package config), which refuses unknown keys and
+// values of the wrong type; problems with the values are printed as warnings, so a draft can be previewed.
+// Without -config, or without a [notice] table, the demo notice (notice.Default) is used.
 //
 // With -roi it instead draws one camera frame in the terminal with the configuration's floor area of
 // interest (tracker.roi) and privacy zones over it, for installation (see roi.go). The frame comes from a
@@ -22,7 +23,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/ashiato/ashiato/agent/notice"
+	"github.com/ashiato/ashiato/agent/config"
 	"github.com/ashiato/ashiato/agent/panel"
 )
 
@@ -57,19 +58,20 @@ func run(cfg, state, reason string, since time.Duration, at string, size image.P
 	default:
 		return fmt.Errorf("preview: unknown -state %q", state)
 	}
-	n := notice.Default()
+	c := &config.Config{}
 	if cfg != "" {
 		b, err := os.ReadFile(cfg)
 		if err != nil {
 			return fmt.Errorf("preview: %w", err)
 		}
-		if n, err = notice.FromTOML(b); err != nil {
-			return fmt.Errorf("preview: %s: %w", cfg, err)
+		if c, err = config.Decode(cfg, b); err != nil {
+			return fmt.Errorf("preview: %w", err)
 		}
 	}
-	for _, err := range n.Validate() {
+	if err := c.Validate(); err != nil {
 		log.Printf("preview: warning: %v", err)
 	}
+	n := c.EffectiveNotice()
 	now, err := parseNow(at, time.Now())
 	if err != nil {
 		return err

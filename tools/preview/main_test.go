@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ashiato/ashiato/agent/config"
 	"github.com/ashiato/ashiato/agent/notice"
 	"github.com/ashiato/ashiato/agent/panel"
 )
@@ -38,10 +39,11 @@ policy_url = "https://example.org/x"
 	if err := run(cfg, panel.ModePaused, "点検", 10*time.Minute, now, panel.Size, out); err != nil {
 		t.Fatal(err)
 	}
-	n, err := notice.FromTOML([]byte(src))
+	c, err := config.Parse("a.toml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
+	n := c.EffectiveNotice()
 	tm, _ := time.Parse(time.RFC3339, now)
 	want := panel.Render(n, panel.State{Mode: panel.ModePaused, Reason: "点検", Since: tm.Add(-10 * time.Minute), Now: tm}, panel.Size)
 	b, _ := os.ReadFile(out)

@@ -81,8 +81,12 @@ func (s *summary) line() string {
 func showSummary(ctx context.Context, broker string, cfg config.Config, w io.Writer, log *slog.Logger) {
 	top := event.Topics{Store: cfg.Sensor.Store, Sensor: cfg.Sensor.ID}
 	s := &summary{}
+	id := cfg.MQTT.ClientID
+	if id == "" {
+		id = top.Identity()
+	}
 	err := publish.Subscribe(ctx, publish.SubscribeConfig{
-		Broker: broker, ClientID: cfg.MQTT.ClientID + "-summary", Filter: top.Prefix() + "/#",
+		Broker: broker, ClientID: id + "-summary", Filter: top.Prefix() + "/#",
 	}, func(m publish.Message) { s.handle(top, m) })
 	if err != nil {
 		log.Warn("live summary unavailable", "err", err)
