@@ -108,8 +108,8 @@ func brokerPublisher(t *testing.T, url string) *Publisher {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.minBackoff, p.maxBackoff = 20*time.Millisecond, 100*time.Millisecond
-	p.keepAlive = 5 * time.Second
+	p.mq.minBackoff, p.mq.maxBackoff = 20*time.Millisecond, 100*time.Millisecond
+	p.mq.keepAlive = 5 * time.Second
 	return p
 }
 

@@ -153,8 +153,8 @@ func fakePublisher(t *testing.T, n *fakeNet) *Publisher {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.dial = n.dial
-	p.minBackoff, p.maxBackoff = time.Millisecond, 5*time.Millisecond
+	p.mq.dial = n.dial
+	p.mq.minBackoff, p.mq.maxBackoff = time.Millisecond, 5*time.Millisecond
 	return p
 }
 
@@ -194,7 +194,7 @@ func TestFakeReconnectResendsAndBirth(t *testing.T) {
 	stop := startRun(t, p)
 	defer stop()
 
-	tracks := p.topics.Topic(event.LeafTracks)
+	tracks := p.mq.topics.Topic(event.LeafTracks)
 	for i := range 3 {
 		p.Enqueue(Message{Topic: tracks, Payload: []byte{'0' + byte(i)}})
 	}
@@ -251,7 +251,7 @@ func TestFakeReconnectResendsAndBirth(t *testing.T) {
 		for _, pub := range n.pubs {
 			if pub.conn == conn.id {
 				s := decodeStatus(t, pub.m.Payload)
-				if pub.m.Topic != p.topics.Topic(event.LeafStatus) || s.State != event.StateOnline || s.Birth != birth || !pub.m.Retain {
+				if pub.m.Topic != p.mq.topics.Topic(event.LeafStatus) || s.State != event.StateOnline || s.Birth != birth || !pub.m.Retain {
 					t.Errorf("connection %d first message %s %+v", birth, pub.m.Topic, s)
 				}
 				break
@@ -264,7 +264,7 @@ func TestFakeReconnectResendsAndBirth(t *testing.T) {
 func TestFakeRetainedOnEveryConnect(t *testing.T) {
 	n := newFakeNet()
 	p := fakePublisher(t, n)
-	privacy := p.topics.Topic(event.LeafPrivacy)
+	privacy := p.mq.topics.Topic(event.LeafPrivacy)
 	p.SetRetained(privacy, []byte(`{"state":"a"}`))
 	p.SetRetained(privacy, []byte(`{"state":"b"}`))
 	stop := startRun(t, p)
@@ -309,13 +309,13 @@ func TestFakeRefusedThenAccepted(t *testing.T) {
 			t.Errorf("refused attempt will birth %d, want 1 (birth counts accepted connections)", w.Birth)
 		}
 	}
-	p.Enqueue(Message{Topic: p.topics.Topic(event.LeafTracks), Payload: []byte(`{}`)})
+	p.Enqueue(Message{Topic: p.mq.topics.Topic(event.LeafTracks), Payload: []byte(`{}`)})
 	n.mu.Lock()
 	n.refuse = false
 	n.mu.Unlock()
 	n.waitFor(t, "the track", func() bool {
 		for _, pub := range n.pubs {
-			if pub.m.Topic == p.topics.Topic(event.LeafTracks) {
+			if pub.m.Topic == p.mq.topics.Topic(event.LeafTracks) {
 				return true
 			}
 		}
@@ -351,10 +351,10 @@ func TestFakeAckTimeoutReconnects(t *testing.T) {
 	n := newFakeNet()
 	n.hold = true
 	p := fakePublisher(t, n)
-	p.ackTimeout = 50 * time.Millisecond
+	p.mq.ackTimeout = 50 * time.Millisecond
 	stop := startRun(t, p)
 	defer stop()
-	p.Enqueue(Message{Topic: p.topics.Topic(event.LeafTracks), Payload: []byte(`1`)})
+	p.Enqueue(Message{Topic: p.mq.topics.Topic(event.LeafTracks), Payload: []byte(`1`)})
 	n.waitFor(t, "a second connection", func() bool { return len(n.conns) >= 2 })
 	n.mu.Lock()
 	c1 := n.conns[0]
@@ -379,12 +379,12 @@ func TestFakeCommands(t *testing.T) {
 	n := newFakeNet()
 	p := fakePublisher(t, n)
 	buf := []byte(`{"reason":"x"}`)
-	p.onCommand(Message{Topic: p.topics.Topic(event.LeafPause), Payload: buf, QoS: 1})
+	p.mq.onCommand(Message{Topic: p.mq.topics.Topic(event.LeafPause), Payload: buf, QoS: 1})
 	buf[2] = 'X' // the Publisher must have copied the payload
-	p.onCommand(Message{Topic: p.topics.Topic(event.LeafPause), Payload: make([]byte, command.MaxPayload+1)})
+	p.mq.onCommand(Message{Topic: p.mq.topics.Topic(event.LeafPause), Payload: make([]byte, command.MaxPayload+1)})
 	select {
 	case m := <-p.Commands():
-		if m.Topic != p.topics.Topic(event.LeafPause) || string(m.Payload) != `{"reason":"x"}` {
+		if m.Topic != p.mq.topics.Topic(event.LeafPause) || string(m.Payload) != `{"reason":"x"}` {
 			t.Fatalf("got %s %q", m.Topic, m.Payload)
 		}
 	default:
@@ -396,7 +396,7 @@ func TestFakeCommands(t *testing.T) {
 	default:
 	}
 	for range commandQueue + 3 {
-		p.onCommand(Message{Topic: p.topics.Topic(event.LeafResume), Payload: []byte(`{}`)})
+		p.mq.onCommand(Message{Topic: p.mq.topics.Topic(event.LeafResume), Payload: []byte(`{}`)})
 	}
 	if got := p.Counters().CommandsDropped; got != 1+3 {
 		t.Errorf("CommandsDropped %d, want 4", got)

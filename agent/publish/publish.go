@@ -17,7 +17,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -93,59 +92,41 @@ const (
 // broker has already published (or will publish) the "offline" last will instead.
 var ErrNotConnected = errors.New(`publish: not connected, "stopped" status not sent`)
 
-// Publisher delivers messages to one broker. Create it with New, run Run in its own goroutine, and end
-// with Close (or cancel Run's context). All methods are safe for concurrent use.
+// Publisher delivers messages to one broker, or writes them as JSON lines. Create it with New, run Run in
+// its own goroutine, and end with Close (or cancel Run's context). All methods are safe for concurrent
+// use.
+//
+// The Publisher checks topics and hands everything else to its sink: an MQTT connection (mqttSink) or
+// the stdout lines (lineSink).
 type Publisher struct {
-	cfg     Config
 	log     *slog.Logger
-	topics  event.Topics
-	status  func(state string, birth uint64) []byte
-	dial    func(dialOptions) client
-	tls     tlsFiles
-	useTLS  bool
-	tlsHost string
-
-	// Timing, fixed after New; tests shorten them.
-	minBackoff, maxBackoff time.Duration
-	connectTimeout         time.Duration
-	ackTimeout             time.Duration
-	stopTimeout            time.Duration // for the "stopped" status when Run's context ends
-	keepAlive              time.Duration
-	window                 int // QoS-1 publishes awaiting PUBACK at once
-
-	mu          sync.Mutex
-	out         outbox
-	retained    map[string]retainedValue
-	retVer      uint64
-	settled     chan struct{} // closed and replaced whenever outbox entries leave; guarded by mu
-	published   uint64
-	reconnects  uint64
-	birth       uint64
-	connected   bool
-	cmdDropped  uint64
-	stdoutDone  bool // stdout mode: "stopped" written
-	lastDropLog time.Time
-
-	stdout   io.Writer // stdout mode only; writes guarded by mu
-	wake     chan struct{}
-	eph      chan Message
-	cmds     chan Message
-	refresh  atomic.Bool
-	running  atomic.Bool
-	closing  chan struct{}
-	closeMu  sync.Once
-	closeReq chan closeRequest
-	runDone  chan struct{}
+	sink    sink
+	mq      *mqttSink // the sink when it is MQTT; nil in stdout mode
+	running atomic.Bool
 }
 
-type retainedValue struct {
-	payload []byte
-	ver     uint64
+// sink is where a Publisher's messages go. Its methods follow the Publisher's of the same name; topics
+// are already checked.
+type sink interface {
+	run(ctx context.Context) error
+	enqueue(m Message)
+	setRetained(topic string, payload []byte)
+	refreshStatus()
+	sendEphemeral(m Message)
+	commands() <-chan Message
+	counters() Counters
+	drain(ctx context.Context) error
+	close(ctx context.Context) error
 }
 
-type closeRequest struct {
-	ctx   context.Context
-	reply chan error
+// statusSource builds the status messages of a sensor.
+type statusSource struct {
+	topic string
+	body  func(state string, birth uint64) []byte
+}
+
+func (s statusSource) message(state string, birth uint64) Message {
+	return Message{Topic: s.topic, Payload: s.body(state, birth), QoS: 1, Retain: true}
 }
 
 // New checks cfg and returns an idle Publisher; nothing is connected until Run.
@@ -156,62 +137,31 @@ func New(cfg Config) (*Publisher, error) {
 	if cfg.OutboxMessages < 0 || cfg.OutboxBytes < 0 {
 		return nil, errors.New("publish: negative outbox cap")
 	}
-	if cfg.OutboxMessages == 0 {
-		cfg.OutboxMessages = defaultOutboxMessages
-	}
-	if cfg.OutboxBytes == 0 {
-		cfg.OutboxBytes = defaultOutboxBytes
-	}
-	if cfg.ClientID == "" {
-		cfg.ClientID = cfg.Topics.Identity()
-	}
-	p := &Publisher{
-		cfg:            cfg,
-		log:            cfg.Logger,
-		topics:         cfg.Topics,
-		status:         cfg.Status,
-		dial:           dialPaho,
-		minBackoff:     500 * time.Millisecond,
-		maxBackoff:     30 * time.Second,
-		connectTimeout: 10 * time.Second,
-		ackTimeout:     30 * time.Second,
-		stopTimeout:    2 * time.Second,
-		keepAlive:      30 * time.Second,
-		window:         64,
-		out:            outbox{maxMsgs: cfg.OutboxMessages, maxBytes: cfg.OutboxBytes, next: 1},
-		retained:       map[string]retainedValue{},
-		settled:        make(chan struct{}),
-		wake:           make(chan struct{}, 1),
-		eph:            make(chan Message, ephemeralQueue),
-		cmds:           make(chan Message, commandQueue),
-		closing:        make(chan struct{}),
-		closeReq:       make(chan closeRequest),
-		runDone:        make(chan struct{}),
-	}
+	p := &Publisher{log: cfg.Logger}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
-	if p.status == nil {
-		p.status = p.defaultStatus
+	status := statusSource{topic: cfg.Topics.Topic(event.LeafStatus), body: cfg.Status}
+	if status.body == nil {
+		sensor := cfg.Topics.Sensor
+		status.body = func(state string, birth uint64) []byte {
+			b, _ := json.Marshal(event.Status{V: event.Version, State: state, Birth: birth, Sensor: sensor})
+			return b
+		}
 	}
 	if cfg.Broker == stdoutBroker {
-		p.stdout = cfg.Stdout
-		if p.stdout == nil {
-			p.stdout = os.Stdout
+		w := cfg.Stdout
+		if w == nil {
+			w = os.Stdout
 		}
+		p.sink = newLineSink(w, status, p.log)
 		return p, nil
 	}
-	u, useTLS, err := parseBroker(cfg.Broker)
+	mq, err := newMQTTSink(cfg, status, p.log)
 	if err != nil {
 		return nil, err
 	}
-	if useTLS {
-		p.tls = tlsFiles{ca: cfg.CAFile, cert: cfg.CertFile, key: cfg.KeyFile, serverName: cfg.ServerName}
-		p.useTLS, p.tlsHost = true, u.Hostname()
-		if _, err := p.tls.config(u.Hostname()); err != nil {
-			return nil, err
-		}
-	}
+	p.sink, p.mq = mq, mq
 	return p, nil
 }
 
@@ -247,20 +197,16 @@ func parseBroker(broker string) (u *url.URL, useTLS bool, err error) {
 	return u, useTLS, nil
 }
 
-func (p *Publisher) defaultStatus(state string, birth uint64) []byte {
-	b, _ := json.Marshal(event.Status{V: event.Version, State: state, Birth: birth, Sensor: p.topics.Sensor})
-	return b
-}
-
-func (p *Publisher) statusMessage(state string, birth uint64) Message {
-	return Message{Topic: p.topics.Topic(event.LeafStatus), Payload: p.status(state, birth), QoS: 1, Retain: true}
-}
-
-func (p *Publisher) signal() {
-	select {
-	case p.wake <- struct{}{}:
-	default:
+// Run connects to the broker and delivers the outbox, retained values and status until ctx is done or
+// Close is called; it then returns nil. Failed connections are retried with exponential backoff (0.5 s
+// up to 30 s) and jitter. When ctx ends while connected, Run makes a best-effort attempt (2 s) to publish
+// the "stopped" status before disconnecting. Run may be called only once. In stdout mode Run writes the
+// "online" line, waits, and writes "stopped" when ctx is done.
+func (p *Publisher) Run(ctx context.Context) error {
+	if !p.running.CompareAndSwap(false, true) {
+		return errors.New("publish: Run called twice")
 	}
+	return p.sink.run(ctx)
 }
 
 // Enqueue queues m for delivery at QoS 1 (m.QoS is ignored; m.Retain is kept). It never blocks on the
@@ -268,29 +214,10 @@ func (p *Publisher) signal() {
 // outbox is full the oldest entries are dropped and counted in Counters.Dropped; a message larger than
 // OutboxBytes is dropped at once. In stdout mode the line is written before Enqueue returns.
 func (p *Publisher) Enqueue(m Message) {
-	m.QoS = 1
-	if !p.checkTopic(m.Topic) {
-		return
+	if p.checkTopic(m.Topic) {
+		m.QoS = 1
+		p.sink.enqueue(m)
 	}
-	if p.stdout != nil {
-		p.writeLine(m, true)
-		return
-	}
-	p.mu.Lock()
-	logIt := false
-	if p.out.push(m) > 0 {
-		p.notifySettledLocked()
-		// Drops come in floods while the broker is away: log at most every dropLogEvery.
-		if now := time.Now(); now.Sub(p.lastDropLog) >= dropLogEvery {
-			p.lastDropLog, logIt = now, true
-		}
-	}
-	total := p.out.dropped
-	p.mu.Unlock()
-	if logIt {
-		p.log.Warn("publish: outbox full, dropping oldest messages", "dropped_total", total)
-	}
-	p.signal()
 }
 
 // SetRetained sets the retained value of topic. The latest value wins: it is published retained at QoS 1
@@ -298,34 +225,22 @@ func (p *Publisher) Enqueue(m Message) {
 // message. The status topic belongs to the Publisher; use RefreshStatus for it instead. In stdout mode the
 // line is written before SetRetained returns.
 func (p *Publisher) SetRetained(topic string, payload []byte) {
-	if !p.checkTopic(topic) {
-		return
+	if p.checkTopic(topic) {
+		p.sink.setRetained(topic, payload)
 	}
-	if p.stdout != nil {
-		p.writeLine(Message{Topic: topic, Payload: payload, QoS: 1, Retain: true}, false)
-		return
-	}
-	p.mu.Lock()
-	p.retVer++
-	p.retained[topic] = retainedValue{payload: payload, ver: p.retVer}
-	p.mu.Unlock()
-	p.signal()
 }
 
 // RefreshStatus re-publishes the "online" status, asking Config.Status for a fresh body, if connected.
 // Use it when something in the status body changed.
-func (p *Publisher) RefreshStatus() {
-	if p.stdout != nil {
-		p.mu.Lock()
-		birth := p.birth
-		p.mu.Unlock()
-		if birth > 0 {
-			p.writeLine(p.statusMessage(event.StateOnline, birth), false)
-		}
-		return
+func (p *Publisher) RefreshStatus() { p.sink.refreshStatus() }
+
+// SendEphemeral sends m at QoS 0 without retain if connected, and otherwise drops it silently. It is
+// meant for periodic values such as stats, where only the latest matters.
+func (p *Publisher) SendEphemeral(m Message) {
+	if p.checkTopic(m.Topic) {
+		m.QoS, m.Retain = 0, false
+		p.sink.sendEphemeral(m)
 	}
-	p.refresh.Store(true)
-	p.signal()
 }
 
 // checkTopic reports whether topic can be published, and logs it if not. A topic the broker or client
@@ -338,111 +253,23 @@ func (p *Publisher) checkTopic(topic string) bool {
 	return true
 }
 
-// SendEphemeral sends m at QoS 0 without retain if connected, and otherwise drops it silently. It is
-// meant for periodic values such as stats, where only the latest matters.
-func (p *Publisher) SendEphemeral(m Message) {
-	m.QoS, m.Retain = 0, false
-	if !p.checkTopic(m.Topic) {
-		return
-	}
-	if p.stdout != nil {
-		p.writeLine(m, false)
-		return
-	}
-	p.mu.Lock()
-	up := p.connected
-	p.mu.Unlock()
-	if !up {
-		return
-	}
-	select {
-	case p.eph <- m:
-	default:
-	}
-}
-
 // Commands returns the channel of inbound messages on <prefix>/cmd/#. Payloads over command.MaxPayload,
-// and messages arriving while the channel (capacity 16) is full, are dropped, logged and counted. Retained commands
-// arrive with Retain set. Ignoring the channel is safe. In stdout mode nothing ever arrives.
-func (p *Publisher) Commands() <-chan Message { return p.cmds }
+// and messages arriving while the channel (capacity 16) is full, are dropped, logged and counted.
+// Retained commands arrive with Retain set. Ignoring the channel is safe. In stdout mode nothing ever
+// arrives.
+func (p *Publisher) Commands() <-chan Message { return p.sink.commands() }
 
 // Counters returns a snapshot of the counters.
-func (p *Publisher) Counters() Counters {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return Counters{
-		Published:       p.published,
-		Dropped:         p.out.dropped,
-		OutboxDepth:     len(p.out.q),
-		OutboxBytes:     p.out.bytes,
-		Reconnects:      p.reconnects,
-		Connected:       p.connected,
-		Birth:           p.birth,
-		CommandsDropped: p.cmdDropped,
-	}
-}
+func (p *Publisher) Counters() Counters { return p.sink.counters() }
 
 // Drain blocks until every message enqueued before the call has been acknowledged by the broker or
 // dropped from the outbox, or until ctx is done (then it returns ctx.Err()). It needs Run to make
 // progress. In stdout mode it returns nil at once.
-func (p *Publisher) Drain(ctx context.Context) error {
-	if p.stdout != nil {
-		return nil
-	}
-	p.mu.Lock()
-	target := p.out.next
-	for {
-		if !p.out.pendingBefore(target) {
-			p.mu.Unlock()
-			return nil
-		}
-		ch := p.settled
-		p.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return fmt.Errorf("publish: drain: %w", ctx.Err())
-		}
-		p.mu.Lock()
-	}
-}
-
-// notifySettledLocked wakes Drain callers. p.mu must be held.
-func (p *Publisher) notifySettledLocked() {
-	close(p.settled)
-	p.settled = make(chan struct{})
-}
+func (p *Publisher) Drain(ctx context.Context) error { return p.sink.drain(ctx) }
 
 // Close ends the Publisher: if connected, it publishes the retained "stopped" status, waits for its
 // acknowledgement (bounded by ctx), and disconnects cleanly, and Run then returns nil. Unacknowledged
 // outbox messages are abandoned; call Drain first to wait for them. If Run is connecting or backing off,
 // Close stops it and returns ErrNotConnected. If Run is not running, Close only prevents a later Run from
 // connecting. In stdout mode Close writes the "stopped" line (once). Calling Close again returns nil.
-func (p *Publisher) Close(ctx context.Context) error {
-	first := false
-	p.closeMu.Do(func() { first = true; close(p.closing) })
-	if !first {
-		return nil
-	}
-	if p.stdout != nil {
-		p.writeStopped()
-		return nil
-	}
-	if !p.running.Load() {
-		return nil
-	}
-	req := closeRequest{ctx: ctx, reply: make(chan error, 1)}
-	select {
-	case p.closeReq <- req:
-	case <-p.runDone:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("publish: close: %w", ctx.Err())
-	}
-	select {
-	case err := <-req.reply:
-		return err
-	case <-ctx.Done():
-		return fmt.Errorf("publish: close: %w", ctx.Err())
-	}
-}
+func (p *Publisher) Close(ctx context.Context) error { return p.sink.close(ctx) }

@@ -29,7 +29,7 @@ func TestOutboxCapByCount(t *testing.T) {
 		t.Fatalf("counters %+v, want dropped 7, depth 5, bytes 7", c)
 	}
 	var kept []string
-	for _, e := range p.out.q {
+	for _, e := range p.mq.out.q {
 		kept = append(kept, string(e.m.Payload))
 		if e.m.QoS != 1 {
 			t.Errorf("queued QoS %d, want 1", e.m.QoS)
@@ -55,7 +55,7 @@ func TestOutboxCapByBytes(t *testing.T) {
 	if c := p.Counters(); c.Dropped != 3 || c.OutboxDepth != 2 || c.OutboxBytes != 100 {
 		t.Fatalf("counters %+v, want dropped 3, depth 2, bytes 100", c)
 	}
-	if got := string(p.out.q[0].m.Payload[0]) + string(p.out.q[1].m.Payload[0]); got != "dz" {
+	if got := string(p.mq.out.q[0].m.Payload[0]) + string(p.mq.out.q[1].m.Payload[0]); got != "dz" {
 		t.Fatalf("kept %q, want d then z", got)
 	}
 	p.Enqueue(Message{Topic: "t", Payload: make([]byte, 101)}) // too large on its own: dropped, nothing else
@@ -208,8 +208,8 @@ func TestNewRejects(t *testing.T) {
 	if err != nil {
 		t.Fatalf("tls with system roots: %v", err)
 	}
-	if p.cfg.ClientID != "x" || !p.useTLS || p.tlsHost != "127.0.0.1" {
-		t.Errorf("tls publisher: %+v", p.cfg)
+	if p.mq.cfg.ClientID != "x" || !p.mq.useTLS || p.mq.tlsHost != "127.0.0.1" {
+		t.Errorf("tls publisher: %+v", p.mq.cfg)
 	}
 }
 
@@ -223,7 +223,7 @@ func TestInvalidTopicNotQueued(t *testing.T) {
 		p.SetRetained(topic, []byte(`{}`))
 	}
 	p.Enqueue(Message{Topic: "a/b", Payload: []byte(`{}`)})
-	if c := p.Counters(); c.OutboxDepth != 1 || len(p.retained) != 0 {
-		t.Fatalf("queued %d messages and %d retained values, want only the valid message", c.OutboxDepth, len(p.retained))
+	if c := p.Counters(); c.OutboxDepth != 1 || len(p.mq.retained) != 0 {
+		t.Fatalf("queued %d messages and %d retained values, want only the valid message", c.OutboxDepth, len(p.mq.retained))
 	}
 }
