@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pelletier/go-toml/v2"
 )
 
 func TestPlaceholdersFound(t *testing.T) {
@@ -56,10 +58,13 @@ func TestPlaceholdersOfShippedNotices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := FromTOML(b)
-	if err != nil {
+	var doc struct {
+		Notice Notice `toml:"notice"`
+	}
+	if err := toml.Unmarshal(b, &doc); err != nil { // the agent reads it with package config, which imports this one
 		t.Fatal(err)
 	}
+	n := doc.Notice.WithDefaults()
 	var keys []string
 	for _, e := range n.Placeholders() {
 		keys = append(keys, strings.SplitN(e.Error(), ":", 2)[0])
