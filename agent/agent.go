@@ -115,6 +115,7 @@ type seams struct {
 type tallies struct {
 	frames         atomic.Uint64 // frames captured (capture)
 	tracksClosed   atomic.Uint64 // track messages queued (emitter)
+	tracksWithheld atomic.Uint64 // whole tracks minimisation dropped (emitter)
 	floorFallbacks atomic.Uint64 // track messages sent in image space although calibrated (emitter)
 	inView         atomic.Int64  // people in view in the latest frame (track)
 	rejects        atomic.Uint64 // commands rejected (inputs)
@@ -269,7 +270,12 @@ func build(devs Devices, opts Options, sm seams) (*pipeline, error) {
 	}
 	emit := &emitter{
 		sensor: d.Sensor.ID, topic: top.Topic(event.LeafTracks), hom: hom, pub: p.pub,
-		closedCount: &t.tracksClosed, fallbacks: &t.floorFallbacks, log: log, segs: map[uint64]segState{},
+		closedCount: &t.tracksClosed, withheld: &t.tracksWithheld, fallbacks: &t.floorFallbacks, log: log,
+		segs: map[uint64]segState{},
+	}
+	if rules, on := cfg.Minimisation(); on {
+		emit.rules = &rules
+		p.report.minimised = true
 	}
 	p.track = &track{tr: sm.newTracker(cfg.Tracker.TrackerConfig()), out: emit, inView: &t.inView,
 		segmentTime: d.MQTT.SegmentTime.D()}

@@ -28,7 +28,7 @@ type Counters struct {
 type reporter struct {
 	// Fixed at start.
 	sensor, version, configHash, noticeHash, source, indicator string
-	requireLocked                                              bool
+	requireLocked, minimised                                   bool
 	zones                                                      int
 	hardening                                                  harden.State
 	started                                                    time.Time
@@ -92,7 +92,7 @@ func (r *reporter) statusBody(state string, birth uint64) []byte {
 	att := &event.Attestation{
 		RingLocked: c.RingLocked, Dumpable: r.hardening.Dumpable, CoreLimit: r.hardening.CoreLimit,
 		PrivacyZones: r.zones, Indicator: r.indicator, IndicatorOK: r.ctl.Counters().LEDOK,
-		NoticeHash: r.noticeHash, RequireLockedRing: r.requireLocked,
+		NoticeHash: r.noticeHash, RequireLockedRing: r.requireLocked, Minimised: r.minimised,
 	}
 	if r.disp != nil {
 		ds := r.disp.Status()
@@ -127,8 +127,12 @@ func warnings(a *event.Attestation, c Counters) []string {
 	if a.Dumpable != 0 || a.CoreLimit != 0 {
 		w = append(w, "process can dump core: frames could reach a core file")
 	}
-	if (a.Indicator == "gpio" || a.Indicator == "ledclass") && !a.PanelOK { // a live camera
+	live := a.Indicator == "gpio" || a.Indicator == "ledclass"
+	if live && !a.PanelOK {
 		w = append(w, "notice panel absent or not working: shoppers see no notice on the device")
+	}
+	if live && !a.Minimised {
+		w = append(w, "track minimisation off (privacy.minimise.enabled = false): tracks leave the sensor at full resolution")
 	}
 	return w
 }
@@ -151,7 +155,8 @@ func (r *reporter) publishStats() {
 		OutboxDepth: pc.OutboxDepth, OutboxBytes: pc.OutboxBytes, Reconnects: pc.Reconnects,
 		TracksClosed: c.TracksClosed, TracksPublished: pc.Published, TracksDropped: pc.Dropped,
 		CommandsRejects: r.tallies.rejects.Load() + pc.CommandsDropped, CameraRestarts: r.ctl.Counters().Restarts,
-		UptimeSeconds: now.Sub(r.started).Seconds(),
+		TracksWithheld: r.tallies.tracksWithheld.Load(),
+		UptimeSeconds:  now.Sub(r.started).Seconds(),
 	}
 	b, _ := json.Marshal(st)
 	r.pub.SendEphemeral(publish.Message{Topic: r.statsTopic, Payload: b})

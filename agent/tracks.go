@@ -10,6 +10,7 @@ import (
 
 	"github.com/ashiato/ashiato/agent/event"
 	"github.com/ashiato/ashiato/agent/floor"
+	"github.com/ashiato/ashiato/agent/minimise"
 	"github.com/ashiato/ashiato/agent/publish"
 	"github.com/ashiato/ashiato/agent/tracker"
 	"github.com/ashiato/ashiato/hal"
@@ -19,14 +20,17 @@ import (
 type enqueuer interface{ Enqueue(publish.Message) }
 
 // emitter turns the tracker's closed tracks and segments into track messages and queues them: a random id
-// per track, kept across its segments; the frame size the track was seen at; floor space when calibrated.
+// per track, kept across its segments; the frame size the track was seen at; floor space when calibrated;
+// then the minimisation rules, so that what the back office would throw away never leaves the sensor.
 // It is used by the track stage's goroutine only.
 type emitter struct {
 	sensor      string
 	topic       string
 	hom         *floor.Homography // image (normalised) to floor metres; nil: tracks stay in image space
+	rules       *minimise.Rules   // nil: tracks are published at full resolution
 	pub         enqueuer
 	closedCount *atomic.Uint64 // track messages queued
+	withheld    *atomic.Uint64 // whole tracks the rules dropped
 	fallbacks   *atomic.Uint64 // messages sent in image space because a point did not map to the floor
 	log         *slog.Logger
 	segs        map[uint64]segState // by tracker id: tracks sent in segments so far
@@ -73,13 +77,22 @@ func (e *emitter) segments(parts []tracker.Track, f hal.Format) {
 	}
 }
 
-// publish encodes one track message (a whole track or one segment) and queues it. tracks_closed counts
-// these messages, so a track sent in n segments counts n.
+// publish encodes one track message (a whole track or one segment), minimises it and queues it.
+// tracks_closed counts these messages, so a track sent in n segments counts n; a whole track the rules
+// drop is counted in tracks_withheld instead.
 func (e *emitter) publish(t tracker.Track, id string, seg int, final bool, f hal.Format) {
 	space, points := e.toSpace(t.Points, f)
 	msg := event.Track{
 		V: event.Version, Sensor: e.sensor, ID: id, Space: space,
 		W: f.Width, H: f.Height, Seg: seg, Final: final, Points: points,
+	}
+	if e.rules != nil {
+		var why minimise.Reason
+		if msg, why = e.rules.Apply(msg); why != "" {
+			e.withheld.Add(1)
+			e.log.Debug("track withheld by minimisation", "reason", string(why))
+			return
+		}
 	}
 	b, err := json.Marshal(msg)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 )
 
 func TestWarningsSpellOutWeakenedPrivacy(t *testing.T) {
-	good := &event.Attestation{RingLocked: true, Indicator: "gpio", IndicatorOK: true, PanelOK: true}
+	good := &event.Attestation{RingLocked: true, Indicator: "gpio", IndicatorOK: true, PanelOK: true, Minimised: true}
 	if w := warnings(good, Counters{RingSlots: 4}); len(w) != 0 {
 		t.Fatalf("a sensor at its design has warnings: %q", w)
 	}
@@ -21,10 +21,11 @@ func TestWarningsSpellOutWeakenedPrivacy(t *testing.T) {
 		want string
 	}{
 		{event.Attestation{RingLocked: true, Indicator: "none", IndicatorOK: true, PanelOK: true}, Counters{}, "DEVELOPMENT ONLY"},
-		{event.Attestation{RingLocked: true, Indicator: "gpio", PanelOK: true}, Counters{}, "LED not working"},
-		{event.Attestation{Indicator: "gpio", IndicatorOK: true, PanelOK: true}, Counters{RingSlots: 4}, "not locked"},
-		{event.Attestation{RingLocked: true, Indicator: "gpio", IndicatorOK: true, PanelOK: true, Dumpable: 1}, Counters{}, "dump core"},
-		{event.Attestation{RingLocked: true, Indicator: "gpio", IndicatorOK: true}, Counters{}, "notice panel"},
+		{event.Attestation{RingLocked: true, Indicator: "gpio", PanelOK: true, Minimised: true}, Counters{}, "LED not working"},
+		{event.Attestation{Indicator: "gpio", IndicatorOK: true, PanelOK: true, Minimised: true}, Counters{RingSlots: 4}, "not locked"},
+		{event.Attestation{RingLocked: true, Indicator: "gpio", IndicatorOK: true, PanelOK: true, Dumpable: 1, Minimised: true}, Counters{}, "dump core"},
+		{event.Attestation{RingLocked: true, Indicator: "gpio", IndicatorOK: true, Minimised: true}, Counters{}, "notice panel"},
+		{event.Attestation{RingLocked: true, Indicator: "ledclass", IndicatorOK: true, PanelOK: true}, Counters{}, "minimisation off"},
 	}
 	for _, c := range cases {
 		w := warnings(&c.a, c.c)

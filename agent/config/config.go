@@ -20,6 +20,7 @@ import (
 	"github.com/ashiato/ashiato/agent/control/schedule"
 	"github.com/ashiato/ashiato/agent/event"
 	"github.com/ashiato/ashiato/agent/floor"
+	"github.com/ashiato/ashiato/agent/minimise"
 	"github.com/ashiato/ashiato/agent/notice"
 	"github.com/ashiato/ashiato/agent/publish"
 	"github.com/ashiato/ashiato/agent/ring"
@@ -164,6 +165,42 @@ type Privacy struct {
 	// loudly marked in status). Replayed and synthetic sources always use a virtual indicator that logs.
 	// "" means "gpio".
 	Indicator string `toml:"indicator"`
+	// Minimise reduces every track before it leaves the sensor, with the same rules and defaults as the
+	// back office (package minimise).
+	Minimise Minimise `toml:"minimise"`
+}
+
+// Minimise is [privacy.minimise]: coordinates coarsened, points thinned, tracks too short or too small
+// withheld, before anything is published. The rule keys are those of the back office's [minimise]; each
+// zero value means the rule's default (see minimise.Settings).
+type Minimise struct {
+	// Enabled turns minimisation on or off. Unset means on for live cameras and off for replayed and
+	// synthetic sources, so that scoring a replay frame by frame sees every point.
+	Enabled        *bool    `toml:"enabled"`
+	FloorStep      float64  `toml:"floor_step"`       // metres (0.1)
+	ImageStep      float64  `toml:"image_step"`       // fraction of the frame (0.001)
+	MaxRate        float64  `toml:"max_rate"`         // points per second at most (2)
+	MinDuration    Duration `toml:"min_duration"`     // shorter whole tracks are withheld ("2s")
+	MinExtentFloor float64  `toml:"min_extent_floor"` // metres from its start a floor track must reach (1.0)
+	MinExtentImage float64  `toml:"min_extent_image"` // the same for image tracks, fraction of the frame (0.05)
+}
+
+func (m Minimise) settings() minimise.Settings {
+	return minimise.Settings{FloorStep: m.FloorStep, ImageStep: m.ImageStep, MaxRate: m.MaxRate,
+		MinDuration: m.MinDuration.D(), MinExtentFloor: m.MinExtentFloor, MinExtentImage: m.MinExtentImage}
+}
+
+// Minimisation returns the rules tracks are minimised with before they are published, and false when
+// minimisation is off.
+func (c *Config) Minimisation() (minimise.Rules, bool) {
+	on := c.Live()
+	if e := c.Privacy.Minimise.Enabled; e != nil {
+		on = *e
+	}
+	if !on {
+		return minimise.Rules{}, false
+	}
+	return c.Privacy.Minimise.settings().Rules(), true
 }
 
 // Board picks the hardware profile. Only live cameras use it.
@@ -554,6 +591,9 @@ func (p Privacy) check(v *problems) {
 	case "", "gpio", "none":
 	default:
 		v.add("privacy.indicator", "%q is not gpio or none", p.Indicator)
+	}
+	for _, err := range p.Minimise.settings().Check() {
+		v.errs = append(v.errs, fmt.Errorf("privacy.minimise.%w", err))
 	}
 }
 

@@ -109,6 +109,9 @@ type Attestation struct {
 	PanelLastRefresh  int64  `json:"panel_last_refresh,omitempty"` // Unix ms; 0 means never
 	NoticeHash        string `json:"notice_hash,omitempty"`
 	RequireLockedRing bool   `json:"require_locked_ring"`
+	// Minimised says tracks are minimised before they are published (package agent/minimise):
+	// coordinates coarsened, at most 2 points a second, short and small tracks withheld.
+	Minimised bool `json:"minimised"`
 }
 
 // Point is one sample of a path: frame index since capture started, Unix milliseconds, and the foot point
@@ -231,8 +234,11 @@ type Stats struct {
 	TracksPublished uint64  `json:"tracks_published"`
 	TracksDropped   uint64  `json:"tracks_dropped"`
 	CommandsRejects uint64  `json:"commands_rejected"`
-	CameraRestarts  uint64  `json:"camera_restarts"` // attempts to restart capture after it failed
-	UptimeSeconds   float64 `json:"uptime_s"`
+	// TracksWithheld counts closed tracks not published because minimisation drops them (too short or
+	// too small to be a path).
+	TracksWithheld uint64  `json:"tracks_withheld"`
+	CameraRestarts uint64  `json:"camera_restarts"` // attempts to restart capture after it failed
+	UptimeSeconds  float64 `json:"uptime_s"`
 }
 
 // Line is one message as written by the stdout sink: one JSON object per line.
