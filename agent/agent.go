@@ -48,6 +48,7 @@ import (
 	"github.com/ashiato/ashiato/agent/floor"
 	"github.com/ashiato/ashiato/agent/harden"
 	"github.com/ashiato/ashiato/agent/publish"
+	"github.com/ashiato/ashiato/agent/ratelog"
 	"github.com/ashiato/ashiato/agent/ring"
 	"github.com/ashiato/ashiato/agent/tracker"
 	"github.com/ashiato/ashiato/hal"
@@ -219,6 +220,9 @@ func build(devs Devices, opts Options, sm seams) (*pipeline, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// What the outside can trigger again and again (bad commands, a refusing broker) must not fill the
+	// journal: a few warnings of each kind a minute, then a count.
+	log = slog.New(ratelog.New(log.Handler(), ratelog.DefaultBurst, ratelog.DefaultPeriod))
 	if devs.Indicator == "none" {
 		log.Warn("DEVELOPMENT ONLY: capturing without an indicator LED (privacy.indicator = none); status carries a warning")
 	}

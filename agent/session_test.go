@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -188,4 +189,46 @@ func TestStuckSinkDoesNotHoldUpControl(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 	r.h.Check(t)
+}
+
+// TestCommandFloodDoesNotFloodTheLog: 5000 bad commands in a burst are all counted, but the log carries
+// only a few of their warnings and then how many it held back.
+func TestCommandFloodDoesNotFloodTheLog(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig().bare()
+		var logBuf syncBuffer
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, r.devices(), Options{Config: &config.Config{MQTT: config.MQTT{Broker: "stdout",
+				StatsInterval: config.Duration(time.Second)}}, Stdout: r.out, DrainTimeout: time.Second,
+				Logger: slog.New(slog.NewTextHandler(&logBuf, nil))}, r.seams())
+		}()
+		go r.feed(ctx)
+		time.Sleep(time.Second)
+		for i := range 5000 {
+			r.command(event.LeafPause, fmt.Sprintf(`{"reason":"x","bogus":%d}`, i))
+		}
+		time.Sleep(2 * time.Minute)
+		r.command(event.LeafPause, `{"bogus":true}`) // a new period: says how many were held back
+		time.Sleep(2 * time.Second)
+		if !r.led.IsOn() {
+			t.Error("a rejected command paused capture")
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		logged := strings.Count(logBuf.b.String(), `msg="command rejected"`)
+		if logged > 10 {
+			t.Errorf("%d warnings logged for 5001 rejected commands; want a handful", logged)
+		}
+		if !strings.Contains(logBuf.b.String(), "suppressed=") {
+			t.Error("the log does not say how many warnings it held back")
+		}
+		stats := decode[event.Stats](t, r.out.lines(t), event.LeafStats)
+		if got := stats[len(stats)-1].CommandsRejects; got != 5001 {
+			t.Errorf("commands_rejected %d, want 5001: the count must not be limited", got)
+		}
+	})
 }
