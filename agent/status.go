@@ -108,6 +108,11 @@ func (r *reporter) statusBody(state string, birth uint64) []byte {
 		TracksClosed: c.TracksClosed, TracksPublished: c.TracksPublished, Attestation: att,
 		Warnings: warnings(att, c),
 	}
+	if r.pub.Counters().IdentityClash {
+		st.Warnings = append(st.Warnings, "another client is probably using this sensor's MQTT identity: the broker "+
+			"keeps dropping the connection right after accepting it (a second device with a copy of this "+
+			"configuration, or a cloned SD card?)")
+	}
 	b, _ := json.Marshal(st)
 	return b
 }

@@ -65,7 +65,7 @@ func (l *link) serve(ctx context.Context) error {
 			return fmt.Errorf("publish: no acknowledgement for %s within %v", l.flights[0].topic, l.s.ackTimeout)
 		case <-l.lost:
 			l.c.abort()
-			return fmt.Errorf("publish: connection lost: %w", l.lostErr)
+			return &lostError{err: l.lostErr}
 		case <-l.s.wake:
 		case m := <-l.s.eph:
 			l.c.publish(m) // QoS 0: nothing to wait for

@@ -30,6 +30,7 @@ type mqttSink struct {
 
 	// Timing, fixed after New; tests shorten them.
 	minBackoff, maxBackoff time.Duration
+	quickLoss              time.Duration // see QuickLoss
 	connectTimeout         time.Duration
 	ackTimeout             time.Duration
 	stopTimeout            time.Duration // for the "stopped" status when Run's context ends
@@ -45,6 +46,8 @@ type mqttSink struct {
 	reconnects  uint64
 	birth       uint64
 	connected   bool
+	connectedAt time.Time
+	quickLosses []time.Time // when the broker last dropped a connection within quickLoss; at most IdentityClashAfter
 	cmdDropped  uint64
 	lastDropLog time.Time
 
@@ -94,6 +97,7 @@ func newMQTTSink(cfg Config, status statusSource, log *slog.Logger) (*mqttSink, 
 		dial:           dialPaho,
 		minBackoff:     500 * time.Millisecond,
 		maxBackoff:     30 * time.Second,
+		quickLoss:      QuickLoss,
 		connectTimeout: 10 * time.Second,
 		ackTimeout:     30 * time.Second,
 		stopTimeout:    2 * time.Second,
@@ -184,7 +188,14 @@ func (s *mqttSink) counters() Counters {
 		Connected:       s.connected,
 		Birth:           s.birth,
 		CommandsDropped: s.cmdDropped,
+		IdentityClash:   s.clashLocked(time.Now()),
 	}
+}
+
+// clashLocked reports whether IdentityClashAfter quick losses fell within ClashWindow before now; s.mu
+// must be held.
+func (s *mqttSink) clashLocked(now time.Time) bool {
+	return len(s.quickLosses) == IdentityClashAfter && now.Sub(s.quickLosses[0]) <= ClashWindow
 }
 
 func (s *mqttSink) drain(ctx context.Context) error {
@@ -250,7 +261,8 @@ func (s *mqttSink) run(ctx context.Context) error {
 		if errors.Is(err, errClosed) || ctx.Err() != nil {
 			return nil
 		}
-		if connected {
+		var lost *lostError
+		if connected && !(errors.As(err, &lost) && lost.quick) { // it lasted: start again from the shortest wait
 			backoff = s.minBackoff
 		}
 		wait := backoff/2 + rand.N(backoff/2+1)
@@ -288,22 +300,57 @@ func (s *mqttSink) session(ctx context.Context) (connected bool, err error) {
 		return false, err
 	}
 	s.mu.Lock()
-	s.birth, s.connected = birth, true
+	s.birth, s.connected, s.connectedAt = birth, true, time.Now()
 	if birth > 1 {
 		s.reconnects++
 	}
 	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.connected = false
-		s.mu.Unlock()
-	}()
 	s.log.Info("publish: connected", "broker", s.cfg.Broker, "client_id", s.cfg.ClientID, "birth", birth)
 	for len(s.eph) > 0 { // stale from an earlier connection
 		<-s.eph
 	}
-	return true, l.serve(ctx)
+	err = l.serve(ctx)
+	s.disconnected(err)
+	return true, err
 }
+
+// disconnected records the end of a connection: a connection the broker dropped less than quickLoss
+// after accepting it is marked quick, and when that keeps happening the log says that another client is
+// probably using this sensor's identity.
+func (s *mqttSink) disconnected(err error) {
+	var lost *lostError
+	now := time.Now()
+	s.mu.Lock()
+	s.connected = false
+	if !errors.As(err, &lost) || now.Sub(s.connectedAt) >= s.quickLoss {
+		s.mu.Unlock()
+		return
+	}
+	lost.quick = true
+	was := s.clashLocked(now)
+	s.quickLosses = append(s.quickLosses, now)
+	if len(s.quickLosses) > IdentityClashAfter {
+		s.quickLosses = s.quickLosses[1:]
+	}
+	begins := !was && s.clashLocked(now)
+	s.mu.Unlock()
+	if begins {
+		s.log.Warn("publish: another client is probably using this sensor's identity: the broker dropped the "+
+			"connection right after accepting it again and again; look for a second device with a copy of "+
+			"this configuration (a cloned SD card) or another client with this client id",
+			"client_id", s.cfg.ClientID, "times", IdentityClashAfter, "within", ClashWindow)
+	}
+}
+
+// lostError is a connection the broker (or the network) dropped; quick means within quickLoss of being
+// accepted.
+type lostError struct {
+	err   error
+	quick bool
+}
+
+func (e *lostError) Error() string { return "publish: connection lost: " + e.err.Error() }
+func (e *lostError) Unwrap() error { return e.err }
 
 // connect dials a connection whose last will is the "offline" status of birth, and waits for the broker
 // to accept it. It returns nil and why when the broker refused, ctx ended (nil error) or Close was

@@ -77,7 +77,21 @@ type Counters struct {
 	Connected       bool   // a connection is up right now
 	Birth           uint64 // number of the current (or last) connection; 0 before the first
 	CommandsDropped uint64 // inbound commands dropped: too large, or the Commands channel was full
+	// IdentityClash is true while the broker keeps dropping the connection right after accepting it:
+	// most likely another client uses this sensor's client id, such as a second device with a copy of
+	// this configuration, and the two knock each other off. See IdentityClashAfter.
+	IdentityClash bool
 }
+
+// What counts as an identity clash: IdentityClashAfter connections within ClashWindow, each dropped by
+// the broker less than QuickLoss after it accepted it. A broker drops the older of two connections with
+// one client id (MQTT 3.1.1 §3.1.4), so two devices with one identity each lose their connection as soon
+// as the other reconnects. The report clears ClashWindow after the clashes stop.
+const (
+	QuickLoss          = 10 * time.Second
+	IdentityClashAfter = 3
+	ClashWindow        = 10 * time.Minute
+)
 
 const (
 	defaultOutboxMessages = 10000
