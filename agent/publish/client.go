@@ -39,4 +39,8 @@ type dialOptions struct {
 	connectTimeout     time.Duration
 	// onLost is called once, from any goroutine, when an established connection drops.
 	onLost func(error)
+	// maxPacket bounds the packets read from the broker (see limitConn); onSkipped is called with the size
+	// of each PUBLISH dropped unread for being longer.
+	maxPacket int
+	onSkipped func(size int)
 }

@@ -366,6 +366,8 @@ func (s *mqttSink) connect(ctx context.Context, birth uint64) (*link, error) {
 		keepAlive:      s.keepAlive,
 		connectTimeout: s.connectTimeout,
 		onLost:         l.onLost,
+		maxPacket:      MaxInboundPacket,
+		onSkipped:      s.onSkipped,
 	}
 	if s.useTLS {
 		var err error
@@ -407,6 +409,13 @@ func (s *mqttSink) onCommand(m Message) {
 		s.log.Warn("publish: command queue full, dropped", "topic", m.Topic)
 		s.countCommandDrop()
 	}
+}
+
+// onSkipped is called (from paho's reading goroutine) for each message dropped unread for being longer
+// than MaxInboundPacket.
+func (s *mqttSink) onSkipped(size int) {
+	s.log.Warn("publish: command too large, dropped unread", "bytes", size, "limit", MaxInboundPacket)
+	s.countCommandDrop()
 }
 
 func (s *mqttSink) countCommandDrop() {

@@ -38,9 +38,13 @@ func dialPaho(o dialOptions) client {
 		SetWriteTimeout(o.connectTimeout).
 		SetConnectionLostHandler(func(_ paho.Client, err error) { o.onLost(err) }).
 		SetCustomOpenConnectionFn(func(u *url.URL, _ paho.ClientOptions) (net.Conn, error) {
-			conn, err := openConn(u, o.tls, o.connectTimeout)
+			raw, err := openConn(u, o.tls, o.connectTimeout)
 			if err != nil {
 				return nil, err
+			}
+			var conn net.Conn = raw
+			if o.maxPacket > 0 {
+				conn = newLimitConn(raw, o.maxPacket, o.onSkipped)
 			}
 			pc.mu.Lock()
 			pc.conn = conn
