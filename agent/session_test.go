@@ -39,7 +39,10 @@ func TestPauseWipesWaitingFramesBeforeLEDOff(t *testing.T) {
 				if c := r.rg.Load().Counters(); c.Waiting != 2 {
 					t.Fatalf("%d frames waiting in the ring, want 2 (4 slots, one held by the tracker, one by capture)", c.Waiting)
 				}
-				payload, _ := json.Marshal(map[string]string{"reason": reason})
+				payload, err := json.Marshal(map[string]string{"reason": reason})
+				if err != nil {
+					t.Fatal(err)
+				}
 				r.command(event.LeafPause, string(payload))
 				synctest.Wait()
 				r.tr.release()

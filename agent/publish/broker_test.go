@@ -101,7 +101,10 @@ func brokerPublisher(t *testing.T, url string) *Publisher {
 		Broker: url,
 		Topics: testTopics,
 		Status: func(state string, birth uint64) []byte {
-			b, _ := json.Marshal(event.Status{V: event.Version, State: state, Birth: birth, Sensor: testTopics.Sensor, Version: "test"})
+			b, err := json.Marshal(event.Status{V: event.Version, State: state, Birth: birth, Sensor: testTopics.Sensor, Version: "test"})
+			if err != nil {
+				panic(err) // plain strings and numbers
+			}
 			return b
 		},
 	})

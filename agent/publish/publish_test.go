@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/ashiato/ashiato/agent/event"
@@ -116,6 +117,10 @@ func TestEnqueueNeverBlocksWithoutBroker(t *testing.T) {
 }
 
 func TestStdout(t *testing.T) {
+	synctest.Test(t, testStdout)
+}
+
+func testStdout(t *testing.T) {
 	var buf bytes.Buffer
 	p, err := New(Config{Broker: "stdout", Stdout: &buf, Topics: testTopics})
 	if err != nil {
@@ -124,9 +129,7 @@ func TestStdout(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
-	for p.Counters().Birth == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	synctest.Wait() // "online" is written
 	tracks := testTopics.Topic(event.LeafTracks)
 	p.Enqueue(Message{Topic: tracks, Payload: []byte("{\n \"track\": \"a\"\n}")})
 	p.SetRetained(testTopics.Topic(event.LeafPrivacy), []byte(`{"state":"paused"}`))

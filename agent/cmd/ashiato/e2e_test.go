@@ -214,7 +214,9 @@ func TestSynthThroughMosquitto(t *testing.T) {
 		statuses = sub.on(top.Topic(event.LeafStatus))
 		if len(statuses) > 0 {
 			var st event.Status
-			json.Unmarshal(statuses[len(statuses)-1], &st)
+			if err := json.Unmarshal(statuses[len(statuses)-1], &st); err != nil {
+				t.Fatalf("status: %v", err)
+			}
 			if st.State == event.StateStopped {
 				break
 			}
@@ -289,7 +291,9 @@ func TestSIGTERMClosesAndDeliversOpenTracks(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		if st := sub.on(top.Topic(event.LeafStatus)); len(st) > 0 {
-			json.Unmarshal(st[len(st)-1], &last)
+			if err := json.Unmarshal(st[len(st)-1], &last); err != nil {
+				t.Fatalf("status: %v", err)
+			}
 			if last.State == event.StateStopped {
 				break
 			}

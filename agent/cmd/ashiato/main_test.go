@@ -56,7 +56,9 @@ func TestPanelPNGAndStatsInterval(t *testing.T) {
 		}
 		if strings.HasSuffix(l.Topic, "/privacy") {
 			var p event.Privacy
-			json.Unmarshal(l.Payload, &p)
+			if err := json.Unmarshal(l.Payload, &p); err != nil {
+				t.Fatalf("privacy: %v", err)
+			}
 			if len(states) == 0 || states[len(states)-1] != p.State+" "+p.Reason {
 				states = append(states, p.State+" "+p.Reason)
 			}

@@ -903,7 +903,9 @@ func TestBadCommands(t *testing.T) {
 	var last event.Stats
 	for _, msg := range bo.msgs {
 		if msg.Topic() == stats {
-			json.Unmarshal(msg.Payload(), &last)
+			if err := json.Unmarshal(msg.Payload(), &last); err != nil {
+				t.Errorf("stats: %v", err) // not Fatal: bo.mu is held
+			}
 		}
 	}
 	bo.mu.Unlock()
