@@ -31,6 +31,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -43,9 +44,9 @@ import (
 
 	"github.com/ashiato/ashiato/agent/config"
 	"github.com/ashiato/ashiato/agent/control"
+	"github.com/ashiato/ashiato/agent/control/schedule"
 	"github.com/ashiato/ashiato/agent/display"
 	"github.com/ashiato/ashiato/agent/event"
-	"github.com/ashiato/ashiato/agent/floor"
 	"github.com/ashiato/ashiato/agent/harden"
 	"github.com/ashiato/ashiato/agent/publish"
 	"github.com/ashiato/ashiato/agent/ratelog"
@@ -216,13 +217,7 @@ func build(devs Devices, opts Options, sm seams) (*pipeline, error) {
 	}
 	cfg := opts.Config
 	d := cfg.WithDefaults()
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	// What the outside can trigger again and again (bad commands, a refusing broker) must not fill the
-	// journal: a few warnings of each kind a minute, then a count.
-	log = slog.New(ratelog.New(log.Handler(), ratelog.DefaultBurst, ratelog.DefaultPeriod))
+	log := newLogger(opts.Logger)
 	if devs.Indicator == "none" {
 		log.Warn("DEVELOPMENT ONLY: capturing without an indicator LED (privacy.indicator = none); status carries a warning")
 	}
@@ -234,25 +229,18 @@ func build(devs Devices, opts Options, sm seams) (*pipeline, error) {
 	}
 	top := event.Topics{Store: d.Sensor.Store, Sensor: d.Sensor.ID}
 	notice := cfg.EffectiveNotice()
-	var hom *floor.Homography
-	if h, ok, err := cfg.Calibration.Homography(); err != nil {
-		return nil, fmt.Errorf("agent: %w", err)
-	} else if ok {
-		hom = &h
-	}
 	sched, err := cfg.Schedule.Parse()
 	if err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
 	}
 	t := &tallies{}
-	p := &pipeline{log: log, drainTimeout: opts.DrainTimeout, button: devs.Button}
-	if p.drainTimeout == 0 {
-		p.drainTimeout = 30 * time.Second
-	}
+	p := &pipeline{log: log, drainTimeout: cmp.Or(opts.DrainTimeout, 30*time.Second), button: devs.Button,
+		commands: sm.commands}
 	p.report = &reporter{
-		sensor: d.Sensor.ID, version: opts.Version, configHash: cfg.Hash(), noticeHash: notice.Hash(),
-		source: cfg.SourceKind(), requireLocked: cfg.RequireLocked(), zones: len(cfg.Tracker.PrivacyZones),
-		indicator: devs.Indicator, hardening: opts.Hardening, tallies: t, started: time.Now(),
+		facts: facts{sensor: d.Sensor.ID, version: opts.Version, configHash: cfg.Hash(), noticeHash: notice.Hash(),
+			source: cfg.SourceKind(), requireLocked: cfg.RequireLocked(), zones: len(cfg.Tracker.PrivacyZones),
+			indicator: devs.Indicator, hardening: opts.Hardening},
+		tallies: t, started: time.Now(),
 		statusEvery: d.MQTT.StatusInterval.D(), statsEvery: d.MQTT.StatsInterval.D(),
 		statsTopic: top.Topic(event.LeafStats), log: log,
 	}
@@ -272,22 +260,55 @@ func build(devs Devices, opts Options, sm seams) (*pipeline, error) {
 		requireLocked: cfg.RequireLocked(), zones: cfg.Tracker.PrivacyZones, newRing: sm.newRing,
 		frames: &t.frames, log: log, rings: make(chan *ring.Ring, 1),
 	}
-	emit := &emitter{
-		sensor: d.Sensor.ID, topic: top.Topic(event.LeafTracks), hom: hom, pub: p.pub,
+	emit, err := newEmitter(cfg, top, p.pub, t, log)
+	if err != nil {
+		return nil, err
+	}
+	p.report.minimised = emit.rules != nil
+	p.track = &track{tr: sm.newTracker(cfg.Tracker.TrackerConfig()), out: emit, inView: &t.inView,
+		segmentTime: d.MQTT.SegmentTime.D()}
+	if p.ctl, err = p.newController(devs, cfg, sched, cmp.Or(opts.PanelWait, 30*time.Second)); err != nil {
+		return nil, err
+	}
+	p.report.ctl, p.report.disp, p.report.capture, p.report.pub = p.ctl, p.disp, p.capture, p.pub
+	p.inputs = &inputs{top: top, ctl: p.ctl, rejects: &t.rejects, log: log}
+	return p, nil
+}
+
+// newLogger is the agent's logger: l (nil discards) behind a rate limit, so that what the outside can
+// trigger again and again (bad commands, a refusing broker) cannot fill the journal: a few warnings of
+// each kind a minute, then a count.
+func newLogger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		l = slog.New(slog.DiscardHandler)
+	}
+	return slog.New(ratelog.New(l.Handler(), ratelog.DefaultBurst, ratelog.DefaultPeriod))
+}
+
+// newEmitter makes the emitter of track messages: floor space when calibrated, minimised when the
+// configuration says so.
+func newEmitter(cfg *config.Config, top event.Topics, pub enqueuer, t *tallies, log *slog.Logger) (*emitter, error) {
+	e := &emitter{
+		sensor: cfg.WithDefaults().Sensor.ID, topic: top.Topic(event.LeafTracks), pub: pub,
 		closedCount: &t.tracksClosed, withheld: &t.tracksWithheld, fallbacks: &t.floorFallbacks, log: log,
 		segs: map[uint64]segState{},
 	}
+	if h, ok, err := cfg.Calibration.Homography(); err != nil {
+		return nil, fmt.Errorf("agent: %w", err)
+	} else if ok {
+		e.hom = &h
+	}
 	if rules, on := cfg.Minimisation(); on {
-		emit.rules = &rules
-		p.report.minimised = true
+		e.rules = &rules
 	}
-	p.track = &track{tr: sm.newTracker(cfg.Tracker.TrackerConfig()), out: emit, inView: &t.inView,
-		segmentTime: d.MQTT.SegmentTime.D()}
-	panelWait := opts.PanelWait
-	if panelWait == 0 {
-		panelWait = 30 * time.Second
-	}
-	p.ctl, err = control.New(control.Options{
+	return e, nil
+}
+
+// newController makes the capture state machine over the devices, streaming into p's capture stage and
+// telling p's display and announcer of every state.
+func (p *pipeline) newController(devs Devices, cfg *config.Config, sched *schedule.Schedule,
+	panelWait time.Duration) (*control.Controller, error) {
+	ctl, err := control.New(control.Options{
 		Camera: devs.Camera, LED: devs.LED, Stream: p.capture.stream,
 		Changed: func(s control.State) { // never blocks: both only note the state for their own goroutine
 			if p.disp != nil {
@@ -295,17 +316,14 @@ func build(devs Devices, opts Options, sm seams) (*pipeline, error) {
 			}
 			p.announce.post(s)
 		},
-		Ready:    func(ctx context.Context) { waitForPanel(ctx, p.disp, panelWait, log) },
+		Ready:    func(ctx context.Context) { waitForPanel(ctx, p.disp, panelWait, p.log) },
 		Schedule: sched, PauseDefault: cfg.Pause.DefaultDuration.D(), PauseMax: cfg.Pause.MaxDuration.D(),
-		Finite: devs.Finite, Logger: log,
+		Finite: devs.Finite, Logger: p.log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
 	}
-	p.report.ctl, p.report.disp, p.report.capture, p.report.pub = p.ctl, p.disp, p.capture, p.pub
-	p.inputs = &inputs{top: top, ctl: p.ctl, rejects: &t.rejects, log: log}
-	p.commands = sm.commands
-	return p, nil
+	return ctl, nil
 }
 
 // newPublisher makes the publisher the configuration asks for.

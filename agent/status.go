@@ -26,15 +26,11 @@ type Counters struct {
 // reporter builds the status body (for the publisher, at every connect and refresh) and publishes the
 // periodic stats. It only reads: the tallies, and the other stages' snapshots, each safe for concurrent use.
 type reporter struct {
-	// Fixed at start.
-	sensor, version, configHash, noticeHash, source, indicator string
-	requireLocked, minimised                                   bool
-	zones                                                      int
-	hardening                                                  harden.State
-	started                                                    time.Time
-	statusEvery, statsEvery                                    time.Duration
-	statsTopic                                                 string
-	log                                                        *slog.Logger
+	facts                                 // fixed at start
+	started                 time.Time     // for uptime
+	statusEvery, statsEvery time.Duration // periods of the status refresh and the stats
+	statsTopic              string
+	log                     *slog.Logger
 
 	// What it reads.
 	tallies *tallies
@@ -46,6 +42,14 @@ type reporter struct {
 	mu          sync.Mutex // guards the fps estimate
 	statsFrames uint64
 	statsAt     time.Time
+}
+
+// facts are what the status says about the sensor that cannot change while it runs.
+type facts struct {
+	sensor, version, configHash, noticeHash, source, indicator string
+	requireLocked, minimised                                   bool
+	zones                                                      int // privacy zones
+	hardening                                                  harden.State
 }
 
 // run refreshes the retained status every statusEvery and publishes the stats every statsEvery, until

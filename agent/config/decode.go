@@ -144,46 +144,7 @@ func (d *decoder) value(dst reflect.Value, v any, key string) {
 		}
 		return
 	}
-	mismatch := func() { d.bad(key, "want %s, got %s", want(dst.Type()), tomlType(v)) }
 	switch dst.Kind() {
-	case reflect.String:
-		s, ok := v.(string)
-		if !ok {
-			mismatch()
-			return
-		}
-		dst.SetString(s)
-	case reflect.Bool:
-		b, ok := v.(bool)
-		if !ok {
-			mismatch()
-			return
-		}
-		dst.SetBool(b)
-	case reflect.Int, reflect.Int64, reflect.Int32:
-		n, ok := v.(int64)
-		if !ok {
-			mismatch()
-			return
-		}
-		if dst.OverflowInt(n) {
-			d.bad(key, "%d is too large", n)
-			return
-		}
-		dst.SetInt(n)
-	case reflect.Float64:
-		switch n := v.(type) {
-		case float64:
-			if math.IsNaN(n) || math.IsInf(n, 0) {
-				d.bad(key, "want a finite number")
-				return
-			}
-			dst.SetFloat(n)
-		case int64:
-			dst.SetFloat(float64(n))
-		default:
-			mismatch()
-		}
 	case reflect.Pointer:
 		elem := reflect.New(dst.Type().Elem())
 		n := len(d.failed)
@@ -194,29 +155,79 @@ func (d *decoder) value(dst reflect.Value, v any, key string) {
 	case reflect.Struct:
 		t, ok := v.(map[string]any)
 		if !ok {
-			mismatch()
+			d.bad(key, "want %s, got %s", want(dst.Type()), tomlType(v))
 			return
 		}
 		d.table(dst, t, key)
 	case reflect.Slice, reflect.Array:
-		list, ok := v.([]any)
+		d.list(dst, v, key)
+	default:
+		if msg := setScalar(dst, v); msg != "" {
+			d.bad(key, "%s", msg)
+		}
+	}
+}
+
+// list sets the slice or array dst from the TOML value v at key, element by element.
+func (d *decoder) list(dst reflect.Value, v any, key string) {
+	list, ok := v.([]any)
+	if !ok {
+		d.bad(key, "want %s, got %s", want(dst.Type()), tomlType(v))
+		return
+	}
+	if dst.Kind() == reflect.Array && len(list) != dst.Len() {
+		d.bad(key, "want %s, got a list of %d", want(dst.Type()), len(list))
+		return
+	}
+	if dst.Kind() == reflect.Slice {
+		dst.Set(reflect.MakeSlice(dst.Type(), len(list), len(list)))
+	}
+	for i, e := range list {
+		d.value(dst.Index(i), e, fmt.Sprintf("%s[%d]", key, i))
+	}
+}
+
+// setScalar sets the string, bool, integer or float dst from v, and returns why it cannot, or "".
+func setScalar(dst reflect.Value, v any) string {
+	mismatch := fmt.Sprintf("want %s, got %s", want(dst.Type()), tomlType(v))
+	switch dst.Kind() {
+	case reflect.String:
+		s, ok := v.(string)
 		if !ok {
-			mismatch()
-			return
+			return mismatch
 		}
-		if dst.Kind() == reflect.Array && len(list) != dst.Len() {
-			d.bad(key, "want %s, got a list of %d", want(dst.Type()), len(list))
-			return
+		dst.SetString(s)
+	case reflect.Bool:
+		b, ok := v.(bool)
+		if !ok {
+			return mismatch
 		}
-		if dst.Kind() == reflect.Slice {
-			dst.Set(reflect.MakeSlice(dst.Type(), len(list), len(list)))
+		dst.SetBool(b)
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		n, ok := v.(int64)
+		if !ok {
+			return mismatch
 		}
-		for i, e := range list {
-			d.value(dst.Index(i), e, fmt.Sprintf("%s[%d]", key, i))
+		if dst.OverflowInt(n) {
+			return fmt.Sprintf("%d is too large", n)
+		}
+		dst.SetInt(n)
+	case reflect.Float64:
+		switch n := v.(type) {
+		case float64:
+			if math.IsNaN(n) || math.IsInf(n, 0) {
+				return "want a finite number"
+			}
+			dst.SetFloat(n)
+		case int64:
+			dst.SetFloat(float64(n))
+		default:
+			return mismatch
 		}
 	default:
-		d.bad(key, "cannot be set from a configuration file")
+		return "cannot be set from a configuration file"
 	}
+	return ""
 }
 
 // want describes what a value of type t looks like in TOML.

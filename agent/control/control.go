@@ -387,26 +387,9 @@ func (c *Controller) Run(ctx context.Context) error {
 
 // session runs one capture: LED on, notice, camera start, stream, then camera stop and LED off.
 func (c *Controller) session(ctx context.Context) sessionEnd {
-	if err := c.setLED(true); err != nil {
-		return sessionEnd{kind: endFault, cause: CauseLED,
-			err: fmt.Errorf("control: capture refused: indicator LED cannot be switched on: %w", err)}
+	if end, ok := c.prepare(ctx); !ok {
+		return end
 	}
-	announced := c.state.Mode != Fault
-	if announced {
-		c.publish(State{Mode: Capturing})
-	}
-	if c.opts.Ready != nil {
-		c.opts.Ready(ctx)
-	}
-	c.drain() // requests that came while the notice was updated are honoured before the camera starts
-	if want, off := c.offState(time.Now()); off || ctx.Err() != nil {
-		c.setLED(false)
-		if ctx.Err() != nil {
-			return sessionEnd{kind: endShutdown, cause: CauseShutdown}
-		}
-		return sessionEnd{kind: endRequested, cause: want.Cause}
-	}
-
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	format, err := c.opts.Camera.Start(sctx)
@@ -420,53 +403,12 @@ func (c *Controller) session(ctx context.Context) sessionEnd {
 	}
 	done := make(chan error, 1)
 	go func() { done <- c.opts.Stream(sctx, format) }()
-	if !announced {
+	if c.state.Mode != Capturing { // after a fault: announced only now that the camera runs
 		c.publish(State{Mode: Capturing})
 	}
 	c.log.Info("control: capturing", "width", format.Width, "height", format.Height)
 
-	ledTick := time.NewTicker(c.opts.LEDCheck)
-	defer ledTick.Stop()
-	var end sessionEnd
-	streamDone := false
-loop:
-	for {
-		var boundary <-chan time.Time
-		var bt *time.Timer
-		if next := c.opts.Schedule.Next(time.Now()); !next.IsZero() {
-			bt = time.NewTimer(time.Until(next))
-			boundary = bt.C
-		}
-		select {
-		case err := <-done:
-			streamDone = true
-			if ctx.Err() != nil {
-				end = sessionEnd{kind: endShutdown, cause: CauseShutdown}
-			} else {
-				end = c.classify(err)
-			}
-			break loop
-		case <-ctx.Done():
-			end = sessionEnd{kind: endShutdown, cause: CauseShutdown}
-			break loop
-		case r := <-c.reqs:
-			c.apply(r)
-		case <-boundary:
-		case <-ledTick.C:
-			if err := c.setLED(true); err != nil {
-				end = sessionEnd{kind: endFault, cause: CauseLED,
-					err: fmt.Errorf("control: indicator LED failed while capturing: %w", err)}
-				break loop
-			}
-		}
-		if bt != nil {
-			bt.Stop()
-		}
-		if want, off := c.offState(time.Now()); off {
-			end = sessionEnd{kind: endRequested, cause: want.Cause}
-			break loop
-		}
-	}
+	end, streamDone := c.watch(ctx, done)
 	// Stream learns why it ends (StopCause) and finishes what it must, such as wiping the frames waiting
 	// for a pause, before it returns: while the camera still runs and the LED is still on.
 	cancel(&stopped{cause: end.cause})
@@ -476,6 +418,70 @@ loop:
 	c.stopCamera()
 	c.setLED(false) // only now: the camera has stopped
 	return end
+}
+
+// prepare readies a capture: the LED on, "capturing" announced (unless the state is fault, which does not
+// claim capture is off) and shown by the notice, and the requests that came meanwhile honoured. It
+// reports false, and how the session ended, when capture must not start after all.
+func (c *Controller) prepare(ctx context.Context) (sessionEnd, bool) {
+	if err := c.setLED(true); err != nil {
+		return sessionEnd{kind: endFault, cause: CauseLED,
+			err: fmt.Errorf("control: capture refused: indicator LED cannot be switched on: %w", err)}, false
+	}
+	if c.state.Mode != Fault {
+		c.publish(State{Mode: Capturing})
+	}
+	if c.opts.Ready != nil {
+		c.opts.Ready(ctx)
+	}
+	c.drain() // requests that came while the notice was updated are honoured before the camera starts
+	if want, off := c.offState(time.Now()); off || ctx.Err() != nil {
+		c.setLED(false)
+		if ctx.Err() != nil {
+			return sessionEnd{kind: endShutdown, cause: CauseShutdown}, false
+		}
+		return sessionEnd{kind: endRequested, cause: want.Cause}, false
+	}
+	return sessionEnd{}, true
+}
+
+// watch runs while the camera streams, re-asserting the LED and applying requests, until the stream ends
+// (done delivers its error; streamDone reports it was taken), ctx is done, the LED fails, or a pause or
+// the schedule stops capture. It returns how the session ends.
+func (c *Controller) watch(ctx context.Context, done <-chan error) (end sessionEnd, streamDone bool) {
+	ledTick := time.NewTicker(c.opts.LEDCheck)
+	defer ledTick.Stop()
+	for {
+		var boundary <-chan time.Time
+		var bt *time.Timer
+		if next := c.opts.Schedule.Next(time.Now()); !next.IsZero() {
+			bt = time.NewTimer(time.Until(next))
+			boundary = bt.C
+		}
+		select {
+		case err := <-done:
+			if ctx.Err() != nil {
+				return sessionEnd{kind: endShutdown, cause: CauseShutdown}, true
+			}
+			return c.classify(err), true
+		case <-ctx.Done():
+			return sessionEnd{kind: endShutdown, cause: CauseShutdown}, false
+		case r := <-c.reqs:
+			c.apply(r)
+		case <-boundary:
+		case <-ledTick.C:
+			if err := c.setLED(true); err != nil {
+				return sessionEnd{kind: endFault, cause: CauseLED,
+					err: fmt.Errorf("control: indicator LED failed while capturing: %w", err)}, false
+			}
+		}
+		if bt != nil {
+			bt.Stop()
+		}
+		if want, off := c.offState(time.Now()); off {
+			return sessionEnd{kind: endRequested, cause: want.Cause}, false
+		}
+	}
 }
 
 // classify turns a camera or stream error into how the session ended.

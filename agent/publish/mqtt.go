@@ -28,14 +28,7 @@ type mqttSink struct {
 	useTLS  bool
 	tlsHost string
 
-	// Timing, fixed after New; tests shorten them.
-	minBackoff, maxBackoff time.Duration
-	quickLoss              time.Duration // see QuickLoss
-	connectTimeout         time.Duration
-	ackTimeout             time.Duration
-	stopTimeout            time.Duration // for the "stopped" status when Run's context ends
-	keepAlive              time.Duration
-	window                 int // QoS-1 publishes awaiting PUBACK at once
+	timing
 
 	mu          sync.Mutex
 	out         outbox
@@ -46,8 +39,7 @@ type mqttSink struct {
 	reconnects  uint64
 	birth       uint64
 	connected   bool
-	connectedAt time.Time
-	quickLosses []time.Time // when the broker last dropped a connection within quickLoss; at most IdentityClashAfter
+	clash       clashWatch
 	cmdDropped  uint64
 	lastDropLog time.Time
 
@@ -60,6 +52,46 @@ type mqttSink struct {
 	closeMu  sync.Once
 	closeReq chan closeRequest
 	runDone  chan struct{}
+}
+
+// timing are an mqttSink's waits and window, fixed after New; tests shorten them.
+type timing struct {
+	minBackoff, maxBackoff time.Duration
+	connectTimeout         time.Duration
+	ackTimeout             time.Duration
+	stopTimeout            time.Duration // for the "stopped" status when Run's context ends
+	keepAlive              time.Duration
+	window                 int // QoS-1 publishes awaiting PUBACK at once
+}
+
+// clashWatch tells the connections a broker drops right after accepting them (see IdentityClashAfter)
+// from ordinary losses. Its owner guards it.
+type clashWatch struct {
+	quickLoss   time.Duration // see QuickLoss
+	connectedAt time.Time
+	losses      []time.Time // the latest quick losses, at most IdentityClashAfter
+}
+
+// connected notes that a connection was accepted at now.
+func (w *clashWatch) connected(now time.Time) { w.connectedAt = now }
+
+// lost notes that the connection was lost at now, and reports whether that was quick and whether a
+// clash begins with it.
+func (w *clashWatch) lost(now time.Time) (quick, begins bool) {
+	if now.Sub(w.connectedAt) >= w.quickLoss {
+		return false, false
+	}
+	was := w.clash(now)
+	w.losses = append(w.losses, now)
+	if len(w.losses) > IdentityClashAfter {
+		w.losses = w.losses[1:]
+	}
+	return true, !was && w.clash(now)
+}
+
+// clash reports whether IdentityClashAfter quick losses fell within ClashWindow before now.
+func (w *clashWatch) clash(now time.Time) bool {
+	return len(w.losses) == IdentityClashAfter && now.Sub(w.losses[0]) <= ClashWindow
 }
 
 type retainedValue struct {
@@ -90,28 +122,24 @@ func newMQTTSink(cfg Config, status statusSource, log *slog.Logger) (*mqttSink, 
 		return nil, err
 	}
 	s := &mqttSink{
-		cfg:            cfg,
-		log:            log,
-		status:         status,
-		topics:         cfg.Topics,
-		dial:           dialPaho,
-		minBackoff:     500 * time.Millisecond,
-		maxBackoff:     30 * time.Second,
-		quickLoss:      QuickLoss,
-		connectTimeout: 10 * time.Second,
-		ackTimeout:     30 * time.Second,
-		stopTimeout:    2 * time.Second,
-		keepAlive:      30 * time.Second,
-		window:         64,
-		out:            outbox{maxMsgs: cfg.OutboxMessages, maxBytes: cfg.OutboxBytes, next: 1},
-		retained:       map[string]retainedValue{},
-		settled:        make(chan struct{}),
-		wake:           make(chan struct{}, 1),
-		eph:            make(chan Message, ephemeralQueue),
-		cmds:           make(chan Message, commandQueue),
-		closing:        make(chan struct{}),
-		closeReq:       make(chan closeRequest),
-		runDone:        make(chan struct{}),
+		cfg:    cfg,
+		log:    log,
+		status: status,
+		topics: cfg.Topics,
+		dial:   dialPaho,
+		timing: timing{minBackoff: 500 * time.Millisecond, maxBackoff: 30 * time.Second,
+			connectTimeout: 10 * time.Second, ackTimeout: 30 * time.Second, stopTimeout: 2 * time.Second,
+			keepAlive: 30 * time.Second, window: 64},
+		clash:    clashWatch{quickLoss: QuickLoss},
+		out:      outbox{maxMsgs: cfg.OutboxMessages, maxBytes: cfg.OutboxBytes, next: 1},
+		retained: map[string]retainedValue{},
+		settled:  make(chan struct{}),
+		wake:     make(chan struct{}, 1),
+		eph:      make(chan Message, ephemeralQueue),
+		cmds:     make(chan Message, commandQueue),
+		closing:  make(chan struct{}),
+		closeReq: make(chan closeRequest),
+		runDone:  make(chan struct{}),
 	}
 	if useTLS {
 		s.tls = tlsFiles{ca: cfg.CAFile, cert: cfg.CertFile, key: cfg.KeyFile, serverName: cfg.ServerName}
@@ -188,14 +216,8 @@ func (s *mqttSink) counters() Counters {
 		Connected:       s.connected,
 		Birth:           s.birth,
 		CommandsDropped: s.cmdDropped,
-		IdentityClash:   s.clashLocked(time.Now()),
+		IdentityClash:   s.clash.clash(time.Now()),
 	}
-}
-
-// clashLocked reports whether IdentityClashAfter quick losses fell within ClashWindow before now; s.mu
-// must be held.
-func (s *mqttSink) clashLocked(now time.Time) bool {
-	return len(s.quickLosses) == IdentityClashAfter && now.Sub(s.quickLosses[0]) <= ClashWindow
 }
 
 func (s *mqttSink) drain(ctx context.Context) error {
@@ -300,7 +322,8 @@ func (s *mqttSink) session(ctx context.Context) (connected bool, err error) {
 		return false, err
 	}
 	s.mu.Lock()
-	s.birth, s.connected, s.connectedAt = birth, true, time.Now()
+	s.birth, s.connected = birth, true
+	s.clash.connected(time.Now())
 	if birth > 1 {
 		s.reconnects++
 	}
@@ -318,21 +341,13 @@ func (s *mqttSink) session(ctx context.Context) (connected bool, err error) {
 // after accepting it is marked quick, and when that keeps happening the log says that another client is
 // probably using this sensor's identity.
 func (s *mqttSink) disconnected(err error) {
-	var lost *lostError
-	now := time.Now()
 	s.mu.Lock()
 	s.connected = false
-	if !errors.As(err, &lost) || now.Sub(s.connectedAt) >= s.quickLoss {
-		s.mu.Unlock()
-		return
+	var lost *lostError
+	begins := false
+	if errors.As(err, &lost) {
+		lost.quick, begins = s.clash.lost(time.Now())
 	}
-	lost.quick = true
-	was := s.clashLocked(now)
-	s.quickLosses = append(s.quickLosses, now)
-	if len(s.quickLosses) > IdentityClashAfter {
-		s.quickLosses = s.quickLosses[1:]
-	}
-	begins := !was && s.clashLocked(now)
 	s.mu.Unlock()
 	if begins {
 		s.log.Warn("publish: another client is probably using this sensor's identity: the broker dropped the "+
