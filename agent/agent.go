@@ -244,7 +244,7 @@ func build(devs Devices, opts Options, sm seams) (*pipeline, error) {
 		statusEvery: d.MQTT.StatusInterval.D(), statsEvery: d.MQTT.StatsInterval.D(),
 		statsTopic: top.Topic(event.LeafStats), log: log,
 	}
-	if p.pub, err = newPublisher(cfg, opts, top, p.report.statusBody, log); err != nil {
+	if p.pub, p.report.linkWarnings, err = newPublisher(cfg, opts, top, p.report.statusBody, log); err != nil {
 		return nil, err
 	}
 	p.notice = publish.Message{Topic: top.Topic(event.LeafNotice), Payload: notice.JSON(event.Version)}
@@ -326,16 +326,18 @@ func (p *pipeline) newController(devs Devices, cfg *config.Config, sched *schedu
 	return ctl, nil
 }
 
-// newPublisher makes the publisher the configuration asks for.
+// newPublisher makes the publisher the configuration asks for, and returns with it the status warnings
+// about its link (a password sent in clear text), which it also logs.
 func newPublisher(cfg *config.Config, opts Options, top event.Topics, status func(string, uint64) []byte,
-	log *slog.Logger) (*publish.Publisher, error) {
-	broker := opts.Broker
-	if broker == "" {
-		broker = cfg.WithDefaults().MQTT.Broker
-	}
+	log *slog.Logger) (*publish.Publisher, []string, error) {
+	broker := cmp.Or(opts.Broker, cfg.WithDefaults().MQTT.Broker)
 	user, pass, err := cfg.Credentials()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	warn := cleartextWarnings(broker, pass != "")
+	for _, w := range warn {
+		log.Warn(w)
 	}
 	pub, err := publish.New(publish.Config{
 		Broker: broker, ClientID: cfg.MQTT.ClientID, Topics: top, Stdout: opts.Stdout,
@@ -345,9 +347,9 @@ func newPublisher(cfg *config.Config, opts Options, top event.Topics, status fun
 		ServerName: cfg.MQTT.ServerName, Logger: log,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("agent: %w", err)
+		return nil, nil, fmt.Errorf("agent: %w", err)
 	}
-	return pub, nil
+	return pub, warn, nil
 }
 
 // waitForPanel waits, before the camera starts, until the panel shows the state last shown, bounded by

@@ -12,6 +12,8 @@ func TestCleartextWarnings(t *testing.T) {
 		warn     bool
 	}{
 		{"tcp://mqtt.example.net:1883", true, true},
+		{"mqtt://mqtt.example.net:1883", true, true},
+		{"mqtt://127.0.0.1:1883", true, false},
 		{"tcp://192.0.2.7:1883", true, true},
 		{"tcp://[2001:db8::7]:1883", true, true},
 		{"tcp://0.0.0.0:1883", true, true},

@@ -50,6 +50,7 @@ type facts struct {
 	requireLocked, minimised                                   bool
 	zones                                                      int // privacy zones
 	hardening                                                  harden.State
+	linkWarnings                                               []string // about the broker link, such as a clear-text password
 }
 
 // run refreshes the retained status every statusEvery and publishes the stats every statsEvery, until
@@ -112,6 +113,7 @@ func (r *reporter) statusBody(state string, birth uint64) []byte {
 		TracksClosed: c.TracksClosed, TracksPublished: c.TracksPublished, Attestation: att,
 		Warnings: warnings(att, c),
 	}
+	st.Warnings = append(st.Warnings, r.linkWarnings...)
 	if r.pub.Counters().IdentityClash {
 		st.Warnings = append(st.Warnings, "another client is probably using this sensor's MQTT identity: the broker "+
 			"keeps dropping the connection right after accepting it (a second device with a copy of this "+
