@@ -28,10 +28,11 @@ DEMO_MQTT ?= 127.0.0.1:18830
 DEMO_HTTP ?= 127.0.0.1:8090
 
 ## run: build and run the demo: a synthetic shop floor, the agent with its embedded MQTT broker and live
-## summary, a second demo sensor, and the back office storing both (data in bin/office, log in bin/office.log).
+## summary, a second demo sensor, and the back office storing both and computing their analytics with the layout
+## of office.demo.toml (data in bin/office, log in bin/office.log).
 run: build office
 	@mkdir -p $(BIN)
-	@./$(BIN)/ashiato-office serve -broker tcp://$(DEMO_MQTT) -data-dir $(BIN)/office -listen $(DEMO_HTTP) \
+	@./$(BIN)/ashiato-office serve -config office.demo.toml -broker tcp://$(DEMO_MQTT) -data-dir $(BIN)/office -listen $(DEMO_HTTP) \
 		2>$(BIN)/office.log & office=$$!; \
 	./$(BIN)/ashiato -source synth:seed=2 -broker tcp://$(DEMO_MQTT) -sensor sensor-2 -log-level error & second=$$!; \
 	trap 'kill $$office $$second 2>/dev/null; wait $$office $$second 2>/dev/null' EXIT INT TERM; \

@@ -50,6 +50,11 @@ type Config struct {
 	Watch     Watch      `toml:"watch"`
 	Sensors   []SensorAt `toml:"sensor"`
 	Log       Log        `toml:"log"`
+	// Analytics and LayoutConfs ([[layout]]) are in config_analytics.go.
+	Analytics   Analytics    `toml:"analytics"`
+	LayoutConfs []LayoutConf `toml:"layout"`
+
+	dir string // the config file's directory: relative paths in it are relative to it
 }
 
 // Store selects the database.
@@ -113,6 +118,9 @@ type Retention struct {
 	// Interval is how often the purge runs; "" means "24h". A track is deleted up to one interval before
 	// its promise ends.
 	Interval Duration `toml:"interval"`
+	// AggregateMaxDays is the office's own limit on keeping aggregates, in days; 0 means each sensor's
+	// notice decides (aggregate_retention_days). Like max_days, it never lengthens a notice's promise.
+	AggregateMaxDays int `toml:"aggregate_max_days"`
 }
 
 // HTTP is the office's HTTP server.
@@ -153,7 +161,7 @@ const (
 // Parse strictly decodes a TOML document (name is used in messages) and validates it. An unknown key is an
 // error naming the key and its line.
 func Parse(name string, b []byte) (*Config, error) {
-	var c Config
+	c := Config{dir: filepath.Dir(name)}
 	dec := toml.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
@@ -266,6 +274,7 @@ func (c *Config) Validate() error {
 		}
 		seen[k] = true
 	}
+	errs = append(errs, c.validateAnalytics()...)
 	switch c.Log.Level {
 	case "", "debug", "info", "warn", "error":
 	default:
@@ -330,7 +339,7 @@ func (c *Config) Interval() time.Duration {
 
 // RetentionRule is the office's retention rule: its limit, and a margin of one purge interval.
 func (c *Config) RetentionRule() backoffice.Retention {
-	return backoffice.Retention{MaxDays: c.Retention.MaxDays, Margin: c.Interval()}
+	return backoffice.Retention{MaxDays: c.Retention.MaxDays, Margin: c.Interval(), AggregateMaxDays: c.Retention.AggregateMaxDays}
 }
 
 // Minimisation is the effective minimisation: the defaults (agent/minimise's rules, through

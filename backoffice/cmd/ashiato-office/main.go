@@ -9,7 +9,7 @@
 //	ashiato-office version
 //
 // This package is the composition root: it alone reads the configuration and wires the store, the
-// collector, the purge job, the sensor watcher and the HTTP server together.
+// collector, the purge job, the sensor watcher, the analytics job and the HTTP server together.
 package main
 
 import (
@@ -181,7 +181,9 @@ func serveWith(ctx context.Context, c *Config, log *slog.Logger) error {
 	}
 	job := &retention.Job{Store: db, Retention: c.RetentionRule(), Logger: log.With("component", "retention")}
 	w := &watch.Watcher{Store: db, Watch: c.WatchRule(), Logger: log.With("component", "watch")}
-	if err := errors.Join(job.Register(reg), w.Register(reg)); err != nil {
+	agg := c.Aggregator(db)
+	agg.Logger = log.With("component", "analytics")
+	if err := errors.Join(job.Register(reg), w.Register(reg), agg.Register(reg)); err != nil {
 		return err
 	}
 	l, err := net.Listen("tcp", c.Listen())
@@ -190,12 +192,13 @@ func serveWith(ctx context.Context, c *Config, log *slog.Logger) error {
 	}
 	log.Info("ashiato-office serving", "version", version, "data_dir", c.DataDir(), "http", "http://"+l.Addr().String(),
 		"broker", c.Broker(), "client_id", io.ClientID, "minimise", io.Minimisation != backoffice.Minimisation{},
-		"retention_max_days", c.Retention.MaxDays, "purge_interval", c.Interval())
+		"retention_max_days", c.Retention.MaxDays, "purge_interval", c.Interval(), "layouts", len(c.LayoutConfs))
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return col.Run(gctx) })
 	g.Go(func() error { return job.Run(gctx, c.Interval()) })
 	g.Go(func() error { return w.Run(gctx, c.WatchInterval()) })
+	g.Go(func() error { return agg.Run(gctx, c.AnalyticsInterval()) })
 	g.Go(func() error {
 		return officehttp.Serve(gctx, l, officehttp.Handler(officehttp.Health{Ping: db.Ping, Connected: col.Connected}, reg))
 	})
@@ -252,7 +255,7 @@ func printReport(w io.Writer, rep backoffice.PurgeReport) {
 	}
 	fmt.Fprintf(w, "%s at %s\n", what, rep.At.Format(time.RFC3339))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "store\tsensor\tdays\tcutoff\ttracks\tdropped\toldest\tnewest")
+	fmt.Fprintln(tw, "store\tsensor\tdays\tcutoff\ttracks\tdropped\toldest\tnewest\taggregate_days\taggregate_hours")
 	ts := func(t time.Time) string {
 		if t.IsZero() {
 			return "-"
@@ -260,12 +263,12 @@ func printReport(w io.Writer, rep backoffice.PurgeReport) {
 		return t.Format(time.RFC3339)
 	}
 	for _, p := range rep.Sensors {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%s\t%s\n", p.Store, p.Sensor, p.Days, ts(p.Cutoff), p.Tracks, p.Dropped,
-			ts(p.Oldest), ts(p.Newest))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%s\t%s\t%d\t%d\n", p.Store, p.Sensor, p.Days, ts(p.Cutoff), p.Tracks, p.Dropped,
+			ts(p.Oldest), ts(p.Newest), p.AggregateDays, p.AggregateHours)
 	}
 	tw.Flush()
 	tracks, dropped := rep.Total()
-	fmt.Fprintf(w, "total: %d tracks, %d dropped records\n", tracks, dropped)
+	fmt.Fprintf(w, "total: %d tracks, %d dropped records, %d hours of aggregates\n", tracks, dropped, rep.AggregateHours())
 	if rep.Erasure != "" {
 		fmt.Fprintf(w, "erasure: %s\n", rep.Erasure)
 	}
