@@ -44,6 +44,8 @@ type Job struct {
 	Layouts []analytics.Layout
 	// AggregateMaxDays is the office's own limit on keeping aggregates (0: the notices decide).
 	AggregateMaxDays int
+	// StartResolution is what the office rounds minimised tracks' starts down to (see analytics.Join).
+	StartResolution time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives the job's log; nil discards.
@@ -255,7 +257,7 @@ func (j *Job) compute(ctx context.Context, k backoffice.SensorKey, l *analytics.
 	}); err != nil {
 		return err
 	}
-	res := analytics.ComputeUnit(l, hour, segs)
+	res := analytics.ComputeUnit(l, hour, segs, j.StartResolution)
 	u := backoffice.AggregateUnit{SensorKey: k, Hour: hour, LayoutHash: hash, Digest: digest, Tracks: res.Tracks,
 		Computed: j.now().UTC(), Expires: backoffice.AggregateExpires(hour, days)}
 	for _, b := range res.Buckets {

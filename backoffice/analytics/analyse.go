@@ -24,14 +24,17 @@ const JoinGap = 0.5
 // Join joins the segments of one track (same id, any order) into one path. Only segments in space are
 // used.
 //
-// A segment's Start was rounded down (to the minute) when it was minimised, so the exact time of each
-// segment is not kept; what is kept is that the segments of a track follow one another. Consecutive
-// segments are therefore laid end to end, JoinGap apart, and the run is placed at the earliest time
-// consistent with every segment's rounded Start (no segment before its Start). Durations within and
-// across segments are exact; the whole track may sit up to the rounding earlier than it happened. After
-// a missing segment, the next one starts a new run, at its Start or after the run before, whichever is
+// A minimised segment's Start was rounded down to res when it was stored, so when it began within that
+// interval is not kept; what is kept is that the segments of a track follow one another. Consecutive
+// segments are therefore laid end to end, JoinGap apart, and the run is placed within the interval that
+// every segment's rounded Start allows (no segment before its Start, none res or more after it), at a
+// point drawn from the track's id: uniformly spread over the interval, the same every time. Placing every
+// track at its rounded Start instead would put everyone who arrived in a minute in view at once at the
+// minute, and inflate the peak occupancy. Durations within and across segments are exact. Segments
+// stored without minimisation (Minimised false), or with res 0, are placed at their Start. After a
+// missing segment, the next one starts a new run, at its Start or after the run before, whichever is
 // later.
-func Join(segs []backoffice.Track, space string) Path {
+func Join(segs []backoffice.Track, space string, res time.Duration) Path {
 	segs = slices.DeleteFunc(slices.Clone(segs), func(s backoffice.Track) bool { return s.Space != space || len(s.Points) == 0 })
 	slices.SortFunc(segs, func(a, b backoffice.Track) int { return a.Seg - b.Seg })
 	var p Path
@@ -47,9 +50,18 @@ func Join(segs []backoffice.Track, space string) Path {
 		for k := 1; k < len(run); k++ {
 			off[k] = off[k-1] + run[k-1].Duration().Seconds() + JoinGap
 		}
-		start := secs(run[0].Start)
-		for k := range run {
-			start = max(start, secs(run[k].Start)-off[k])
+		lo, hi := math.Inf(-1), math.Inf(1)
+		for k, s := range run {
+			lo = max(lo, secs(s.Start)-off[k])
+			if s.Minimised && res > 0 {
+				hi = min(hi, secs(s.Start)+res.Seconds()-off[k])
+			} else {
+				hi = min(hi, secs(s.Start)-off[k])
+			}
+		}
+		start := lo
+		if hi > lo {
+			start += spreadOf(run[0].ID) * (hi - lo)
 		}
 		if !math.IsInf(end, -1) {
 			start = max(start, end+JoinGap)
@@ -63,6 +75,16 @@ func Join(segs []backoffice.Track, space string) Path {
 		i = j
 	}
 	return p
+}
+
+// spreadOf maps a track id to a number in [0, 1), the same for the same id (FNV-1a).
+func spreadOf(id string) float64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(id); i++ {
+		h ^= uint64(id[i])
+		h *= 1099511628211
+	}
+	return float64(h>>11) / (1 << 53)
 }
 
 func secs(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }

@@ -239,7 +239,7 @@ func segments(p analytics.Path, cuts ...int) []backoffice.Track {
 		part := p[from:to]
 		first := time.UnixMilli(int64(math.Round(part[0].T * 1000))).UTC()
 		tr := backoffice.Track{Store: "store-1", Sensor: "entrance", ID: "0a1b2c", Seg: i, Final: to == len(p), Space: event.SpaceFloor,
-			Start: first.Truncate(time.Minute)}
+			Start: first.Truncate(time.Minute), Minimised: true}
 		for _, q := range part {
 			tr.Points = append(tr.Points, backoffice.Point{T: int64(math.Round((q.T - part[0].T) * 1000)), X: q.X, Y: q.Y})
 		}
@@ -270,7 +270,7 @@ func TestSegmentsAreOnePath(t *testing.T) {
 		for _, i := range order {
 			in = append(in, segs[i])
 		}
-		p := analytics.Join(in, event.SpaceFloor)
+		p := analytics.Join(in, event.SpaceFloor, time.Minute)
 		if len(p) != len(whole) {
 			t.Fatalf("joined %d points, want %d", len(p), len(whole))
 		}
@@ -287,9 +287,14 @@ func TestSegmentsAreOnePath(t *testing.T) {
 				t.Errorf("order %v: %s = %g, the whole track's is %g", order, k, got[k], fw[k])
 			}
 		}
-		// The joined path may start up to the minute's rounding early, never late.
-		if shift := whole[0].T - p[0].T; shift < 0 || shift >= 60 {
+		// The joined path starts within the minute its rounded starts allow.
+		if shift := whole[0].T - p[0].T; shift <= -60 || shift >= 60 {
 			t.Errorf("joined path starts %.1f s before the track did", shift)
+		}
+		for k, s := range segs {
+			if first := p[firstIndex(segs, k)].T; first < secs(s.Start) || first >= secs(s.Start)+60 {
+				t.Errorf("segment %d placed at %.1f, outside its minute from %.1f", k, first, secs(s.Start))
+			}
 		}
 	}
 	if fw["shelf.dwell_total"] != 90 {
@@ -301,10 +306,55 @@ func TestSegmentsAreOnePath(t *testing.T) {
 func TestJoinOtherSpace(t *testing.T) {
 	segs := segments(walk(pt{0, 2, -2}, pt{40, 2, 2}), 20)
 	segs[1].Space = event.SpaceImage
-	if p := analytics.Join(segs, event.SpaceFloor); len(p) != 20 {
+	if p := analytics.Join(segs, event.SpaceFloor, time.Minute); len(p) != 20 {
 		t.Errorf("joined %d points, want the 20 of the floor segment", len(p))
 	}
-	if p := analytics.Join(segs[1:], event.SpaceFloor); len(p) != 0 {
+	if p := analytics.Join(segs[1:], event.SpaceFloor, time.Minute); len(p) != 0 {
 		t.Errorf("joined %d points of an image segment into a floor path", len(p))
+	}
+}
+
+func secs(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
+
+// firstIndex is the index in the joined path of segment k's first point.
+func firstIndex(segs []backoffice.Track, k int) int {
+	n := 0
+	for _, s := range segs[:k] {
+		n += len(s.Points)
+	}
+	return n
+}
+
+// TestJoinSpreadsRoundedStarts checks that whole tracks whose starts were rounded to one minute are spread
+// over that minute, each always at the same place.
+func TestJoinSpreadsRoundedStarts(t *testing.T) {
+	var firsts []float64
+	for i := range 200 {
+		tr := backoffice.Track{ID: fmt.Sprintf("%024x", i*7919), Final: true, Space: event.SpaceFloor, Start: T0, Minimised: true,
+			Points: []backoffice.Point{{T: 0, X: 1, Y: 1}, {T: 4000, X: 5, Y: 1}}}
+		p := analytics.Join([]backoffice.Track{tr}, event.SpaceFloor, time.Minute)
+		if again := analytics.Join([]backoffice.Track{tr}, event.SpaceFloor, time.Minute); again[0].T != p[0].T {
+			t.Fatal("the same track placed twice differently")
+		}
+		off := p[0].T - secs(T0)
+		if off < 0 || off >= 60 {
+			t.Fatalf("placed %.1f s after its rounded start", off)
+		}
+		firsts = append(firsts, off)
+	}
+	// Each 10-s sixth of the minute gets about a sixth of the tracks.
+	var n [6]int
+	for _, f := range firsts {
+		n[int(f/10)]++
+	}
+	for i, c := range n {
+		if c < 15 || c > 55 {
+			t.Errorf("%d of 200 tracks placed in seconds %d-%d of the minute: %v", c, 10*i, 10*i+10, n)
+		}
+	}
+	tr := backoffice.Track{ID: "ab", Final: true, Space: event.SpaceFloor, Start: T0.Add(1234 * time.Millisecond),
+		Points: []backoffice.Point{{T: 0, X: 1, Y: 1}}}
+	if p := analytics.Join([]backoffice.Track{tr}, event.SpaceFloor, time.Minute); p[0].T != secs(tr.Start) {
+		t.Errorf("a track stored without minimisation moved from its start")
 	}
 }

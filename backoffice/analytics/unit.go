@@ -44,9 +44,10 @@ type UnitResult struct {
 }
 
 // ComputeUnit computes the aggregates of the unit of hour from segs, the segments of one sensor that
-// started in the unit's Window, under layout l (defaults applied). A track belongs to the unit when its
-// earliest segment read started within the hour.
-func ComputeUnit(l *Layout, hour time.Time, segs []backoffice.Track) UnitResult {
+// started in the unit's Window, under layout l (defaults applied). startRes is what the starts of minimised
+// segments were rounded down to (see Join). A track belongs to the unit when its earliest segment read
+// started within the hour.
+func ComputeUnit(l *Layout, hour time.Time, segs []backoffice.Track, startRes time.Duration) UnitResult {
 	byID := map[string][]backoffice.Track{}
 	var order []string
 	for _, s := range segs {
@@ -69,7 +70,7 @@ func ComputeUnit(l *Layout, hour time.Time, segs []backoffice.Track) UnitResult 
 		if first.Start.Before(hour) || !first.Start.Before(end) {
 			continue
 		}
-		p := Join(track, l.Space)
+		p := Join(track, l.Space, startRes)
 		if len(p) == 0 {
 			res.Skipped++
 			continue
