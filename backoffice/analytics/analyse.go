@@ -295,9 +295,14 @@ func zoneVisits(z Zone, p Path) []visit {
 	if len(p) == 1 && inside(z.Polygon, p[0].XY) {
 		add(p[0].T, p[0].T)
 	}
+	box := boundsOf(z.Polygon)
+	cuts := make([]float64, 0, 8)
 	for i := 1; i < len(p); i++ {
 		p0, p1 := p[i-1], p[i]
-		cuts := []float64{0, 1}
+		if min(p0.X, p1.X) > box[1].X || max(p0.X, p1.X) < box[0].X || min(p0.Y, p1.Y) > box[1].Y || max(p0.Y, p1.Y) < box[0].Y {
+			continue // the step is nowhere near the zone
+		}
+		cuts = append(cuts[:0], 0, 1)
 		for j := range z.Polygon {
 			if s, ok := segmentHit(p0.XY, p1.XY, z.Polygon[j], z.Polygon[(j+1)%len(z.Polygon)]); ok {
 				cuts = append(cuts, s)
@@ -325,6 +330,16 @@ func zoneVisits(z Zone, p Path) []visit {
 		out = append(out, visit{zone: z.Name, from: s[0], to: s[1]})
 	}
 	return slices.DeleteFunc(out, func(v visit) bool { return v.to-v.from < minVisit })
+}
+
+// boundsOf returns the corners (lowest, highest) of the bounding box of poly.
+func boundsOf(poly []XY) [2]XY {
+	b := [2]XY{poly[0], poly[0]}
+	for _, q := range poly[1:] {
+		b[0] = XY{min(b[0].X, q.X), min(b[0].Y, q.Y)}
+		b[1] = XY{max(b[1].X, q.X), max(b[1].Y, q.Y)}
+	}
+	return b
 }
 
 // inside reports whether q is inside polygon poly (even-odd rule; points on an edge may go either way).
@@ -364,7 +379,7 @@ const maxCellsPerStep = 1000
 
 // heat rasterises the path on a grid of cell-sized squares.
 func heat(cell float64, p Path, acc Acc) {
-	seen := map[Cell]bool{}
+	seen := make(map[Cell]bool, len(p))
 	if len(p) == 1 {
 		c := Cell{int(math.Floor(p[0].X / cell)), int(math.Floor(p[0].Y / cell))}
 		seen[c] = true
