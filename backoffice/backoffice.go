@@ -3,7 +3,8 @@
 //
 // The layout follows the "standard package layout": this package holds the domain types (Track, Sensor,
 // the purge plan and its report), the rules that need no database (minimising a track at the door, the
-// retention a sensor's notice allows, the flags an operator must see) and the Store interface. It imports
+// retention a sensor's notice allows, the flags an operator must see) and the Store and AggregateStore
+// interfaces. It imports
 // only the standard library and the sensor's stdlib-only wire packages (agent/event, agent/minimise).
 // One subpackage per dependency implements or uses it:
 //
@@ -12,6 +13,9 @@
 //	backoffice/ingest     the MQTT collector (paho): validate, minimise, batch, commit, then acknowledge
 //	backoffice/retention  the purge job: the plan from the notices, run on a schedule or once
 //	backoffice/watch      flags sensors an operator must look at
+//	backoffice/analytics  the layout, the analysis of tracks into aggregates, and the query API of the
+//	                      pages; pure Go over AggregateStore
+//	backoffice/aggregator the job that keeps the aggregates up to date with the tracks
 //	backoffice/http       /healthz and /metrics
 //	backoffice/cmd/ashiato-office  main: flags, the config file, and the wiring; nothing else
 //
