@@ -46,6 +46,9 @@ type Job struct {
 	AggregateMaxDays int
 	// StartResolution is what the office rounds minimised tracks' starts down to (see analytics.Join).
 	StartResolution time.Duration
+	// PurgeMargin is the purge's margin (backoffice.Retention.Margin): units that the next purge will
+	// delete are not computed again.
+	PurgeMargin time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives the job's log; nil discards.
@@ -214,7 +217,11 @@ func (j *Job) sensor(ctx context.Context, k backoffice.SensorKey, l *analytics.L
 		kept[c.Hour.UTC()] = true
 	}
 	slices.Reverse(hours)
+	horizon := j.now().Add(j.PurgeMargin)
 	for _, h := range hours {
+		if !backoffice.AggregateExpires(h, days).After(horizon) {
+			continue // the aggregate promise is over (an office limit shorter than the tracks' retention)
+		}
 		digest, _ := analytics.Digest(h, counts)
 		if u, ok := have[h]; ok && u.LayoutHash == hash && u.Digest == digest {
 			continue

@@ -191,3 +191,18 @@ func TestOtherSpaceSkipped(t *testing.T) {
 		t.Errorf("an image track under a floor layout: %+v", rep)
 	}
 }
+
+// TestAggregatesShorterThanTracks: with an office limit on aggregates shorter than the tracks' retention,
+// the job does not compute again what the purge removed.
+func TestAggregatesShorterThanTracks(t *testing.T) {
+	r := newRig(t)
+	r.now = T0
+	r.job.AggregateMaxDays = 7
+	r.write(t, walkIn(a, "09", T0.Add(-10*day)), walkIn(a, "10", T0.Add(-time.Hour)))
+	if rep := r.once(t); rep.Units != 1 {
+		t.Errorf("%+v: want only the recent unit computed", rep)
+	}
+	if n := r.ins(t, T0.Add(-20*day), T0); n != 1 {
+		t.Errorf("%d in, want 1", n)
+	}
+}

@@ -134,18 +134,18 @@ func ceilBucket(t time.Time) time.Time {
 	return f
 }
 
-// buckets reads and sums the buckets of store in [from, to), by start.
-func (s *Service) buckets(ctx context.Context, store string, from, to time.Time) (map[time.Time]*Bucket, error) {
-	out := map[time.Time]*Bucket{}
+// buckets reads and sums the buckets of store in [from, to), by start, in order of start.
+func (s *Service) buckets(ctx context.Context, store string, from, to time.Time) ([]*Bucket, error) {
+	var out []*Bucket
 	err := s.st.AggregateBuckets(ctx, backoffice.BucketQuery{Store: store, From: from, To: to}, func(ab backoffice.AggregateBucket) error {
 		b, err := DecodeBucket(ab.Start.UTC(), ab.Data)
 		if err != nil {
 			return fmt.Errorf("%s/%s: %w", store, ab.Sensor, err)
 		}
-		if sum := out[b.Start]; sum != nil {
-			sum.Add(b)
+		if n := len(out); n > 0 && out[n-1].Start.Equal(b.Start) {
+			out[n-1].Add(b)
 		} else {
-			out[b.Start] = b
+			out = append(out, b)
 		}
 		return nil
 	})
@@ -160,11 +160,13 @@ type totals struct {
 	Seconds float64 // the range's length
 }
 
-func rollup(bs map[time.Time]*Bucket, from, to time.Time) *totals {
+// rollup sums the buckets of bs (in order of start) that start in [from, to).
+func rollup(bs []*Bucket, from, to time.Time) *totals {
 	t := &totals{Bucket: *NewBucket(from), QPeak: map[string]int{}, Seconds: to.Sub(from).Seconds()}
-	for start, b := range bs {
-		if start.Before(from) || !start.Before(to) {
-			continue
+	i, _ := slices.BinarySearchFunc(bs, from, func(b *Bucket, t time.Time) int { return b.Start.Compare(t) })
+	for _, b := range bs[i:] {
+		if !b.Start.Before(to) {
+			break
 		}
 		samples := b.Samples
 		qs := map[string][]int{}

@@ -195,7 +195,7 @@ type AnalyticsStore interface {
 // Aggregator returns the job that keeps the aggregates of st up to date.
 func (c *Config) Aggregator(st AnalyticsStore) *aggregator.Job {
 	return &aggregator.Job{Store: st, Layouts: c.Layouts(), AggregateMaxDays: c.Retention.AggregateMaxDays,
-		StartResolution: c.Minimisation().StartResolution}
+		StartResolution: c.Minimisation().StartResolution, PurgeMargin: c.Interval()}
 }
 
 // AnalyticsService returns the query API of the pages over st.
