@@ -59,6 +59,19 @@ type Notice struct {
 	// PolicyURL is the full policy (the second layer), an http or https URL. It is drawn as a QR code, so
 	// keep it short: up to 42 bytes fits QR version 3 at level M.
 	PolicyURL string `toml:"policy_url" json:"policy_url"`
+
+	// How consent works here, for the public page and the poster. Both are optional, and left out of the
+	// JSON (and so of Hash) when empty, so a notice written before they existed keeps its hash.
+	//
+	// UnmeasuredJA names the areas no sensor measures (e.g. "トイレ・授乳室・従業員通路"); "" means the
+	// notice does not say.
+	UnmeasuredJA string `toml:"unmeasured_ja" json:"unmeasured_ja,omitempty"`
+	UnmeasuredEN string `toml:"unmeasured_en" json:"unmeasured_en,omitempty"`
+	// ObjectionJA says what a shopper who objects can do (e.g. "お申し出いただければ、センサーを一時停止するか
+	// 計測しない範囲を追加します"); "" means the public page's standard wording (tell the contact, who can pause
+	// a sensor or add a privacy zone).
+	ObjectionJA string `toml:"objection_ja" json:"objection_ja,omitempty"`
+	ObjectionEN string `toml:"objection_en" json:"objection_en,omitempty"`
 }
 
 // Defaults for the fields that describe the device's own behaviour.
@@ -144,7 +157,8 @@ func (n Notice) WithDefaults() Notice {
 }
 
 // optional lists the TOML string keys that may be empty (they have defaults).
-var optional = []string{"collected_ja", "collected_en", "never_collected_ja", "never_collected_en", "raw_image_ja", "raw_image_en"}
+var optional = []string{"collected_ja", "collected_en", "never_collected_ja", "never_collected_en", "raw_image_ja", "raw_image_en",
+	"unmeasured_ja", "unmeasured_en", "objection_ja", "objection_en"}
 
 // Validate returns one error per problem, each naming the key, e.g. "notice.operator_ja: required". A nil
 // result means the notice can be published.
@@ -176,6 +190,11 @@ func (n Notice) Validate() []error {
 	if a := n.AggregateRetentionDays; a != 0 && (a < max(n.RetentionDays, 1) || a > MaxRetentionDays) {
 		errs = append(errs, fmt.Errorf("notice.aggregate_retention_days: %d, want 0 (as long as tracks) or %d to %d",
 			a, max(n.RetentionDays, 1), MaxRetentionDays))
+	}
+	for _, pair := range [][3]string{{"unmeasured", n.UnmeasuredJA, n.UnmeasuredEN}, {"objection", n.ObjectionJA, n.ObjectionEN}} {
+		if (strings.TrimSpace(pair[1]) == "") != (strings.TrimSpace(pair[2]) == "") {
+			errs = append(errs, fmt.Errorf("notice.%s_ja and notice.%s_en: give both languages or neither", pair[0], pair[0]))
+		}
 	}
 	if n.PolicyURL != "" {
 		if err := checkURL(n.PolicyURL); err != nil {

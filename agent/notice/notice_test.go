@@ -39,7 +39,8 @@ func TestValidateNamesMissingKeys(t *testing.T) {
 			continue
 		}
 		msg := "notice." + key + ": required"
-		isOptional := strings.HasPrefix(key, "collected_") || strings.HasPrefix(key, "never_collected_") || strings.HasPrefix(key, "raw_image_")
+		isOptional := strings.HasPrefix(key, "collected_") || strings.HasPrefix(key, "never_collected_") || strings.HasPrefix(key, "raw_image_") ||
+			strings.HasPrefix(key, "unmeasured_") || strings.HasPrefix(key, "objection_")
 		if got[msg] == isOptional {
 			t.Errorf("%s: reported %v, optional %v", key, got[msg], isOptional)
 		}
@@ -113,8 +114,16 @@ func TestHashAndJSON(t *testing.T) {
 		t.Errorf("v=%v hash=%v, want 7 and %s", m["v"], m["hash"], h)
 	}
 	typ := reflect.TypeFor[Notice]()
+	consent := 0
 	for i := 0; i < typ.NumField(); i++ {
-		key := typ.Field(i).Tag.Get("json")
+		key, omit := strings.CutSuffix(typ.Field(i).Tag.Get("json"), ",omitempty")
+		if omit {
+			consent++
+			if _, ok := m[key]; ok {
+				t.Errorf("JSON has %s, which is empty and optional", key)
+			}
+			continue
+		}
 		if fv := reflect.ValueOf(d).Field(i); fv.Kind() == reflect.Int {
 			if m[key] != float64(fv.Int()) {
 				t.Errorf("JSON %s = %v, want %d", key, m[key], fv.Int())
@@ -125,8 +134,8 @@ func TestHashAndJSON(t *testing.T) {
 			t.Errorf("JSON %s = %v, want %q", key, m[key], reflect.ValueOf(d).Field(i).String())
 		}
 	}
-	if len(m) != typ.NumField()+2 {
-		t.Errorf("JSON has %d keys, want %d", len(m), typ.NumField()+2)
+	if len(m) != typ.NumField()-consent+2 {
+		t.Errorf("JSON has %d keys, want %d", len(m), typ.NumField()-consent+2)
 	}
 	amp := d
 	amp.ContactEN = "Desk <A&B>"
@@ -169,5 +178,36 @@ func TestRetentionDays(t *testing.T) {
 		if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), c.bad+": ") {
 			t.Errorf("%d/%d: %v, want one error naming %s", c.days, c.agg, errs, c.bad)
 		}
+	}
+}
+
+// The consent fields are additive: a notice that does not set them publishes and hashes exactly as before
+// they existed, so the hash printed on posters already on the wall stays right.
+func TestConsentFields(t *testing.T) {
+	const before = "51b95c8575db35e043695a8ad88e0996a48e20a2846b922f777c32ce0370dfa6" // Default().Hash() without them
+	if h := Default().Hash(); h != before {
+		t.Errorf("Default().Hash() = %s, want the hash from before the consent fields, %s", h, before)
+	}
+	n := Default()
+	n.UnmeasuredJA, n.UnmeasuredEN = "トイレ", "Toilets"
+	n.ObjectionJA, n.ObjectionEN = "窓口へ", "Ask the desk"
+	if errs := n.Validate(); len(errs) != 0 {
+		t.Fatalf("complete consent fields: %v", errs)
+	}
+	if n.Hash() == before {
+		t.Error("setting the consent fields does not change the hash")
+	}
+	var m map[string]any
+	if err := json.Unmarshal(n.JSON(1), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m["unmeasured_ja"] != "トイレ" || m["objection_en"] != "Ask the desk" {
+		t.Errorf("JSON lacks the consent fields: %v", m)
+	}
+	half := Default()
+	half.ObjectionJA = "窓口へ"
+	errs := half.Validate()
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "notice.objection_ja and notice.objection_en") {
+		t.Errorf("one language only: %v", errs)
 	}
 }
