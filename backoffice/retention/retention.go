@@ -24,6 +24,9 @@ const DefaultInterval = 24 * time.Hour
 type Job struct {
 	Store     backoffice.Store
 	Retention backoffice.Retention
+	// Inquiries, when set, has its expired inquiries (the inquiry desk's) deleted by every purge, with the
+	// same margin as tracks; nil means the desk is off.
+	Inquiries backoffice.InquiryStore
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives the job's log; nil discards.
@@ -98,7 +101,21 @@ func (j *Job) Once(ctx context.Context, now time.Time, dryRun bool) (backoffice.
 				"sensor", l.SensorKey.String(), "max_days", j.Retention.MaxDays, "notice_days", l.Days)
 		}
 	}
+	var inqErr error
+	if j.Inquiries != nil && !dryRun {
+		n, err := j.Inquiries.PurgeInquiries(ctx, req.Horizon)
+		if j.m != nil {
+			j.m.rows.WithLabelValues("inquiries").Add(float64(n))
+		}
+		if err != nil {
+			inqErr = fmt.Errorf("retention: inquiries: %w", err)
+			j.log().Error("purging the inquiry desk failed", "err", err, "deleted", n)
+		} else if n > 0 {
+			j.log().Info("inquiries purged", "deleted", n)
+		}
+	}
 	rep, err := j.Store.Purge(ctx, req)
+	err = errors.Join(err, inqErr)
 	if j.m != nil && !dryRun {
 		j.m.runs.Inc()
 		j.m.clamped.Set(float64(clamped))

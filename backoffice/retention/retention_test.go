@@ -65,3 +65,32 @@ func TestOnceClampsLoudlyAndLogs(t *testing.T) {
 		t.Errorf("metrics: %v", got)
 	}
 }
+
+// The purge also empties the inquiry desk of what has expired (or will before the next purge).
+func TestOncePurgesInquiries(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, t.TempDir(), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Date(2030, 3, 4, 10, 0, 0, 0, time.UTC)
+	for _, exp := range []time.Duration{-time.Hour, 12 * time.Hour, 48 * time.Hour} {
+		if _, err := db.AddInquiry(ctx, backoffice.Inquiry{Store: "s", Message: "m", Received: now.Add(-24 * time.Hour), Expires: now.Add(exp)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j := &retention.Job{Store: db, Inquiries: db, Retention: backoffice.Retention{Margin: 24 * time.Hour}}
+	if _, err := j.Once(ctx, now, true); err != nil {
+		t.Fatal(err)
+	}
+	if qs, _ := db.Inquiries(ctx, ""); len(qs) != 3 {
+		t.Fatalf("a dry run deleted inquiries: %d left", len(qs))
+	}
+	if _, err := j.Once(ctx, now, false); err != nil {
+		t.Fatal(err)
+	}
+	if qs, _ := db.Inquiries(ctx, ""); len(qs) != 1 || !qs[0].Expires.Equal(now.Add(48*time.Hour)) {
+		t.Errorf("left after the purge: %+v, want only the one expiring after the next purge", qs)
+	}
+}

@@ -101,3 +101,7 @@ func rawDB(t *testing.T, path string) *sql.DB {
 	}
 	return db
 }
+
+func TestInquiries(t *testing.T) {
+	storetest.RunInquiries(t, func(t *testing.T) backoffice.InquiryStore { return openTemp(t) })
+}
