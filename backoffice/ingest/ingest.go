@@ -251,3 +251,22 @@ func (c *Collector) handle(_ paho.Client, m paho.Message) {
 	case <-c.stopping: // shutting down: leave it unacknowledged for the next start
 	}
 }
+
+// Publish sends payload on topic at QoS 1 without the retain flag, through the collector's connection (the
+// dashboard's pause and resume commands), and returns once the broker has acknowledged it, or ctx ends.
+// The broker's ACL must let the office's user write the topic.
+func (c *Collector) Publish(ctx context.Context, topic string, payload []byte) error {
+	if !c.connected.Load() {
+		return errors.New("ingest: not connected to the broker")
+	}
+	tok := c.client.Publish(topic, 1, false, payload)
+	select {
+	case <-tok.Done():
+		if err := tok.Error(); err != nil {
+			return fmt.Errorf("ingest: publish %s: %w", topic, err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("ingest: publish %s: no acknowledgement from the broker: %w", topic, ctx.Err())
+	}
+}

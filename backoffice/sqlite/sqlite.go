@@ -286,3 +286,7 @@ func nullMS(v sql.NullInt64) time.Time {
 	}
 	return fromMS(v.Int64)
 }
+
+// Erases reports whether Purge makes deleted rows unrecoverable from the files (always, except in the
+// forensic test's control run): the privacy policy page states it.
+func (db *DB) Erases() bool { return db.erasure }

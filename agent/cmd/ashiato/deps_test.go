@@ -110,8 +110,10 @@ func TestDependencyDirections(t *testing.T) {
 		{func(p string) bool { return local("backoffice")(p) && !local("backoffice/cmd")(p) }, "backoffice (not cmd)",
 			func(d string) bool {
 				return (local("agent")(d) || local("hal")(d) || local("drivers")(d) || local("board")(d)) &&
-					!local("agent/event")(d) && !local("agent/minimise")(d) && !local("agent/notice")(d)
-			}, "the back office takes only the wire contract (agent/event, agent/notice, schemas) and pure helpers from the sensor", false},
+					!local("agent/event")(d) && !local("agent/minimise")(d) && !local("agent/notice")(d) &&
+					!local("agent/font")(d) && !local("agent/command")(d)
+			}, "the back office takes only the wire contract (agent/event, agent/notice, agent/command, schemas) and pure helpers " +
+				"from the sensor (agent/minimise; agent/notice/poster and its agent/font, which render a notice to PDF)", false},
 	}
 	pkgs := listPackages(t)
 	checked := map[string]int{}

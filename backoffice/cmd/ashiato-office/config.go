@@ -18,6 +18,7 @@ import (
 	"github.com/ashiato/ashiato/agent/event"
 	"github.com/ashiato/ashiato/agent/notice"
 	"github.com/ashiato/ashiato/backoffice"
+	officehttp "github.com/ashiato/ashiato/backoffice/http"
 	"github.com/ashiato/ashiato/backoffice/ingest"
 	"github.com/ashiato/ashiato/backoffice/retention"
 )
@@ -47,6 +48,10 @@ type Config struct {
 	Minimise  Minimise   `toml:"minimise"`
 	Retention Retention  `toml:"retention"`
 	HTTP      HTTP       `toml:"http"`
+	Dashboard Dashboard  `toml:"dashboard"`
+	Operators []Operator `toml:"operator"`
+	Public    Public     `toml:"public"`
+	Inquiry   Inquiry    `toml:"inquiry"`
 	Watch     Watch      `toml:"watch"`
 	Sensors   []SensorAt `toml:"sensor"`
 	Log       Log        `toml:"log"`
@@ -123,10 +128,51 @@ type Retention struct {
 	AggregateMaxDays int `toml:"aggregate_max_days"`
 }
 
-// HTTP is the office's HTTP server.
+// HTTP is the office's HTTP server: the dashboard, the public pages, the signage, /healthz and /metrics.
 type HTTP struct {
-	// Listen is the address of /healthz and /metrics; "" means 127.0.0.1:8080.
+	// Listen is the server's address; "" means 127.0.0.1:8080. Shoppers' phones reach the public pages
+	// through it, so a store listens on its LAN address (or behind a reverse proxy).
 	Listen string `toml:"listen"`
+	// TLSCertFile and TLSKeyFile (PEM) turn on HTTPS; session cookies are then Secure.
+	TLSCertFile string `toml:"tls_cert_file"`
+	TLSKeyFile  string `toml:"tls_key_file"`
+}
+
+// Dashboard configures the operator dashboard.
+type Dashboard struct {
+	// SessionTTL is how long a login lasts; "" means "12h".
+	SessionTTL Duration `toml:"session_ttl"`
+	// LiveInterval is how often live pages look for changes; "" means "1s".
+	LiveInterval Duration `toml:"live_interval"`
+	// TimeZone is the IANA zone pages show times in, e.g. "Asia/Tokyo"; "" means the system's.
+	TimeZone string `toml:"time_zone"`
+}
+
+// Operator is one dashboard account.
+type Operator struct {
+	Name string `toml:"name"`
+	// PasswordHash is the bcrypt hash printed by `ashiato-office hash-password`.
+	PasswordHash string `toml:"password_hash"`
+}
+
+// Public configures the pages without login.
+type Public struct {
+	// StaleAfter: a sensor silent this long is shown as "state unknown since …"; "" means "1m".
+	StaleAfter Duration `toml:"stale_after"`
+	// Footfall shows today's k-anonymous footfall on /p/<store>.
+	Footfall bool `toml:"footfall"`
+}
+
+// Inquiry configures the inquiry desk (問い合わせ窓口) of the public pages.
+type Inquiry struct {
+	// Enabled shows the form; off by default.
+	Enabled bool `toml:"enabled"`
+	// RetentionDays is how long an inquiry is kept; 0 means 30.
+	RetentionDays int `toml:"retention_days"`
+	// MaxMessage is the longest message, in characters; 0 means 1000.
+	MaxMessage int `toml:"max_message"`
+	// PerHour is how many messages one address may send in an hour; 0 means 3.
+	PerHour int `toml:"per_hour"`
 }
 
 // Watch sets when sensors are flagged.
@@ -255,6 +301,46 @@ func (c *Config) Validate() error {
 		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 			bad("http.listen", "%q is not HOST:PORT", c.HTTP.Listen)
 		}
+	}
+	if (c.HTTP.TLSCertFile == "") != (c.HTTP.TLSKeyFile == "") {
+		bad("http.tls_cert_file", "tls_cert_file and tls_key_file go together")
+	}
+	if c.Dashboard.SessionTTL < 0 || (c.Dashboard.SessionTTL > 0 && c.Dashboard.SessionTTL.D() < time.Minute) {
+		bad("dashboard.session_ttl", "must be at least 1m")
+	}
+	if c.Dashboard.LiveInterval < 0 || (c.Dashboard.LiveInterval > 0 && c.Dashboard.LiveInterval.D() < 100*time.Millisecond) {
+		bad("dashboard.live_interval", "must be at least 100ms")
+	}
+	if c.Dashboard.TimeZone != "" {
+		if _, err := time.LoadLocation(c.Dashboard.TimeZone); err != nil {
+			bad("dashboard.time_zone", "%q is not an IANA time zone such as Asia/Tokyo", c.Dashboard.TimeZone)
+		}
+	}
+	names := map[string]bool{}
+	for i, op := range c.Operators {
+		key := fmt.Sprintf("operator[%d]", i)
+		if op.Name == "" || len(op.Name) > 64 || strings.ContainsAny(op.Name, " \t\r\n") {
+			bad(key+".name", "1-64 characters without spaces")
+		}
+		if names[op.Name] {
+			bad(key+".name", "%q is listed twice", op.Name)
+		}
+		names[op.Name] = true
+		if err := officehttp.CheckHash(op.PasswordHash); err != nil {
+			bad(key+".password_hash", "%v", err)
+		}
+	}
+	if c.Public.StaleAfter < 0 || (c.Public.StaleAfter > 0 && c.Public.StaleAfter.D() < 15*time.Second) {
+		bad("public.stale_after", "must be at least 15s (sensors send their status every 10 s)")
+	}
+	if d := c.Inquiry.RetentionDays; d < 0 || d > 365 {
+		bad("inquiry.retention_days", "%d, want 0 (30 days) to 365", d)
+	}
+	if m := c.Inquiry.MaxMessage; m < 0 || m > 10000 {
+		bad("inquiry.max_message", "%d, want 0 (1000) to 10000", m)
+	}
+	if c.Inquiry.PerHour < 0 {
+		bad("inquiry.per_hour", "must not be negative")
 	}
 	if c.Watch.OfflineAfter < 0 || c.Watch.Interval < 0 {
 		bad("watch", "durations must not be negative")
@@ -455,4 +541,47 @@ func (c *Config) IngestOptions() ingest.Options {
 	return ingest.Options{Broker: c.Broker(), ShareGroup: c.MQTT.ShareGroup, Queue: c.Ingest.Queue,
 		BatchRows: c.Ingest.BatchRows, BatchWait: c.Ingest.BatchWait.D(), MaxPayload: c.Ingest.MaxPayload,
 		Minimisation: c.Minimisation(), Retention: c.RetentionRule()}
+}
+
+// HTTPTLS is the TLS configuration of the HTTP server, or nil for plain HTTP.
+func (c *Config) HTTPTLS() (*tls.Config, error) {
+	if c.HTTP.TLSCertFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(c.HTTP.TLSCertFile, c.HTTP.TLSKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("http.tls_cert_file: %w", err)
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}, nil
+}
+
+// Location is the time zone of the pages.
+func (c *Config) Location() *time.Location {
+	if c.Dashboard.TimeZone == "" {
+		return time.Local
+	}
+	loc, err := time.LoadLocation(c.Dashboard.TimeZone)
+	if err != nil {
+		return time.Local // validated
+	}
+	return loc
+}
+
+// ServerOptions are the HTTP server's options from the configuration; main adds the store, the
+// commander, the health checks and what it learns at run time.
+func (c *Config) ServerOptions() officehttp.Options {
+	o := officehttp.Options{Watch: c.WatchRule(), Retention: c.RetentionRule(), PurgeInterval: c.Interval(),
+		SessionTTL: c.Dashboard.SessionTTL.D(), LiveInterval: c.Dashboard.LiveInterval.D(), Location: c.Location(),
+		Public:  officehttp.Public{StaleAfter: c.Public.StaleAfter.D(), Footfall: c.Public.Footfall},
+		Inquiry: officehttp.InquiryDesk{RetentionDays: c.Inquiry.RetentionDays, MaxMessage: c.Inquiry.MaxMessage}}
+	if c.Inquiry.PerHour > 0 {
+		o.Inquiry.Limit = officehttp.Limit{Max: c.Inquiry.PerHour, Per: time.Hour}
+	}
+	for _, op := range c.Operators {
+		o.Accounts = append(o.Accounts, officehttp.Account{Name: op.Name, Hash: op.PasswordHash})
+	}
+	b := c.Broker()
+	o.Security = officehttp.Security{HTTPS: c.HTTP.TLSCertFile != "", MQTTClientCert: c.MQTT.CertFile != "",
+		MQTTTLS: strings.HasPrefix(b, "tls://") || strings.HasPrefix(b, "ssl://"), Minimisation: c.Minimisation()}
+	return o
 }

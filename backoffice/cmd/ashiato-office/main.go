@@ -6,6 +6,7 @@
 //	ashiato-office serve [-config FILE] [-broker URL] [-data-dir DIR] [-listen ADDR] [-log-level LEVEL]
 //	ashiato-office purge [-config FILE] [-data-dir DIR] [-now RFC3339] [-dry-run]
 //	ashiato-office check-config FILE
+//	ashiato-office hash-password            (reads the password from standard input)
 //	ashiato-office version
 //
 // This package is the composition root: it alone reads the configuration and wires the store, the
@@ -13,6 +14,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -22,6 +24,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -49,8 +52,30 @@ const usage = `usage:
   ashiato-office serve [-config FILE] [-broker URL] [-data-dir DIR] [-listen ADDR] [-log-level LEVEL]
   ashiato-office purge [-config FILE] [-data-dir DIR] [-now RFC3339] [-dry-run]
   ashiato-office check-config FILE
+  ashiato-office hash-password      reads a password on standard input, prints its bcrypt hash for [[operator]]
   ashiato-office version
 `
+
+// hashPassword reads one line (the password) from in and prints its bcrypt hash.
+func hashPassword(in io.Reader, stdout, stderr io.Writer) int {
+	if f, ok := in.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			fmt.Fprint(stderr, "password (not echoed only if your terminal hides it; better: pipe it in): ")
+		}
+	}
+	line, err := bufio.NewReader(io.LimitReader(in, 1024)).ReadString('\n')
+	if err != nil && err != io.EOF {
+		fmt.Fprintln(stderr, "ashiato-office hash-password:", err)
+		return 1
+	}
+	h, err := officehttp.HashPassword(strings.TrimRight(line, "\r\n"))
+	if err != nil {
+		fmt.Fprintln(stderr, "ashiato-office hash-password:", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, h)
+	return 0
+}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -73,6 +98,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "%s: ok\n", args[1])
 		return 0
+	case "hash-password":
+		return hashPassword(os.Stdin, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "ashiato-office", version)
 		return 0
@@ -180,17 +207,43 @@ func serveWith(ctx context.Context, c *Config, log *slog.Logger) error {
 		return err
 	}
 	job := &retention.Job{Store: db, Retention: c.RetentionRule(), Logger: log.With("component", "retention")}
+	if c.Inquiry.Enabled {
+		job.Inquiries = db
+	}
 	w := &watch.Watcher{Store: db, Watch: c.WatchRule(), Logger: log.With("component", "watch")}
 	agg := c.Aggregator(db)
 	agg.Logger = log.With("component", "analytics")
 	if err := errors.Join(job.Register(reg), w.Register(reg), agg.Register(reg)); err != nil {
 		return err
 	}
+	httpTLS, err := c.HTTPTLS()
+	if err != nil {
+		return err
+	}
+	so := c.ServerOptions()
+	so.Health, so.Gatherer, so.Store, so.Commands = officehttp.Health{Ping: db.Ping, Connected: col.Connected}, reg, db, col
+	so.Security.Store, so.Security.SecureErase = "sqlite", db.Erases()
+	so.Security.DatabaseEncrypted = encryptedAtRest(c.DataDir())
+	so.Logger = log.With("component", "http")
+	if c.Inquiry.Enabled {
+		so.Inquiries = db
+	}
+	srv, err := officehttp.New(so)
+	if err != nil {
+		return err
+	}
 	l, err := net.Listen("tcp", c.Listen())
 	if err != nil {
 		return fmt.Errorf("http: %w", err)
 	}
-	log.Info("ashiato-office serving", "version", version, "data_dir", c.DataDir(), "http", "http://"+l.Addr().String(),
+	scheme := "http://"
+	if httpTLS != nil {
+		scheme = "https://"
+	}
+	if len(c.Operators) == 0 {
+		log.Warn("no [[operator]] account: nobody can log in to the dashboard (make a hash with `ashiato-office hash-password`)")
+	}
+	log.Info("ashiato-office serving", "version", version, "data_dir", c.DataDir(), "http", scheme+l.Addr().String(),
 		"broker", c.Broker(), "client_id", io.ClientID, "minimise", io.Minimisation != backoffice.Minimisation{},
 		"retention_max_days", c.Retention.MaxDays, "purge_interval", c.Interval(), "layouts", len(c.LayoutConfs))
 
@@ -200,7 +253,7 @@ func serveWith(ctx context.Context, c *Config, log *slog.Logger) error {
 	g.Go(func() error { return w.Run(gctx, c.WatchInterval()) })
 	g.Go(func() error { return agg.Run(gctx, c.AnalyticsInterval()) })
 	g.Go(func() error {
-		return officehttp.Serve(gctx, l, officehttp.Handler(officehttp.Health{Ping: db.Ping, Connected: col.Connected}, reg))
+		return officehttp.Serve(gctx, l, srv.Handler(), httpTLS)
 	})
 	return g.Wait()
 }
