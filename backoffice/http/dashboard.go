@@ -123,6 +123,9 @@ func (s *Server) storePage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such store", http.StatusNotFound)
 		return
 	}
+	if c := s.charts(r, name); c != nil {
+		d.Extra = c
+	}
 	s.render(w, r, http.StatusOK, "store.html", d)
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/ashiato/ashiato/agent/command"
 	"github.com/ashiato/ashiato/agent/event"
 	"github.com/ashiato/ashiato/backoffice"
+	"github.com/ashiato/ashiato/backoffice/analytics"
 )
 
 // publicData is what /p/<store>, its privacy policy and the signage show. It holds no track data: only the
@@ -23,7 +24,7 @@ type publicData struct {
 	Sensors  []sensorView
 	Notices  []noticeGroup
 	Purge    purgeSummary
-	Footfall *Footfall
+	Footfall *analytics.PublicFootfall
 	// Live is the URL of the page's event stream; StaleMS how long without a message means stale.
 	Live    string
 	StaleMS int64
@@ -104,9 +105,11 @@ func (s *Server) publicData(ctx context.Context, r *http.Request, store string, 
 	}
 	if s.o.Public.Footfall && s.o.Analytics != nil {
 		f, err := s.o.Analytics.PublicFootfall(ctx, store, d.Now)
-		if err != nil {
+		switch {
+		case errors.Is(err, analytics.ErrNoLayout):
+		case err != nil:
 			s.log.Warn("public footfall", "store", store, "err", err)
-		} else {
+		case f.Available:
 			d.Footfall = &f
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ashiato/ashiato/backoffice"
+	"github.com/ashiato/ashiato/backoffice/analytics"
 )
 
 // Commander sends a command to a sensor through the office's MQTT connection: QoS 1, never retained. It
@@ -37,8 +38,9 @@ type Options struct {
 	Inquiries backoffice.InquiryStore
 	// Commands sends pause and resume; nil hides the buttons.
 	Commands Commander
-	// Analytics answers the dashboard's charts and the public footfall; nil leaves them out.
-	Analytics Analytics
+	// Analytics answers the dashboard's charts, the CSV export and the public footfall; nil leaves them
+	// out.
+	Analytics analytics.Queries
 
 	// Watch is the office's sensor watch (notice hashes expected, offline delay): the dashboard shows its
 	// flags.
@@ -77,7 +79,8 @@ type Public struct {
 	// StaleAfter: a sensor not heard from for longer is shown as "unknown since" its last message, never
 	// with its last state. 0 means DefaultStaleAfter.
 	StaleAfter time.Duration
-	// Footfall shows today's k-anonymous footfall on /p/<store> (needs Analytics).
+	// Footfall shows today's footfall on /p/<store>, k-suppressed (and noised in the analytics' noise
+	// mode), from Analytics.PublicFootfall.
 	Footfall bool
 }
 

@@ -41,7 +41,7 @@ func concrete(pattern string) (method, path string) {
 }
 
 func TestRouteTable(t *testing.T) {
-	r := newRig(t, nil)
+	r := newRig(t, withAnalytics)
 	r.sensor(backoffice.SensorKey{Store: "shop", Sensor: "s1"}, event.PrivacyCapturing, "", 0)
 	var public []string
 	operator := 0
@@ -69,7 +69,7 @@ func TestRouteTable(t *testing.T) {
 			}
 		}
 	}
-	if operator < 10 {
+	if operator < 12 {
 		t.Errorf("only %d operator routes: the table is not what this test expects", operator)
 	}
 	slices.Sort(public)

@@ -320,6 +320,14 @@ func loadPages() (*pages, error) {
 			return fmt.Sprintf("%.1f", 100*float64(a)/float64(b))
 		},
 		"sprintf": fmt.Sprintf,
+		"inc":     func(i int) int { return i + 1 },
+		"hours": func() []int {
+			h := make([]int, 24)
+			for i := range h {
+				h[i] = i
+			}
+			return h
+		},
 		"dict":    func(page, item any) map[string]any { return map[string]any{"Page": page, "Item": item} },
 		"totalTracks": func(r backoffice.PurgeReport) int {
 			t, _ := r.Total()
