@@ -328,7 +328,7 @@ func loadPages() (*pages, error) {
 			}
 			return h
 		},
-		"dict":    func(page, item any) map[string]any { return map[string]any{"Page": page, "Item": item} },
+		"dict": func(page, item any) map[string]any { return map[string]any{"Page": page, "Item": item} },
 		"totalTracks": func(r backoffice.PurgeReport) int {
 			t, _ := r.Total()
 			return t
