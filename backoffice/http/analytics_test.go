@@ -30,11 +30,11 @@ func withAnalytics(o *officehttp.Options) {
 	o.Analytics = svc
 }
 
-// seed stores aggregates of sensor k: entries per hour of t0's day (entries[h] in hour h), a week earlier
+// seed stores aggregates of sensor k: entries per hour of the rig's day (entries[h] in hour h), a week earlier
 // half as many, and a heatmap with cell (2, 3) the busiest.
 func seed(t *testing.T, r *rig, k backoffice.SensorKey, entries map[int]int) {
 	t.Helper()
-	day := t0.Truncate(24 * time.Hour)
+	day := r.now().Truncate(24 * time.Hour)
 	put := func(start time.Time, n int, heat bool) {
 		b := analytics.NewBucket(start)
 		b.Entries, b.Arrivals = n, n

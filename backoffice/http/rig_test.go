@@ -128,6 +128,16 @@ func (r *rig) privacy(k backoffice.SensorKey, state, reason string) {
 	}
 }
 
+// stats writes only new stats of k, with inView people in view, at the rig's now.
+func (r *rig) stats(k backoffice.SensorKey, inView int) {
+	r.t.Helper()
+	st, _ := json.Marshal(event.Stats{V: 1, FPS: 10, Frames: 2000, FramesDropped: 12, InView: inView, OutboxDepth: 0})
+	if _, err := r.db.Write(context.Background(), &backoffice.Batch{Sensors: []backoffice.SensorUpdate{
+		{Kind: backoffice.UpdateStats, SensorKey: k, At: r.now(), Live: true, Payload: st}}}); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
 // client is a browser: it keeps cookies and sends Accept: text/html for GETs.
 type client struct {
 	r       *rig
