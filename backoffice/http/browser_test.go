@@ -38,7 +38,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(r.h)
-	t.Cleanup(srv.Close)                                    // after the browser has gone (cleanups run last first)
+	t.Cleanup(srv.Close)                                 // after the browser has gone (cleanups run last first)
 	ctx := browsertest.New(t, 1400, 1000, 2*time.Minute) // its streams end with it
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
