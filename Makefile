@@ -28,17 +28,22 @@ DEMO_MQTT ?= 127.0.0.1:18830
 DEMO_HTTP ?= 127.0.0.1:8090
 
 ## run: build and run the demo: a synthetic shop floor, the agent with its embedded MQTT broker and live
-## summary, a second demo sensor, and the back office storing both and computing their analytics with the layout
-## of office.demo.toml (data in bin/office, log in bin/office.log).
+## summary, a second demo sensor, and the back office storing both, computing their analytics (data in
+## bin/office, log in bin/office.log) and serving the dashboard (login demo / ashiato-demo), the public page
+## and the signage. The demo's configurations are in deploy/demo (the notice's policy_url is the office's
+## public page; the office's layout is in image space over the synthetic scene).
 run: build office
 	@mkdir -p $(BIN)
-	@./$(BIN)/ashiato-office serve -config office.demo.toml -broker tcp://$(DEMO_MQTT) -data-dir $(BIN)/office -listen $(DEMO_HTTP) \
-		2>$(BIN)/office.log & office=$$!; \
-	./$(BIN)/ashiato -source synth:seed=2 -broker tcp://$(DEMO_MQTT) -sensor sensor-2 -log-level error & second=$$!; \
+	@./$(BIN)/ashiato-office serve -config deploy/demo/office.toml -broker tcp://$(DEMO_MQTT) -data-dir $(BIN)/office \
+		-listen $(DEMO_HTTP) 2>$(BIN)/office.log & office=$$!; \
+	./$(BIN)/ashiato -config deploy/demo/agent.toml -source synth:seed=2 -broker tcp://$(DEMO_MQTT) -sensor sensor-2 \
+		-log-level error & second=$$!; \
 	trap 'kill $$office $$second 2>/dev/null; wait $$office $$second 2>/dev/null' EXIT INT TERM; \
-	echo "back office: http://$(DEMO_HTTP)/metrics, data in $(BIN)/office (sqlite3 $(BIN)/office/office.db), log $(BIN)/office.log"; \
-	./$(BIN)/ashiato -source synth -broker embedded -listen $(DEMO_MQTT) -stats-interval 1s -summary \
-		-panel-png $(BIN)/panel.png -log-level warn
+	echo "dashboard:    http://$(DEMO_HTTP)/dashboard   (login: demo / ashiato-demo)"; \
+	echo "public page:  http://$(DEMO_HTTP)/p/demo-store   (the QR code's target; signage: http://$(DEMO_HTTP)/signage/demo-store)"; \
+	echo "back office:  data in $(BIN)/office (sqlite3 $(BIN)/office/office.db), log $(BIN)/office.log, metrics http://$(DEMO_HTTP)/metrics"; \
+	./$(BIN)/ashiato -config deploy/demo/agent.toml -source synth -broker embedded -listen $(DEMO_MQTT) -stats-interval 1s \
+		-summary -panel-png $(BIN)/panel.png -log-level warn
 
 build:
 	@mkdir -p $(BIN)

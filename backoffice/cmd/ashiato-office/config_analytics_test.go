@@ -46,7 +46,7 @@ func mustAbs(t *testing.T, p string) string {
 
 // TestDemoConfig loads the configuration `make run` gives the demo office.
 func TestDemoConfig(t *testing.T) {
-	c, err := Load("../../../office.demo.toml")
+	c, err := Load("../../../deploy/demo/office.toml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,54 @@ notice_hash = "x"
 	c.Minimise.Enabled = &off
 	if c.Minimisation() != (backoffice.Minimisation{}) {
 		t.Errorf("minimise.enabled = false still minimises")
+	}
+}
+
+func TestWebConfig(t *testing.T) {
+	code, out, errs := func() (int, string, string) {
+		var o, e bytes.Buffer
+		c := hashPassword(strings.NewReader("a long enough password\n"), &o, &e)
+		return c, o.String(), e.String()
+	}()
+	if code != 0 || !strings.HasPrefix(out, "$2a$") {
+		t.Fatalf("hash-password: %d %q %q", code, out, errs)
+	}
+	good := "[[operator]]\nname = \"op\"\npassword_hash = " + strconv.Quote(strings.TrimSpace(out)) + "\n"
+	c, err := Parse("office.toml", []byte(good+"[inquiry]\nenabled = true\n[dashboard]\ntime_zone = \"Asia/Tokyo\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	so := c.ServerOptions()
+	if len(so.Accounts) != 1 || so.Accounts[0].Name != "op" || so.Location.String() != "Asia/Tokyo" || so.Security.HTTPS ||
+		so.Security.MQTTTLS || !so.Security.MinOn() {
+		t.Errorf("server options: %+v", so)
+	}
+	if code, _, _ := func() (int, string, string) {
+		var o, e bytes.Buffer
+		return hashPassword(strings.NewReader("short\n"), &o, &e), o.String(), e.String()
+	}(); code == 0 {
+		t.Error("hash-password accepted a 5-character password")
+	}
+	_, err = Parse("office.toml", []byte(`[http]
+tls_cert_file = "c.pem"
+[dashboard]
+time_zone = "Mars/Olympus"
+[[operator]]
+name = "op"
+password_hash = "plain text"
+[[operator]]
+name = "op"
+password_hash = "plain text"
+[public]
+stale_after = "1s"
+[inquiry]
+retention_days = 400
+`))
+	for _, want := range []string{"http.tls_cert_file", "dashboard.time_zone", "operator[0].password_hash: not a bcrypt hash",
+		`operator[1].name: "op" is listed twice`, "public.stale_after", "inquiry.retention_days"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want an error about %s, got %v", want, err)
+		}
 	}
 }
 
