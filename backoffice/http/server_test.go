@@ -294,7 +294,7 @@ func TestPrivacyPageStatesRealSettings(t *testing.T) {
 			t.Errorf("HTTPS %v: the page says plain=%v tls=%v", https, plain, tls)
 		}
 		for _, want := range []string{"secure_delete", "rate-limited", "not encrypted (as far as the back office can tell)",
-			"rounded to 0.1 m", "at most 2 points per second", "every 24h0m0s"} {
+			"rounded to 0.1 m", "at most 2 points per second", "every 24 h", "rounded down to 1 min"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("privacy page (HTTPS %v) lacks %q", https, want)
 			}

@@ -128,6 +128,17 @@ func (l lang) UnknownSince(t time.Time) string {
 	return l.Time(t) + " 以降、センサーから受信していません"
 }
 
+// Dur is a duration in words: "24時間" or "24 h", "1分" or "1 min".
+func (l lang) Dur(d time.Duration) string {
+	switch {
+	case d > 0 && d%time.Hour == 0:
+		return fmt.Sprintf("%d%s", d/time.Hour, l.Pick("時間", " h"))
+	case d > 0 && d%time.Minute == 0:
+		return fmt.Sprintf("%d%s", d/time.Minute, l.Pick("分", " min"))
+	}
+	return d.String()
+}
+
 // Days is "90日" or "90 days".
 func (l lang) Days(n int) string {
 	if l.Code == "en" {
