@@ -16,7 +16,7 @@
 //	backoffice/analytics  the layout, the analysis of tracks into aggregates, and the query API of the
 //	                      pages; pure Go over AggregateStore
 //	backoffice/aggregator the job that keeps the aggregates up to date with the tracks
-//	backoffice/http       /healthz and /metrics
+//	backoffice/http       the dashboard, the public pages and the signage, /healthz and /metrics
 //	backoffice/cmd/ashiato-office  main: flags, the config file, and the wiring; nothing else
 //
 // Time is an input everywhere: nothing here calls time.Now, and the stores and jobs take a Now function.
