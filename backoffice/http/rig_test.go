@@ -116,6 +116,7 @@ func (r *rig) sensor(k backoffice.SensorKey, state, reason string, inView int) {
 	if _, err := r.db.Write(context.Background(), b); err != nil {
 		r.t.Fatal(err)
 	}
+	r.srv.ForgetLive()
 }
 
 // privacy writes only a new privacy state of k at the rig's now.
@@ -126,6 +127,7 @@ func (r *rig) privacy(k backoffice.SensorKey, state, reason string) {
 		{Kind: backoffice.UpdatePrivacy, SensorKey: k, At: r.now(), Live: true, Payload: pr, State: state}}}); err != nil {
 		r.t.Fatal(err)
 	}
+	r.srv.ForgetLive()
 }
 
 // stats writes only new stats of k, with inView people in view, at the rig's now.
@@ -136,6 +138,7 @@ func (r *rig) stats(k backoffice.SensorKey, inView int) {
 		{Kind: backoffice.UpdateStats, SensorKey: k, At: r.now(), Live: true, Payload: st}}}); err != nil {
 		r.t.Fatal(err)
 	}
+	r.srv.ForgetLive()
 }
 
 // client is a browser: it keeps cookies and sends Accept: text/html for GETs.

@@ -144,8 +144,6 @@ type Dashboard struct {
 	SessionTTL Duration `toml:"session_ttl"`
 	// LiveInterval is how often live pages look for changes; "" means "1s".
 	LiveInterval Duration `toml:"live_interval"`
-	// TimeZone is the IANA zone pages show times in, e.g. "Asia/Tokyo"; "" means the system's.
-	TimeZone string `toml:"time_zone"`
 }
 
 // Operator is one dashboard account.
@@ -310,11 +308,6 @@ func (c *Config) Validate() error {
 	}
 	if c.Dashboard.LiveInterval < 0 || (c.Dashboard.LiveInterval > 0 && c.Dashboard.LiveInterval.D() < 100*time.Millisecond) {
 		bad("dashboard.live_interval", "must be at least 100ms")
-	}
-	if c.Dashboard.TimeZone != "" {
-		if _, err := time.LoadLocation(c.Dashboard.TimeZone); err != nil {
-			bad("dashboard.time_zone", "%q is not an IANA time zone such as Asia/Tokyo", c.Dashboard.TimeZone)
-		}
 	}
 	names := map[string]bool{}
 	for i, op := range c.Operators {
@@ -553,18 +546,6 @@ func (c *Config) HTTPTLS() (*tls.Config, error) {
 		return nil, fmt.Errorf("http.tls_cert_file: %w", err)
 	}
 	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}, nil
-}
-
-// Location is the time zone of the pages.
-func (c *Config) Location() *time.Location {
-	if c.Dashboard.TimeZone == "" {
-		return time.Local
-	}
-	loc, err := time.LoadLocation(c.Dashboard.TimeZone)
-	if err != nil {
-		return time.Local // validated
-	}
-	return loc
 }
 
 // ServerOptions are the HTTP server's options from the configuration; main adds the store, the

@@ -170,7 +170,8 @@ func (c *Config) AnalyticsInterval() time.Duration {
 	return aggregator.DefaultInterval
 }
 
-// Location is the zone of the figures' hours and days.
+// Location is the zone of the figures' hours and days, and of the times the pages show: one zone, so
+// that an hour on a chart and a time beside it agree.
 func (c *Config) Location() *time.Location {
 	if c.Analytics.Timezone == "" {
 		return time.Local

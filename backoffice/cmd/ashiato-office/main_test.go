@@ -86,7 +86,7 @@ func TestWebConfig(t *testing.T) {
 		t.Fatalf("hash-password: %d %q %q", code, out, errs)
 	}
 	good := "[[operator]]\nname = \"op\"\npassword_hash = " + strconv.Quote(strings.TrimSpace(out)) + "\n"
-	c, err := Parse("office.toml", []byte(good+"[inquiry]\nenabled = true\n[dashboard]\ntime_zone = \"Asia/Tokyo\"\n"))
+	c, err := Parse("office.toml", []byte(good+"[inquiry]\nenabled = true\n[analytics]\ntimezone = \"Asia/Tokyo\"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,8 +103,6 @@ func TestWebConfig(t *testing.T) {
 	}
 	_, err = Parse("office.toml", []byte(`[http]
 tls_cert_file = "c.pem"
-[dashboard]
-time_zone = "Mars/Olympus"
 [[operator]]
 name = "op"
 password_hash = "plain text"
@@ -116,7 +114,7 @@ stale_after = "1s"
 [inquiry]
 retention_days = 400
 `))
-	for _, want := range []string{"http.tls_cert_file", "dashboard.time_zone", "operator[0].password_hash: not a bcrypt hash",
+	for _, want := range []string{"http.tls_cert_file", "operator[0].password_hash: not a bcrypt hash",
 		`operator[1].name: "op" is listed twice`, "public.stale_after", "inquiry.retention_days"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("want an error about %s, got %v", want, err)
