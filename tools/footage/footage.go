@@ -1,8 +1,9 @@
 // Package footage reads and writes the compact video clips the tracker is tested on, in pure Go.
 //
 // A clip is a directory: frames.z holds the frames, seqinfo.ini says the clip's name, frame rate, length
-// and capture size in MOTChallenge's format, and SHA256SUMS lists the SHA-256 of the other files
-// (sha256sum's format). Open refuses a clip whose files do not match their checksums.
+// and capture size in MOTChallenge's format, gt.txt (optional) holds its ground truth in MOTChallenge's
+// box format, and SHA256SUMS lists the SHA-256 of the other files (sha256sum's format). Open refuses a
+// clip whose files do not match their checksums.
 //
 // Frames are stored at half the capture size, as the 2×2 box average of the capture frame rounded as
 // package tracker rounds it, (a+b+c+d+2)/4, and are given back at the capture size with each stored pixel
@@ -41,20 +42,25 @@ const (
 	FramesFile  = "frames.z"
 	SeqInfoFile = "seqinfo.ini"
 	SumsFile    = "SHA256SUMS"
+	// GTFile is the ground truth: frame,id,left,top,width,height,conf per line (MOTChallenge's box format,
+	// frames 1-based, conf 0 for a person to ignore).
+	GTFile = "gt.txt"
 )
 
 const magic = "ACL1"
 
 // Clip is an opened clip.
 type Clip struct {
-	Info mot.SeqInfo // capture size, frame rate and length
-	dir  string
+	Info   mot.SeqInfo // capture size, frame rate and length
+	dir    string
+	listed map[string]bool // files whose checksums Open verified
 }
 
 // Open opens the clip in dir after checking every file listed in dir/SHA256SUMS against its checksum; the
 // list must name frames.z and seqinfo.ini.
 func Open(dir string) (*Clip, error) {
-	if err := Verify(dir); err != nil {
+	listed, err := verify(dir)
+	if err != nil {
 		return nil, err
 	}
 	info, err := mot.ReadSeqInfo(filepath.Join(dir, SeqInfoFile))
@@ -64,15 +70,31 @@ func Open(dir string) (*Clip, error) {
 	if info.Width%2 != 0 || info.Height%2 != 0 || info.FrameRate <= 0 {
 		return nil, fmt.Errorf("footage: %s: the capture size must be even and the frame rate positive", dir)
 	}
-	return &Clip{Info: info, dir: dir}, nil
+	return &Clip{Info: info, dir: dir, listed: listed}, nil
+}
+
+// GroundTruth returns the clip's ground truth (gt.txt) with the people to ignore dropped (mot.ReadGTFile).
+// It is an error if the clip has none, or if SHA256SUMS does not list it: ground truth is read only when
+// its checksum was verified by Open.
+func (c *Clip) GroundTruth() ([]mot.Row, error) {
+	if !c.listed[GTFile] {
+		return nil, fmt.Errorf("footage: %s has no %s listed in %s", c.dir, GTFile, SumsFile)
+	}
+	return mot.ReadGTFile(filepath.Join(c.dir, GTFile))
 }
 
 // Verify checks the files listed in dir/SHA256SUMS against their SHA-256, and that frames.z and
 // seqinfo.ini are among them.
 func Verify(dir string) error {
+	_, err := verify(dir)
+	return err
+}
+
+// verify is Verify, returning the names of the files it checked.
+func verify(dir string) (map[string]bool, error) {
 	sums, err := os.ReadFile(filepath.Join(dir, SumsFile))
 	if err != nil {
-		return fmt.Errorf("footage: %w", err)
+		return nil, fmt.Errorf("footage: %w", err)
 	}
 	listed := map[string]bool{}
 	sc := bufio.NewScanner(bytes.NewReader(sums))
@@ -83,24 +105,24 @@ func Verify(dir string) error {
 		}
 		want, name, ok := strings.Cut(line, "  ")
 		if !ok || len(want) != 64 || strings.ContainsAny(name, `/\`) {
-			return fmt.Errorf("footage: %s: bad line %q", SumsFile, line)
+			return nil, fmt.Errorf("footage: %s: bad line %q", SumsFile, line)
 		}
 		got, err := FileSHA256(filepath.Join(dir, name))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if got != want {
-			return fmt.Errorf("footage: %s: SHA-256 %s, but %s lists %s: the file is damaged or was replaced "+
+			return nil, fmt.Errorf("footage: %s: SHA-256 %s, but %s lists %s: the file is damaged or was replaced "+
 				"(a Git LFS pointer, a line-ending conversion?); check it out again", filepath.Join(dir, name), got, SumsFile, want)
 		}
 		listed[name] = true
 	}
 	for _, name := range []string{FramesFile, SeqInfoFile} {
 		if !listed[name] {
-			return fmt.Errorf("footage: %s does not list %s", filepath.Join(dir, SumsFile), name)
+			return nil, fmt.Errorf("footage: %s does not list %s", filepath.Join(dir, SumsFile), name)
 		}
 	}
-	return nil
+	return listed, nil
 }
 
 // FileSHA256 returns the hex SHA-256 of a file.

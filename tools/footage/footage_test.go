@@ -104,8 +104,10 @@ func TestDamagedClipRefused(t *testing.T) {
 	}
 }
 
+
 // TestPETSDevClip opens the repository's clip, checks its checksums and that the README's table lists the
-// same ones, and decodes every frame.
+// same ones, reads its ground truth (frames 1–400 only: the held-out frames must not be there) and decodes
+// every frame.
 func TestPETSDevClip(t *testing.T) {
 	dir, err := Find("pets09-s2l1-dev")
 	if err != nil {
@@ -129,6 +131,20 @@ func TestPETSDevClip(t *testing.T) {
 			t.Errorf("testdata/README.md does not list %s with %s", name, sum)
 		}
 	}
+	gt, err := c.GroundTruth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, r := range gt {
+		if r.Frame < 1 || r.Frame > 400 || r.Width <= 0 || r.Height <= 0 {
+			t.Fatalf("ground truth row %+v: want frames 1–400 and a box", r)
+		}
+		ids[r.ID] = true
+	}
+	if len(gt) != 2222 || len(ids) != 10 {
+		t.Errorf("ground truth: %d rows of %d people, want 2222 rows (174 more marked to ignore) of 10", len(gt), len(ids))
+	}
 	if testing.Short() {
 		return
 	}
@@ -147,5 +163,40 @@ func TestPETSDevClip(t *testing.T) {
 	}
 	if mean /= float64(n); n != 400 || mean < 60 || mean > 200 {
 		t.Fatalf("%d frames, mean grey %.1f", n, mean)
+	}
+}
+
+// TestGroundTruthOnlyWhenListed: a clip's gt.txt is read only when SHA256SUMS lists it (and so Open
+// verified it); ignored rows are dropped; a changed byte in it makes Open refuse the clip.
+func TestGroundTruthOnlyWhenListed(t *testing.T) {
+	dir := writeClip(t, randomFrames(2, 8, 8), 8, 8, 0)
+	gt := "1,1,1,1,2,4,1\n2,1,1,1,2,4,1\n2,2,4,1,2,4,0\n"
+	if err := os.WriteFile(filepath.Join(dir, GTFile), []byte(gt), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GroundTruth(); err == nil || !strings.Contains(err.Error(), "no gt.txt listed") {
+		t.Fatalf("unlisted gt.txt: GroundTruth = %v, want a refusal", err)
+	}
+	sum, err := FileSHA256(filepath.Join(dir, GTFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.OpenFile(filepath.Join(dir, SumsFile), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(sum + "  " + GTFile + "\n")
+	f.Close()
+	if c, err = Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := c.GroundTruth()
+	if err != nil || len(rows) != 2 || rows[1].Frame != 2 || rows[1].ID != "1" {
+		t.Fatalf("GroundTruth = %+v, %v; want the two rows not marked to ignore", rows, err)
+	}
+	os.WriteFile(filepath.Join(dir, GTFile), []byte(strings.Replace(gt, "4,1\n", "5,1\n", 1)), 0o644)
+	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Fatalf("changed gt.txt: Open = %v, want a checksum error", err)
 	}
 }
