@@ -4,7 +4,7 @@
 // Score a stored track file (MOT box text, a frame,id,x,y point CSV, or the agent's JSON lines from
 // -sink stdout):
 //
-//	moteval -seq DIR -tracks FILE [-match foot|centre|iou] [-json out.json] [-ref metrics.json]
+//	moteval -seq DIR -tracks FILE [-match foot|centre|iou] [-json out.json] [-ref metrics.json] [-switches]
 //
 // Run the agent on the sequence's video and score what it publishes:
 //
@@ -81,6 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fps := fs.Float64("fps", 0, "with -run, the frame rate the agent is told; 0 means seqinfo.ini's")
 	dets := fs.String("dets", "", "detections `file` (MOT det.txt) to track with the association stage alone")
 	ref := fs.String("ref", "", "py-motmetrics result `file` the scores must agree with")
+	switches := fs.Bool("switches", false, "also list every identity switch: frame, person, and the two track ids")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -144,11 +145,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	res, err := mot.Evaluate(gt, hyp, mot.Config{Mode: mode, Frames: info.Length, Width: info.Width, Threshold: *thr})
+	ecfg := mot.Config{Mode: mode, Frames: info.Length, Width: info.Width, Threshold: *thr}
+	var sw bytes.Buffer
+	if *switches {
+		ecfg.Switch = func(frame int, obj, from, to string) {
+			fmt.Fprintf(&sw, "  switch in frame %d: person %s from track %s to track %s\n", frame, obj, from, to)
+		}
+	}
+	res, err := mot.Evaluate(gt, hyp, ecfg)
 	if err != nil {
 		return err
 	}
 	printTable(stdout, info, source, res)
+	stdout.Write(sw.Bytes())
 	if *jsonOut != "" {
 		b, err := json.MarshalIndent(res, "", "  ")
 		if err != nil {

@@ -46,6 +46,9 @@ type Config struct {
 	// Threshold is the largest distance that may match: pixels in Foot and Centre mode, 1−IoU in IoU mode
 	// (so 0.5 means IoU ≥ 0.5). 0 means Width/20 for the point modes and 0.5 for IoU.
 	Threshold float64
+	// Switch, if not nil, is called for every ID switch, in frame order: in frame, object obj, last
+	// matched to hypothesis from, is now matched to hypothesis to. For looking at switches one by one.
+	Switch func(frame int, obj, from, to string)
 }
 
 // Result holds the scores. JSON names are those of py-motmetrics.
@@ -82,6 +85,10 @@ type Result struct {
 
 // Evaluate scores hypotheses hyp against ground truth gt. Both are used as given: drop ignored ground
 // truth first (DropIgnored); every hypothesis counts, so one on an ignored person is a false positive.
+// An id may appear at most once per frame in each: a track is one person, who is in one place. Input that
+// repeats an id within a frame (detections, where every id is -1; two tracks merged under one id) is
+// refused with an error naming the frame and the id, because CLEAR-MOT and IDF1 are not defined for it
+// (counted naively, IDF1 exceeds 1). Track detections into tracks first (moteval -dets).
 // Within a frame, rows keep their input order, which decides ties as in py-motmetrics.
 //
 // CLEAR-MOT, per frame: a previous correspondence of an object is kept when its hypothesis is present and
@@ -138,8 +145,15 @@ func Evaluate(gt, hyp []Row, cfg Config) (Result, error) {
 	}
 
 	e := newEvaluator(cfg.Frames)
-	ogs := e.group(gt, &e.oids)
-	hgs := e.group(hyp, &e.hids)
+	e.onSwitch = cfg.Switch
+	ogs, err := e.group(gt, &e.oids, "ground truth")
+	if err != nil {
+		return Result{}, err
+	}
+	hgs, err := e.group(hyp, &e.hids, "hypothesis")
+	if err != nil {
+		return Result{}, err
+	}
 	res := Result{Mode: mode, MatchThreshold: thr, NumFrames: cfg.Frames}
 	var sumD float64
 	for f := 1; f <= cfg.Frames; f++ {
@@ -228,6 +242,9 @@ type evaluator struct {
 	// overlap[o][h] counts frames in which object o and hypothesis h were within the threshold.
 	overlap []map[int]int
 	frames  int
+	// onSwitch is Config.Switch; hname gives back the hypothesis ids' names for it.
+	onSwitch     func(frame int, obj, from, to string)
+	hname []string
 }
 
 func newEvaluator(frames int) *evaluator {
@@ -240,9 +257,12 @@ type indexed struct {
 	id  int
 }
 
-// group splits rows by frame (1..frames, others dropped) keeping order, and numbers their ids.
-func (e *evaluator) group(rows []Row, ids *map[string]int) [][]indexed {
+// group splits rows by frame (1..frames, others dropped) keeping order, and numbers their ids. It refuses
+// an id that appears twice in one frame; what names the rows in the error.
+func (e *evaluator) group(rows []Row, ids *map[string]int, what string) ([][]indexed, error) {
 	g := make([][]indexed, e.frames+1)
+	type idFrame struct{ id, frame int }
+	seen := make(map[idFrame]bool, len(rows))
 	for i := range rows {
 		r := &rows[i]
 		if r.Frame < 1 || r.Frame > e.frames {
@@ -252,7 +272,16 @@ func (e *evaluator) group(rows []Row, ids *map[string]int) [][]indexed {
 		if !ok {
 			id = len(*ids)
 			(*ids)[r.ID] = id
+			if ids == &e.hids {
+				e.hname = append(e.hname, r.ID)
+			}
 		}
+		k := idFrame{id, r.Frame}
+		if seen[k] {
+			return nil, fmt.Errorf("mot: %s id %s appears more than once in frame %d: an id is one person, "+
+				"in one place per frame (to score detections, track them first: moteval -dets)", what, r.ID, r.Frame)
+		}
+		seen[k] = true
 		g[r.Frame] = append(g[r.Frame], indexed{r, id})
 	}
 	for len(e.objs) < len(e.oids) {
@@ -262,7 +291,7 @@ func (e *evaluator) group(rows []Row, ids *map[string]int) [][]indexed {
 	for len(e.hyps) < len(e.hids) {
 		e.hyps = append(e.hyps, track{last: -1})
 	}
-	return g
+	return g, nil
 }
 
 // frame scores one frame given the thresholded distance (NaN when too far). It returns the sum of the
@@ -340,6 +369,9 @@ func (e *evaluator) frame(os, hs []indexed, dist func(o, h *Row) float64) (sumD 
 			i, j := ri[a], ci[b]
 			if prev := e.objs[os[i].id].last; prev >= 0 && prev != hs[j].id {
 				switches++
+				if e.onSwitch != nil {
+					e.onSwitch(os[i].row.Frame, os[i].row.ID, e.hname[prev], hs[j].row.ID)
+				}
 			}
 			match(i, j)
 		}

@@ -47,6 +47,22 @@ func (r Row) Centre() (x, y float64) {
 	return r.Left + r.Width/2, r.Top + r.Height/2
 }
 
+// MaxFrame is the largest frame number the readers accept (and the largest 0-based frame index ReadAgent
+// accepts, less one): 2³¹−1, so that a frame number fits an int on every platform and no arithmetic on
+// it wraps round to a small or negative frame.
+const MaxFrame = 1<<31 - 1
+
+// checkFrame returns an error for a frame number beyond ±MaxFrame or not an integer.
+func checkFrame(line int, s string, v float64) error {
+	if math.Abs(v) > MaxFrame {
+		return fmt.Errorf("mot: line %d: frame %q is out of range (at most %d)", line, s, MaxFrame)
+	}
+	if v != math.Trunc(v) {
+		return fmt.Errorf("mot: line %d: frame %q is not an integer", line, s)
+	}
+	return nil
+}
+
 // SeqInfo is the part of a MOTChallenge seqinfo.ini that scoring needs.
 type SeqInfo struct {
 	Name      string
@@ -112,12 +128,12 @@ func ReadMOT(r io.Reader) ([]Row, error) {
 		if err != nil {
 			return err
 		}
+		if err := checkFrame(n, f[0], v[0]); err != nil {
+			return err
+		}
 		row := Row{Frame: int(v[0]), ID: canonicalID(f[1], v[1]), Left: v[2], Top: v[3], Width: v[4], Height: v[5], Conf: 1}
 		if len(v) > 6 {
 			row.Conf = v[6]
-		}
-		if float64(row.Frame) != v[0] {
-			return fmt.Errorf("mot: line %d: frame %q is not an integer", n, f[0])
 		}
 		rows = append(rows, row)
 		return nil
@@ -139,8 +155,8 @@ func ReadPoints(r io.Reader) ([]Row, error) {
 		if err != nil {
 			return err
 		}
-		if float64(int(v[0])) != v[0] {
-			return fmt.Errorf("mot: line %d: frame %q is not an integer", n, f[0])
+		if err := checkFrame(n, f[0], v[0]); err != nil {
+			return err
 		}
 		rows = append(rows, Row{Frame: int(v[0]), ID: canonicalID(f[1], v[1]), X: v[2], Y: v[3], Conf: 1, IsPoint: true})
 		return nil
@@ -150,9 +166,9 @@ func ReadPoints(r io.Reader) ([]Row, error) {
 
 // ReadAgent parses the agent's JSON-lines output (event.Line, as written by its stdout sink). Only lines
 // on a "ashiato/v1/<store>/<sensor>/tracks" topic are used; others are ignored. Each point [f,t,x,y] of an
-// image-space track becomes a point row in frame f+1 at pixel (x·w, y·h). Segments of one track (same
-// track id) are joined; a repeated (track, frame), as from a redelivered segment, is kept once, first
-// wins. A floor-space track is an error, since it cannot be scored in pixels.
+// image-space track becomes a point row in frame f+1 at pixel (x·w, y·h); f must be below MaxFrame.
+// Segments of one track (same track id) are joined; a repeated (track, frame), as from a redelivered
+// segment, is kept once, first wins. A floor-space track is an error, since it cannot be scored in pixels.
 func ReadAgent(r io.Reader) ([]Row, error) {
 	type key struct {
 		id    string
@@ -185,6 +201,9 @@ func ReadAgent(r io.Reader) ([]Row, error) {
 			return nil, fmt.Errorf("mot: line %d: track %s has image size %dx%d", n, t.ID, t.W, t.H)
 		}
 		for _, p := range t.Points {
+			if p.F >= MaxFrame {
+				return nil, fmt.Errorf("mot: line %d: track %s has frame %d, beyond %d", n, t.ID, p.F, MaxFrame-1)
+			}
 			k := key{t.ID, int(p.F) + 1}
 			if seen[k] {
 				continue

@@ -120,3 +120,32 @@ func TestReadSeqInfo(t *testing.T) {
 		t.Error("ReadSeqInfo accepted a file without imWidth")
 	}
 }
+
+// Frame numbers that would not fit an int, or would wrap round to a small or negative frame when made
+// 1-based, are refused by every reader with an error saying so.
+func TestFrameOverflowRefused(t *testing.T) {
+	track := func(f string) string {
+		return `{"topic":"ashiato/v1/s/c/tracks","payload":{"track":"t","space":"image","w":10,"h":10,"points":[[` + f + `,0,0.5,0.5]]}}`
+	}
+	if rows, err := ReadAgent(strings.NewReader(track("2147483646"))); err != nil || len(rows) != 1 || rows[0].Frame != MaxFrame {
+		t.Errorf("the largest frame: %+v, %v", rows, err)
+	}
+	for _, c := range []struct {
+		name string
+		read func(string) ([]Row, error)
+		in   string
+	}{
+		{"agent 2^31-1", func(s string) ([]Row, error) { return ReadAgent(strings.NewReader(s)) }, track("2147483647")},
+		{"agent 2^63", func(s string) ([]Row, error) { return ReadAgent(strings.NewReader(s)) }, track("9223372036854775808")},
+		{"agent 2^64-1", func(s string) ([]Row, error) { return ReadAgent(strings.NewReader(s)) }, track("18446744073709551615")},
+		{"MOT 1e300", func(s string) ([]Row, error) { return ReadMOT(strings.NewReader(s)) }, "1e300,1,1,1,1,1\n"},
+		{"MOT 2^31", func(s string) ([]Row, error) { return ReadMOT(strings.NewReader(s)) }, "2147483648,1,1,1,1,1\n"},
+		{"MOT -2^31", func(s string) ([]Row, error) { return ReadMOT(strings.NewReader(s)) }, "-2147483648,1,1,1,1,1\n"},
+		{"points 2^40", func(s string) ([]Row, error) { return ReadPoints(strings.NewReader(s)) }, "1099511627776,1,1,1\n"},
+	} {
+		rows, err := c.read(c.in)
+		if err == nil || !strings.Contains(err.Error(), "frame") {
+			t.Errorf("%s: %+v, %v; want an error about the frame", c.name, rows, err)
+		}
+	}
+}
