@@ -104,7 +104,6 @@ func TestDamagedClipRefused(t *testing.T) {
 	}
 }
 
-
 // TestPETSDevClip opens the repository's clip, checks its checksums and that the README's table lists the
 // same ones, reads its ground truth (frames 1–400 only: the held-out frames must not be there) and decodes
 // every frame.

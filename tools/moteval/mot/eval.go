@@ -243,8 +243,8 @@ type evaluator struct {
 	overlap []map[int]int
 	frames  int
 	// onSwitch is Config.Switch; hname gives back the hypothesis ids' names for it.
-	onSwitch     func(frame int, obj, from, to string)
-	hname []string
+	onSwitch func(frame int, obj, from, to string)
+	hname    []string
 }
 
 func newEvaluator(frames int) *evaluator {
