@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"cmp"
 	"math"
 	"slices"
 
@@ -45,7 +46,74 @@ const (
 	tallWin   = 0.3  // whose feet are within this of the head's column
 	tallFlat  = 3    // on a flat level at least this many columns wide
 	tallDx    = 0.1  // and the feet in front at least this far to one side
+
+	rowSep  = 0.15 // tracks in one column whose feet are this many expected heights apart are stacked
+	rowMinH = 0.08 // each person's own band of rows must be at least this many expected heights tall
+	// rowFreshMS is how recently a track must have been matched to count in a row split.
+	rowFreshMS = 300
 )
+
+// stacked reports whether the rearmost and frontmost track of one column, r[0] and r[1] (processing
+// pixels), stand one behind the other.
+func stacked(r [2][2]float64, he float64) bool {
+	return !math.IsInf(r[0][1], 0) && !math.IsInf(r[1][1], 0) && r[1][1]-r[0][1] >= rowSep*he
+}
+
+// emitRows cuts part p of a blob (colStats filled) by rows between two tracks of one column, r[0] behind
+// and r[1] in front, and emits a detection for each; it reports false, emitting nothing, when either
+// person's own rows are too thin to place them. From an elevated camera the person behind stands higher
+// in the picture, so below the rear person's feet only the front person is seen (their legs), and above
+// the front person's head only the rear person (their head and shoulders). The front person's foot point
+// is the part's lowest row, at the column centre of the rows below the rear person's feet; the rear
+// person's is one expected height below the top of the rows above the front person's head, at their
+// column centre. The rear detection may only extend a track, never start one: its feet are estimated.
+func (t *Tracker) emitRows(p cand, r [2][2]float64) bool {
+	d := &t.det
+	rearY, frontY := r[0][1], r[1][1]
+	hf := t.size.height(frontY)
+	he := t.size.height(rearY)
+	if hf == 0 || he == 0 || d.atBorder(&p) {
+		return false // at the image border the outline is clipped: no band can be trusted
+	}
+	split := int32(math.Round(rearY))      // rows below this: the front person only
+	over := int32(math.Round(frontY - hf)) // rows above this: the rear person only
+	var fa, fx, ra, rx int64
+	front := cand{x0: 1 << 30, x1: -1, y0: 1 << 30, y1: -1, label: p.label, split: true}
+	rear := front
+	for _, run := range d.runs {
+		if run.label != p.label || run.x1 < p.x0 || run.x0 > p.x1 || run.y < p.y0 || run.y > p.y1 {
+			continue
+		}
+		x0, x1 := max(run.x0, p.x0), min(run.x1, p.x1)
+		n := int64(x1 - x0 + 1)
+		sum := n * int64(x0+x1) / 2
+		if run.y >= split {
+			fa += n
+			fx += sum
+			front.x0, front.x1 = min(front.x0, x0), max(front.x1, x1)
+			front.y1 = max(front.y1, run.y)
+		}
+		if run.y < over {
+			ra += n
+			rx += sum
+			rear.x0, rear.x1 = min(rear.x0, x0), max(rear.x1, x1)
+			rear.y0 = min(rear.y0, run.y)
+		}
+	}
+	if float64(front.y1-split+1) < rowMinH*hf || float64(over-rear.y0) < rowMinH*he || fa == 0 || ra == 0 {
+		return false
+	}
+	front.y0 = max(p.y0, front.y1-int32(hf)+1)
+	front.cx = float64(fx)/float64(fa) + 0.5
+	front.area = int32(fa)
+	rear.y1 = rear.y0 + int32(math.Round(he)) - 1
+	rear.cx = float64(rx)/float64(ra) + 0.5
+	rear.area = int32(ra)
+	t.emit(rear)
+	t.dets[len(t.dets)-1].NoStart = true
+	t.emit(front)
+	return true
+}
 
 func (m *sizeModel) reset(rows int) { *m = sizeModel{rows: rows} }
 
@@ -161,7 +229,7 @@ func (t *Tracker) emitSplit(c cand) {
 	we := widthRatio * he
 	s := float64(d.s)
 	// Confirmed tracks whose predicted foot point falls in the blob's lower part.
-	xs := t.splitX[:0]
+	pts := t.splitPts[:0]
 	for _, b := range t.pred {
 		if !b.Confirmed || b.MissMS > 1500 {
 			continue
@@ -173,18 +241,37 @@ func (t *Tracker) emitSplit(c cand) {
 		if py < float64(c.y1)-0.6*he || py > float64(c.y1)+0.4*he {
 			continue
 		}
-		xs = append(xs, px)
+		pts = append(pts, [3]float64{px, py, float64(b.MissMS)})
 	}
-	slices.Sort(xs)
-	// Tracks closer than splitSep person widths are one behind the other: one part for them.
-	k := 0
-	for i, x := range xs {
-		if i == 0 || x-xs[k-1] >= splitSep*we {
-			xs[k] = x
-			k++
+	slices.SortFunc(pts, func(a, b [3]float64) int { return cmp.Compare(a[0], b[0]) })
+	t.splitPts = pts
+	// Tracks closer than splitSep person widths are one behind the other: one part for them (one column).
+	// Within a column, the rearmost and the frontmost track are stacked when their feet are at least
+	// rowSep expected heights apart: from an elevated camera the person behind stands higher in the
+	// picture. Such a part is cut by rows (emitRows) rather than given one foot point. Only tracks seen
+	// within the last rowFreshMS count: people who walked into the group, not a track that has been
+	// coasting on its motion model for a while and may be anywhere.
+	xs := t.splitX[:0]
+	rows := t.splitRows[:0]
+	for i, p := range pts {
+		q := [2]float64{p[0], p[1]}
+		if i == 0 || p[0]-xs[len(xs)-1] >= splitSep*we {
+			xs = append(xs, p[0])
+			rows = append(rows, [2][2]float64{{0, math.Inf(1)}, {0, math.Inf(-1)}})
+		}
+		if p[2] > rowFreshMS {
+			continue
+		}
+		r := &rows[len(rows)-1]
+		if q[1] < r[0][1] {
+			r[0] = q
+		}
+		if q[1] > r[1][1] {
+			r[1] = q
 		}
 	}
-	xs = xs[:k]
+	t.splitRows = rows
+	k := len(xs)
 	n := int(math.Round(bw / (splitW * we)))
 	if bw < splitMin*we {
 		n = 1
@@ -194,6 +281,12 @@ func (t *Tracker) emitSplit(c cand) {
 	}
 	t.splitX = xs
 	if k < 2 && n < 2 {
+		if k == 1 && stacked(rows[0], he) {
+			d.colStats(c.label, c.x0, c.x1)
+			if t.emitRows(c, rows[0]) {
+				return
+			}
+		}
 		// Two people side by side, or one a little behind the other, can stay one blob too narrow for
 		// the width split and with at most one confirmed track in it; their outline still shows two
 		// heads or two foot levels. (With two tracks in the blob the track-guided split is steadier.)
@@ -254,6 +347,9 @@ func (t *Tracker) emitSplit(c cand) {
 		p.cx = float64(sx)/float64(area) + 0.5
 		p.split = true
 		if p.area >= int32(d.w*d.h/1500)/2 {
+			if k >= 2 && stacked(rows[i], he) && t.emitRows(p, rows[i]) {
+				continue
+			}
 			t.emit(p)
 		}
 	}

@@ -3,6 +3,8 @@ package tracker
 import (
 	"math"
 	"testing"
+
+	"github.com/ashiato/ashiato/agent/tracker/assoc"
 )
 
 // figure is a person drawn into the mask at processing resolution: feet at (fx, fy), height h; reach > 0
@@ -113,6 +115,49 @@ func TestOutlineSplit(t *testing.T) {
 		}
 		if n != 1 {
 			t.Errorf("%s: drawn as %d blobs, want 1", c.name, n)
+		}
+	}
+}
+
+// TestRowSplit: two people one straight behind the other (the rear one 0.3 heights higher in the picture,
+// within a few pixels of the same column) make one blob that neither the column nor the outline split can
+// cut. When two confirmed tracks, both seen in the last frame, are predicted at their feet, the blob is cut
+// by rows: one detection at each person's feet, the rear one not allowed to start a track. A track that
+// has coasted for a second does not count, and neither does a single track.
+func TestRowSplit(t *testing.T) {
+	const he = 60.0
+	rear, front := figure{fx: 160, fy: 120, h: he}, figure{fx: 163, fy: 138, h: he}
+	run := func(pred ...assoc.Box) []assoc.Detection {
+		tr := New(Config{})
+		tr.det.setup(640, 480, 384)
+		tr.size.reset(tr.det.h)
+		tr.size.ready, tr.size.a, tr.size.b, tr.size.lo, tr.size.hi = true, he, 0, 0, float64(tr.det.h)
+		drawFigures(tr, rear, front)
+		tr.det.label()
+		tr.pred = pred
+		tr.blobsToDetections()
+		return tr.dets
+	}
+	s := 2.0 // 640 → 320
+	track := func(f figure, missMS int64) assoc.Box {
+		return assoc.Box{X: f.fx * s, Y: f.fy * s, W: 0.38 * he * s, H: he * s, Confirmed: true, MissMS: missMS}
+	}
+	near := func(d assoc.Detection, f figure) bool {
+		return math.Hypot(d.X/s-f.fx, d.Y/s-f.fy) <= 0.15*he
+	}
+	dets := run(track(rear, 0), track(front, 143))
+	if len(dets) != 2 || !near(dets[0], rear) || !near(dets[1], front) || !dets[0].NoStart || dets[1].NoStart {
+		t.Fatalf("two stacked tracks: detections %+v; want the rear feet near (%v, %v) that start no track, then the front feet near (%v, %v)",
+			dets, rear.fx, rear.fy, front.fx, front.fy)
+	}
+	for name, pred := range map[string][]assoc.Box{
+		"one track":                {track(front, 0)},
+		"a track coasting for 1 s": {track(rear, 1000), track(front, 0)},
+	} {
+		for _, d := range run(pred...) {
+			if d.NoStart && near(d, rear) {
+				t.Errorf("%s: the blob was cut by rows: %+v", name, run(pred...))
+			}
 		}
 	}
 }

@@ -112,7 +112,13 @@ func (r *synthRun) score(t *testing.T, n int) mot.Result {
 		}
 		hyp = append(hyp, r.hyp[f]...)
 	}
-	res, err := mot.Evaluate(gt, hyp, mot.Config{Mode: mot.Foot, Frames: n, Width: r.w})
+	cfg := mot.Config{Mode: mot.Foot, Frames: n, Width: r.w}
+	if *synthDiag && n == r.frames {
+		cfg.Switch = func(f int, obj, from, to string) {
+			t.Logf("identity switch in frame %d: person %s from track %s to track %s", f, obj, from, to)
+		}
+	}
+	res, err := mot.Evaluate(gt, hyp, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,12 @@ type Config struct {
 	// bottom-centre of the visible part is not where the person stands. A person whose outline reaches the
 	// bottom edge gets no point whatever this says: the feet are below the picture.
 	EdgeInView float64
+	// HoldCoasting keeps a track that lost its person inside the blob that swallowed them: while it coasts,
+	// its position is clamped into the box of any blob that holds another, matched track (see
+	// assoc.Tracker.Hold), instead of running on at its last velocity. Off by default: it helps where people
+	// stand in one group for a long time, but on the test footage it costs more than it gains (README,
+	// "Tracking accuracy").
+	HoldCoasting bool
 	// Assoc tunes the association stage (advanced). Its MaxCoast and MinHits are ignored in favour of the
 	// fields above; other zero fields mean the tracker's defaults, which suit blob detections.
 	Assoc assoc.Config
@@ -52,17 +58,19 @@ type Track = assoc.Track
 // Tracker turns luma frames into tracks. It is a pure function of the frames it is given: it starts no
 // goroutines, does no I/O and takes time only from hal.Frame.Time. It is not safe for concurrent use.
 type Tracker struct {
-	cfg    Config
-	det    detector
-	as     *assoc.Tracker
-	dets   []assoc.Detection
-	boxes  []assoc.Box
-	cands  []cand
-	pred   []assoc.Box // tracks predicted to this frame's time
-	size   sizeModel
-	splitX []float64
-	cuts   []int32
-	roi    [][2]float64
+	cfg       Config
+	det       detector
+	as        *assoc.Tracker
+	dets      []assoc.Detection
+	boxes     []assoc.Box
+	cands     []cand
+	pred      []assoc.Box // tracks predicted to this frame's time
+	size      sizeModel
+	splitX    []float64
+	splitPts  [][3]float64
+	splitRows [][2][2]float64
+	cuts      []int32
+	roi       [][2]float64
 
 	// The tracker's clock: frame times as Unix milliseconds, counted as whole milliseconds since the first
 	// frame's time, so that the same frames at the same intervals give the same result whatever the
@@ -157,6 +165,9 @@ func (t *Tracker) Step(f *hal.Frame) []Track {
 	}
 	closed := t.as.Update(f.Seq, timeMS, t.dets)
 	t.boxes = t.as.Boxes(timeMS, t.boxes[:0])
+	if t.cfg.HoldCoasting {
+		t.holdCoasting()
+	}
 	d.protect(t.boxes)
 	if d.frames > 0 {
 		dt := max(timeMS-d.lastMS, 1)
@@ -173,6 +184,32 @@ func (t *Tracker) Step(f *hal.Frame) []Track {
 		return nil
 	}
 	return closed
+}
+
+// holdCoasting keeps coasting tracks inside the blob that swallowed them: every blob that holds the foot
+// point of a track matched in this frame holds any coasting track whose position lies in it
+// (assoc.Tracker.Hold).
+func (t *Tracker) holdCoasting() {
+	d := &t.det
+	s := float64(d.s)
+	for _, c := range t.cands {
+		x0, y0 := float64(c.x0)*s, float64(c.y0)*s
+		x1, y1 := float64(c.x1+1)*s, float64(c.y1+1)*s
+		held, coasting := false, false
+		for _, b := range t.boxes {
+			if !b.Confirmed || b.X < x0 || b.X > x1 || b.Y < y0 || b.Y > y1+0.1*b.H {
+				continue
+			}
+			if b.Coasting {
+				coasting = true
+			} else {
+				held = true
+			}
+		}
+		if held && coasting {
+			t.as.Hold(x0, y0, x1, y1)
+		}
+	}
 }
 
 // MinProcSize is the smallest processing width and height the tracker works at; Step ignores frames that

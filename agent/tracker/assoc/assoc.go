@@ -294,6 +294,27 @@ func (t *Tracker) Update(frame uint64, timeMS int64, dets []Detection) []Track {
 	return t.closed
 }
 
+// Hold keeps confirmed tracks that are coasting (unmatched in the last Update) inside a box that swallowed
+// them: a track whose position lies within the box (x0..x1, y0..y1 in pixels, widened by half the
+// track's width) has it clamped into the box, its foot point at least half its height below the box's
+// top. The velocity is kept, so a person who walks on out of the group is looked for on that side. Call it
+// after Update with the boxes of blobs that hold other, matched tracks: a person hidden in a group is in
+// the group, not wherever their last velocity would carry them. It changes no matching cost; only where
+// the next prediction starts from.
+func (t *Tracker) Hold(x0, y0, x1, y1 float64) {
+	for _, tr := range t.tracks {
+		if !tr.confirmed || tr.miss == 0 {
+			continue
+		}
+		m := tr.w / 2
+		if tr.x < x0-m || tr.x > x1+m || tr.y < y0 || tr.y > y1+m {
+			continue
+		}
+		tr.x = min(max(tr.x, x0), x1)
+		tr.y = min(max(tr.y, min(y0+tr.h/2, y1)), y1)
+	}
+}
+
 // Flush closes every open track and returns the confirmed ones, as Update does.
 func (t *Tracker) Flush() []Track {
 	t.closed = t.closed[:0]

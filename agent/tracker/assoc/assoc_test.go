@@ -253,3 +253,40 @@ func TestLookBreaksTieWhenGroupParts(t *testing.T) {
 		}
 	}
 }
+
+// TestHoldKeepsCoasterInBox: a person walking right at 100 px/s disappears into a group's box; held there,
+// the coasting track stays inside the box (each frame starts its prediction from there), its foot point
+// at least half a height below
+// the box's top, where without Hold it runs on out of the box. A confirmed track that is matched, or one
+// outside the box, is not moved.
+func TestHoldKeepsCoasterInBox(t *testing.T) {
+	const x0, y0, x1, y1 = 300.0, 200.0, 360.0, 320.0
+	for _, hold := range []bool{false, true} {
+		tr := New(Config{})
+		for i := range 10 {
+			tr.Update(uint64(i), int64(i*100), []Detection{det(250+10*float64(i), 310), det(100, 100)})
+		}
+		for i := 10; i < 20; i++ {
+			tr.Update(uint64(i), int64(i*100), []Detection{det(100, 100)})
+			if hold {
+				tr.Hold(x0, y0, x1, y1)
+				tr.Hold(0, 0, 50, 50) // holds nobody
+			}
+		}
+		var coaster, still Box
+		for _, b := range tr.Boxes(1900, nil) { // where the last frame left it
+			if b.Coasting {
+				coaster = b
+			} else {
+				still = b
+			}
+		}
+		in := coaster.X >= x0 && coaster.X <= x1 && coaster.Y >= y0+45 && coaster.Y <= y1
+		if in != hold || !coaster.Confirmed {
+			t.Errorf("hold %v: the coasting track is predicted at (%.0f, %.0f), inside the box: %v", hold, coaster.X, coaster.Y, in)
+		}
+		if math.Hypot(still.X-100, still.Y-100) > 1 {
+			t.Errorf("hold %v: the matched track moved to (%.0f, %.0f)", hold, still.X, still.Y)
+		}
+	}
+}
