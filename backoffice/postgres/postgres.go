@@ -327,4 +327,3 @@ func nullMS(v *int64) time.Time {
 func isNoPartition(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "no partition of relation")
 }
-

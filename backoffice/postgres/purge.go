@@ -363,4 +363,3 @@ func cutoffMS(t time.Time) int64 {
 	}
 	return ms(t)
 }
-
