@@ -104,7 +104,8 @@ type Security struct {
 	// DatabaseEncrypted: the data directory is on an encrypted block device (dm-crypt), as detected at
 	// start; false means the office found no such encryption.
 	DatabaseEncrypted bool
-	// Store is the database that keeps the data: "sqlite" (a file on the office's own server).
+	// Store is the database that keeps the data: "sqlite" (a file on the office's own server) or "postgres"
+	// (a PostgreSQL server; deletion drops whole day partitions).
 	Store string
 	// SecureErase: the store makes deleted rows unrecoverable from its files after each purge, and checks
 	// it (SQLite: secure_delete on, VACUUM, incremental_vacuum, WAL truncated).

@@ -54,7 +54,9 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"errors"
 	"log/slog"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -63,6 +65,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ashiato/ashiato/backoffice"
@@ -322,8 +325,35 @@ func nullMS(v *int64) time.Time {
 	return fromMS(*v)
 }
 
-// errNoPartition reports a row for which no leaf exists (SQLSTATE 23514, "no partition of relation … found
+// isNoPartition reports a row for which no leaf exists (SQLSTATE 23514, "no partition of relation … found
 // for row"): a leaf the purge dropped since it was last seen.
 func isNoPartition(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "no partition of relation")
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23514" && strings.HasPrefix(pe.Message, "no partition of relation")
 }
+
+// CheckDSN reports what is wrong with dsn for Open: not a postgres:// URL or key=value string, or one that
+// carries a password (it belongs in a file or the environment, not in a configuration file). The error
+// does not quote dsn.
+func CheckDSN(dsn string) error {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return errors.New("not a valid postgres:// URL")
+		}
+		if _, ok := u.User.Password(); ok {
+			return errPasswordInDSN
+		}
+		if u.Query().Has("password") {
+			return errPasswordInDSN
+		}
+	} else if strings.Contains(dsn, "password=") {
+		return errPasswordInDSN
+	}
+	if _, err := pgconn.ParseConfig(dsn); err != nil {
+		return fmt.Errorf("not a PostgreSQL connection string (want postgres://USER@HOST:PORT/DATABASE): %w", err)
+	}
+	return nil
+}
+
+var errPasswordInDSN = errors.New("a password in the DSN is refused: put it in store.password_file, or in PGPASSWORD or a PGPASSFILE")

@@ -20,6 +20,7 @@ import (
 	"github.com/ashiato/ashiato/backoffice"
 	officehttp "github.com/ashiato/ashiato/backoffice/http"
 	"github.com/ashiato/ashiato/backoffice/ingest"
+	"github.com/ashiato/ashiato/backoffice/postgres"
 	"github.com/ashiato/ashiato/backoffice/retention"
 )
 
@@ -64,11 +65,18 @@ type Config struct {
 
 // Store selects the database.
 type Store struct {
-	// Driver is "sqlite" (the only one so far); "" means sqlite.
+	// Driver is "sqlite" (one file in DataDir, for one shop) or "postgres" (a PostgreSQL server, for a
+	// chain, shared by several collectors); "" means sqlite.
 	Driver string `toml:"driver"`
 	// DataDir holds the SQLite database. "" means $STATE_DIRECTORY (set by systemd's StateDirectory=)
 	// when set, else "office-data" in the working directory.
 	DataDir string `toml:"data_dir"`
+	// DSN is the PostgreSQL database (driver "postgres"), a URL or key=value string without a password,
+	// e.g. "postgres://ashiato@db.example:5432/ashiato?sslmode=verify-full".
+	DSN string `toml:"dsn"`
+	// PasswordFile holds the PostgreSQL password; "" means libpq's rules (PGPASSWORD, PGPASSFILE,
+	// ~/.pgpass). Never logged.
+	PasswordFile string `toml:"password_file"`
 }
 
 // MQTT is how the office reaches the broker.
@@ -247,8 +255,19 @@ func (c *Config) Validate() error {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
 	}
-	if d := c.Store.Driver; d != "" && d != "sqlite" {
-		bad("store.driver", "%q is not sqlite", d)
+	switch c.Store.Driver {
+	case "", DriverSQLite:
+		if c.Store.DSN != "" || c.Store.PasswordFile != "" {
+			bad("store.dsn", "dsn and password_file are for driver = \"postgres\"")
+		}
+	case DriverPostgres:
+		if c.Store.DSN == "" {
+			bad("store.dsn", "driver postgres needs a dsn, e.g. postgres://ashiato@db.example:5432/ashiato")
+		} else if err := postgres.CheckDSN(c.Store.DSN); err != nil {
+			bad("store.dsn", "%v", err)
+		}
+	default:
+		bad("store.driver", "%q is not sqlite or postgres", c.Store.Driver)
 	}
 	if b := c.MQTT.Broker; b != "" {
 		if err := checkBroker(b); err != nil {
@@ -390,6 +409,32 @@ func (c *Config) DataDir() string {
 		return filepath.SplitList(s)[0]
 	}
 	return DefaultDataDir
+}
+
+// Store drivers.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// Driver is the effective store driver.
+func (c *Config) Driver() string {
+	if c.Store.Driver == "" {
+		return DriverSQLite
+	}
+	return c.Store.Driver
+}
+
+// PostgresPassword is the PostgreSQL password from store.password_file, or "" (libpq's rules then apply).
+func (c *Config) PostgresPassword() (string, error) {
+	if c.Store.PasswordFile == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(c.Store.PasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("store.password_file: %w", err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
 }
 
 // Broker is the effective broker URL.

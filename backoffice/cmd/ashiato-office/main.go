@@ -3,8 +3,8 @@
 //
 // Usage:
 //
-//	ashiato-office serve [-config FILE] [-broker URL] [-data-dir DIR] [-listen ADDR] [-log-level LEVEL]
-//	ashiato-office purge [-config FILE] [-data-dir DIR] [-now RFC3339] [-dry-run]
+//	ashiato-office serve [-config FILE] [-broker URL] [-data-dir DIR | -postgres URL] [-listen ADDR] [-log-level LEVEL]
+//	ashiato-office purge [-config FILE] [-data-dir DIR | -postgres URL] [-now RFC3339] [-dry-run]
 //	ashiato-office check-config FILE
 //	ashiato-office hash-password            (reads the password from standard input)
 //	ashiato-office version
@@ -36,6 +36,7 @@ import (
 	"github.com/ashiato/ashiato/backoffice"
 	officehttp "github.com/ashiato/ashiato/backoffice/http"
 	"github.com/ashiato/ashiato/backoffice/ingest"
+	"github.com/ashiato/ashiato/backoffice/postgres"
 	"github.com/ashiato/ashiato/backoffice/retention"
 	"github.com/ashiato/ashiato/backoffice/sqlite"
 	"github.com/ashiato/ashiato/backoffice/watch"
@@ -49,8 +50,8 @@ func main() {
 }
 
 const usage = `usage:
-  ashiato-office serve [-config FILE] [-broker URL] [-data-dir DIR] [-listen ADDR] [-log-level LEVEL]
-  ashiato-office purge [-config FILE] [-data-dir DIR] [-now RFC3339] [-dry-run]
+  ashiato-office serve [-config FILE] [-broker URL] [-data-dir DIR | -postgres URL] [-listen ADDR] [-log-level LEVEL]
+  ashiato-office purge [-config FILE] [-data-dir DIR | -postgres URL] [-now RFC3339] [-dry-run]
   ashiato-office check-config FILE
   ashiato-office hash-password      reads a password on standard input, prints its bcrypt hash for [[operator]]
   ashiato-office version
@@ -110,12 +111,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // overrides are the flags that override the configuration file.
 type overrides struct {
-	config, broker, dataDir, listen, logLevel string
+	config, broker, dataDir, listen, logLevel, postgres string
 }
 
 func (o *overrides) register(fs *flag.FlagSet, serve bool) {
 	fs.StringVar(&o.config, "config", "", "configuration file (TOML); without it every setting has its default")
 	fs.StringVar(&o.dataDir, "data-dir", "", "data directory (overrides store.data_dir)")
+	fs.StringVar(&o.postgres, "postgres", "", "PostgreSQL database URL without a password, e.g. postgres://ashiato@db:5432/ashiato "+
+		"(sets store.driver = \"postgres\" and store.dsn; the password comes from store.password_file or PGPASSWORD)")
 	if serve {
 		fs.StringVar(&o.broker, "broker", "", "MQTT broker, tcp://HOST:PORT or tls://HOST:PORT (overrides mqtt.broker)")
 		fs.StringVar(&o.listen, "listen", "", "HTTP address of /healthz and /metrics (overrides http.listen)")
@@ -141,6 +144,9 @@ func (o *overrides) load() (*Config, error) {
 	set(&c.Store.DataDir, o.dataDir)
 	set(&c.HTTP.Listen, o.listen)
 	set(&c.Log.Level, o.logLevel)
+	if o.postgres != "" {
+		c.Store.Driver, c.Store.DSN = DriverPostgres, o.postgres
+	}
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("ashiato-office: flags: %w", err)
 	}
@@ -153,8 +159,31 @@ func logger(c *Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl}))
 }
 
-func openStore(ctx context.Context, c *Config, log *slog.Logger) (*sqlite.DB, error) {
-	return sqlite.Open(ctx, c.DataDir(), sqlite.Options{Logger: log.With("component", "store")})
+// officeStore is what the office needs of its database; both stores implement it.
+type officeStore interface {
+	backoffice.Store
+	backoffice.AggregateStore
+	backoffice.InquiryStore
+	// Erases reports whether a purge makes deleted rows unrecoverable from the store's files.
+	Erases() bool
+}
+
+// openStore opens the configured store: the one place that chooses it.
+func openStore(ctx context.Context, c *Config, log *slog.Logger) (officeStore, error) {
+	log = log.With("component", "store", "driver", c.Driver())
+	if c.Driver() == DriverPostgres {
+		pass, err := c.PostgresPassword()
+		if err != nil {
+			return nil, err
+		}
+		db, err := postgres.Open(ctx, c.Store.DSN, postgres.Options{Password: pass, Location: c.Location(), Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		log.Info("store opened", "database", db.Where(), "partition_time_zone", c.Location().String())
+		return db, nil
+	}
+	return sqlite.Open(ctx, c.DataDir(), sqlite.Options{Logger: log})
 }
 
 func serve(args []string, stderr io.Writer) int {
@@ -222,8 +251,10 @@ func serveWith(ctx context.Context, c *Config, log *slog.Logger) error {
 	}
 	so := c.ServerOptions()
 	so.Health, so.Gatherer, so.Store, so.Commands = officehttp.Health{Ping: db.Ping, Connected: col.Connected}, reg, db, col
-	so.Security.Store, so.Security.SecureErase = "sqlite", db.Erases()
-	so.Security.DatabaseEncrypted = encryptedAtRest(c.DataDir())
+	so.Security.Store, so.Security.SecureErase = c.Driver(), db.Erases()
+	if c.Driver() == DriverSQLite {
+		so.Security.DatabaseEncrypted = encryptedAtRest(c.DataDir())
+	}
 	so.Logger = log.With("component", "http")
 	if c.Inquiry.Enabled {
 		so.Inquiries = db
@@ -243,7 +274,7 @@ func serveWith(ctx context.Context, c *Config, log *slog.Logger) error {
 	if len(c.Operators) == 0 {
 		log.Warn("no [[operator]] account: nobody can log in to the dashboard (make a hash with `ashiato-office hash-password`)")
 	}
-	log.Info("ashiato-office serving", "version", version, "data_dir", c.DataDir(), "http", scheme+l.Addr().String(),
+	log.Info("ashiato-office serving", "version", version, "store", c.Driver(), "data_dir", c.DataDir(), "http", scheme+l.Addr().String(),
 		"broker", c.Broker(), "client_id", io.ClientID, "minimise", io.Minimisation != backoffice.Minimisation{},
 		"retention_max_days", c.Retention.MaxDays, "purge_interval", c.Interval(), "layouts", len(c.LayoutConfs))
 
