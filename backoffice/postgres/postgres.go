@@ -52,9 +52,9 @@ package postgres
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
-	"errors"
 	"log/slog"
 	"net/url"
 	"path/filepath"
