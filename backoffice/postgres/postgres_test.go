@@ -2,9 +2,7 @@ package postgres_test
 
 import (
 	"context"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/ashiato/ashiato/backoffice"
 	"github.com/ashiato/ashiato/backoffice/postgres"
@@ -12,21 +10,15 @@ import (
 	"github.com/ashiato/ashiato/internal/pgtest"
 )
 
-// cluster is one server for the tests of this package that need no server of their own; each test gets a
-// database of its own.
-var cluster struct {
-	once sync.Once
-	c    *pgtest.Cluster
-}
-
-func openEmpty(t *testing.T, o postgres.Options) (*postgres.DB, *pgtest.Cluster, string) {
-	t.Helper()
-	c := pgtest.Start(t, pgtest.Options{})
-	return openIn(t, c, o), c, ""
-}
-
 // openIn opens a store on a new database of c.
 func openIn(t *testing.T, c *pgtest.Cluster, o postgres.Options) *postgres.DB {
+	t.Helper()
+	db, _ := openNamed(t, c, o)
+	return db
+}
+
+// openNamed opens a store on a new database of c and returns the database's name too.
+func openNamed(t *testing.T, c *pgtest.Cluster, o postgres.Options) (*postgres.DB, string) {
 	t.Helper()
 	name := c.NewDatabase(t)
 	o.Password = c.Password()
@@ -35,7 +27,7 @@ func openIn(t *testing.T, c *pgtest.Cluster, o postgres.Options) *postgres.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return db
+	return db, name
 }
 
 func TestStore(t *testing.T) {
@@ -47,5 +39,3 @@ func TestInquiries(t *testing.T) {
 	c := pgtest.Start(t, pgtest.Options{})
 	storetest.RunInquiries(t, func(t *testing.T) backoffice.InquiryStore { return openIn(t, c, postgres.Options{}) })
 }
-
-var _ = time.Now
