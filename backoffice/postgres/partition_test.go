@@ -79,7 +79,7 @@ func TestPartitionRollover(t *testing.T) {
 		{"dst-eve", "2030-03-30 23:59", "tracks_c0001_d20300330"},
 		{"dst-first", "2030-03-31 00:00", "tracks_c0001_d20300331"},
 		{"dst-after-jump", "2030-03-31 03:00", "tracks_c0001_d20300331"}, // 02:00 CET became 03:00 CEST
-		{"dst-last", "2030-03-31 23:59", "tracks_c0001_d20300331"},      // 22:59 UTC: already April 1 nowhere
+		{"dst-last", "2030-03-31 23:59", "tracks_c0001_d20300331"},       // 22:59 UTC: already April 1 nowhere
 		{"dst-next", "2030-04-01 00:00", "tracks_c0001_d20300401"},       // 2030-03-31 22:00 UTC
 		{"fall-first", "2030-10-27 00:00", "tracks_c0001_d20301027"},
 		// 24h59m after its day's midnight: its promise ends more than a whole day after the day began
