@@ -85,9 +85,35 @@ func markedTrack(t *testing.T, k backoffice.SensorKey, start time.Time, days int
 // planted with unique markers, found in the cluster's base/ directory after a checkpoint (the control:
 // the search can find them), purged, and after another checkpoint none is left in base/, while every
 // marker of the kept tracks still is. A plain DELETE of the kept tracks, in contrast, leaves their markers
-// in base/. What remains in pg_wal/ is reported, not asserted: how much WAL the server writes before
-// the last marker is overwritten, and how long that took here.
+// in base/. What remains in pg_wal/ is reported, not asserted: how much WAL the server writes (about 8 MB
+// of ordinary rows, then a checkpoint, again and again) before the last marker is overwritten, and how
+// long that took here.
 func TestPurgeLeavesNoTraceInBase(t *testing.T) {
+	forensic(t, func(t *testing.T, su *pgx.Conn) {
+		// About 8 MB of WAL: rows of incompressible text.
+		if _, err := su.Exec(ctx, "INSERT INTO wal_filler SELECT md5(random()::text) || repeat(md5(random()::text), 30) FROM generate_series(1, 8000)"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestPurgeWALSwitch is the same test, with the WAL pushed on by an operator (or a job) after the purge:
+// pg_switch_wal() and a checkpoint, again and again, on a server that otherwise writes nothing. It
+// reports how many rounds the last marker of the purged rows survives in pg_wal/.
+func TestPurgeWALSwitch(t *testing.T) {
+	forensic(t, func(t *testing.T, su *pgx.Conn) {
+		if _, err := su.Exec(ctx, "INSERT INTO wal_filler VALUES ('x')"); err != nil { // a switch needs something written
+			t.Fatal(err)
+		}
+		if _, err := su.Exec(ctx, "SELECT pg_switch_wal()"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// forensic plants, purges and searches; after the purge it calls push, then a checkpoint, until pg_wal/
+// holds none of the purged rows' markers (or 1 GB of WAL was written).
+func forensic(t *testing.T, push func(*testing.T, *pgx.Conn)) {
 	c := pgtest.Start(t, pgtest.Options{})
 	db, name := openNamed(t, c, postgres.Options{Location: time.UTC})
 	su := c.Connect(t, name)
@@ -99,21 +125,16 @@ func TestPurgeLeavesNoTraceInBase(t *testing.T) {
 		}
 	}
 	// A server that has run for a while keeps recycled WAL segments (renamed for reuse, their old bytes
-	// intact) up to min_wal_size: write about 120 MB of WAL with checkpoints first, so that the
+	// intact) up to min_wal_size: write about 80 MB of WAL with checkpoints first, so that the
 	// measurement below starts from that steady state rather than from a fresh cluster's single segment.
 	if _, err := su.Exec(ctx, "CREATE TABLE wal_filler (b text)"); err != nil {
 		t.Fatal(err)
 	}
-	fill := func() {
-		t.Helper()
-		// About 8 MB of WAL: rows of incompressible text, then a checkpoint, which recycles old segments.
+	for range 10 {
 		if _, err := su.Exec(ctx, "INSERT INTO wal_filler SELECT md5(random()::text) || repeat(md5(random()::text), 30) FROM generate_series(1, 8000)"); err != nil {
 			t.Fatal(err)
 		}
 		checkpoint()
-	}
-	for range 15 {
-		fill()
 	}
 	k := backoffice.SensorKey{Store: "store-1", Sensor: "entrance"}
 	now := time.Date(2030, 3, 4, 10, 0, 0, 0, time.UTC)
@@ -190,7 +211,8 @@ func TestPurgeLeavesNoTraceInBase(t *testing.T) {
 	round := 0
 	for left > 0 && written < 1<<30 {
 		round++
-		fill()
+		push(t, su)
+		checkpoint()
 		if err := su.QueryRow(ctx, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint", lsn0).Scan(&written); err != nil {
 			t.Fatal(err)
 		}
