@@ -9,6 +9,7 @@
 // One subpackage per dependency implements or uses it:
 //
 //	backoffice/sqlite     Store on SQLite (modernc.org/sqlite, pure Go), the default
+//	backoffice/postgres   Store on PostgreSQL (pgx v5), for a chain: day partitions dropped whole
 //	backoffice/storetest  the test suite every Store must pass
 //	backoffice/ingest     the MQTT collector (paho): validate, minimise, batch, commit, then acknowledge
 //	backoffice/retention  the purge job: the plan from the notices, run on a schedule or once

@@ -1,4 +1,4 @@
-// Package storetest is the test suite every backoffice.Store must pass: SQLite now, PostgreSQL later. Each
+// Package storetest is the test suite every backoffice.Store must pass (SQLite's and PostgreSQL's). Each
 // test gets a new, empty store from the constructor, and checks behaviour only through the Store interface
 // and, for the analytics aggregates, the backoffice.AggregateStore interface, which every store must
 // implement too.
