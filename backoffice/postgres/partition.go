@@ -163,6 +163,7 @@ func compareLeaves(a, b leafKey) int {
 func (db *DB) forget() {
 	db.mu.Lock()
 	clear(db.leaves)
+	clear(db.inserted)
 	db.mu.Unlock()
 }
 

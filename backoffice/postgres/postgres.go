@@ -105,8 +105,9 @@ type DB struct {
 	log   *slog.Logger
 	where string // host:port/database, for messages (no password)
 
-	mu     sync.Mutex
-	leaves map[leafKey]bool // leaves known to exist
+	mu       sync.Mutex
+	leaves   map[leafKey]bool // leaves known to exist
+	inserted map[leafKey]int  // rows this store staged for each leaf, for analyzeNew
 }
 
 var (
@@ -149,7 +150,7 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	db := &DB{loc: o.Location, ahead: o.AheadDays, now: o.Now, log: o.Logger, leaves: map[leafKey]bool{},
+	db := &DB{loc: o.Location, ahead: o.AheadDays, now: o.Now, log: o.Logger, leaves: map[leafKey]bool{}, inserted: map[leafKey]int{},
 		where: fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)}
 	if db.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("postgres: %s: %w", db.where, err)
