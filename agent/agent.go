@@ -78,7 +78,8 @@ type Devices struct {
 // Options are Run's inputs besides the devices.
 type Options struct {
 	Config *config.Config // required
-	// Broker overrides Config.MQTT.Broker; main sets it to the embedded broker's URL. "" means the config's.
+	// Broker overrides the configured broker nodes (Config.MQTT.Nodes); main sets it to the embedded
+	// broker's URL. "" means the config's.
 	Broker string
 	// Stdout receives the JSON lines when the broker is "stdout"; nil means os.Stdout.
 	Stdout    io.Writer
@@ -330,17 +331,23 @@ func (p *pipeline) newController(devs Devices, cfg *config.Config, sched *schedu
 // about its link (a password sent in clear text), which it also logs.
 func newPublisher(cfg *config.Config, opts Options, top event.Topics, status func(string, uint64) []byte,
 	log *slog.Logger) (*publish.Publisher, []string, error) {
-	broker := cmp.Or(opts.Broker, cfg.WithDefaults().MQTT.Broker)
+	nodes := cfg.WithDefaults().MQTT.Nodes()
+	if opts.Broker != "" {
+		nodes = []string{opts.Broker}
+	}
 	user, pass, err := cfg.Credentials()
 	if err != nil {
 		return nil, nil, err
 	}
-	warn := cleartextWarnings(broker, pass != "")
+	var warn []string
+	for _, b := range nodes {
+		warn = append(warn, cleartextWarnings(b, pass != "")...)
+	}
 	for _, w := range warn {
 		log.Warn(w)
 	}
 	pub, err := publish.New(publish.Config{
-		Broker: broker, ClientID: cfg.MQTT.ClientID, Topics: top, Stdout: opts.Stdout,
+		Brokers: nodes, ClientID: cfg.MQTT.ClientID, Topics: top, Stdout: opts.Stdout,
 		OutboxMessages: cfg.MQTT.OutboxMessages, OutboxBytes: cfg.MQTT.OutboxBytes,
 		Status: status, Username: user, Password: pass,
 		CAFile: cfg.MQTT.CAFile, CertFile: cfg.MQTT.CertFile, KeyFile: cfg.MQTT.KeyFile,

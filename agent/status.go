@@ -90,7 +90,8 @@ func (r *reporter) counters() Counters {
 // calls it from its own goroutine as well as from the stages'.
 func (r *reporter) statusBody(state string, birth uint64) []byte {
 	if state == event.StateOffline { // the will: nothing but who and which birth
-		b, _ := json.Marshal(event.Status{V: event.Version, State: state, Birth: birth, Sensor: r.sensor})
+		b, _ := json.Marshal(event.Status{V: event.Version, State: state, Birth: birth, Started: r.started.UnixMilli(),
+			Sensor: r.sensor})
 		return b
 	}
 	c := r.counters()
@@ -107,7 +108,7 @@ func (r *reporter) statusBody(state string, birth uint64) []byte {
 		}
 	}
 	st := event.Status{
-		V: event.Version, State: state, Birth: birth, Sensor: r.sensor, Version: r.version,
+		V: event.Version, State: state, Birth: birth, Started: r.started.UnixMilli(), Sensor: r.sensor, Version: r.version,
 		ConfigHash: r.configHash, Source: r.source, Capturing: c.Capturing && state == event.StateOnline,
 		RingLocked: c.RingLocked, Frames: c.Frames, FramesDropped: c.FramesDropped,
 		TracksClosed: c.TracksClosed, TracksPublished: c.TracksPublished, Attestation: att,

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -127,8 +128,13 @@ type Tracker struct {
 type MQTT struct {
 	// Broker is "tcp://HOST:PORT", "tls://HOST:PORT" (also mqtt://, ssl://, mqtts://: publish.CheckBroker),
 	// "embedded" (an in-process broker on loopback) or "stdout" (JSON lines, no broker). "" means
-	// "embedded".
+	// "embedded", unless Brokers is set.
 	Broker string `toml:"broker"`
+	// Brokers are independent broker nodes (not a cluster), each a URL as in Broker, for high
+	// availability: the agent is connected to one at a time and, when that connection is lost, tries the
+	// next at once, announcing itself and resending its outbox there (publish.Config.Brokers). The back
+	// office subscribes to every node. Set Broker or Brokers, not both; Nodes gives the effective list.
+	Brokers []string `toml:"brokers"`
 	// EmbeddedListen is the loopback address of the embedded broker; "" means "127.0.0.1:1883".
 	EmbeddedListen string `toml:"embedded_listen"`
 	// ClientID is the MQTT client id; "" means the publisher's default, event.Topics.Identity()
@@ -445,7 +451,9 @@ func (c Config) WithDefaults() Config {
 	def(&c.Sensor.ID, "sensor-1")
 	def(&c.Capture.Source, "synth")
 	def(&c.Capture.Pace, "realtime")
-	def(&c.MQTT.Broker, "embedded")
+	if len(c.MQTT.Brokers) == 0 {
+		def(&c.MQTT.Broker, "embedded")
+	}
 	def(&c.MQTT.EmbeddedListen, "127.0.0.1:1883")
 	defD(&c.MQTT.SegmentTime, 5*time.Minute)
 	defD(&c.MQTT.StatusInterval, 10*time.Second)
@@ -565,7 +573,26 @@ func polygon(v *problems, key string, p [][2]float64) {
 	}
 }
 
+// Nodes are the brokers to publish to: Brokers, or Broker alone ("embedded" and "stdout" included).
+func (m MQTT) Nodes() []string {
+	if len(m.Brokers) > 0 {
+		return m.Brokers
+	}
+	return []string{m.Broker}
+}
+
 func (m MQTT) check(v *problems) {
+	if len(m.Brokers) > 0 && m.Broker != "" {
+		v.add("mqtt.brokers", "set mqtt.broker or mqtt.brokers, not both (one node: broker; several: brokers)")
+	}
+	for i, b := range m.Brokers {
+		if err := publish.CheckBroker(b); err != nil { // never quotes the URL: it may hold a password
+			v.add("mqtt.brokers", "node %d: %s (embedded and stdout go in mqtt.broker)", i+1, strings.TrimPrefix(err.Error(), "publish: "))
+		}
+		if slices.Contains(m.Brokers[:i], b) {
+			v.add("mqtt.brokers", "node %d is listed twice", i+1)
+		}
+	}
 	switch m.Broker {
 	case "", "embedded", "stdout":
 	default:

@@ -157,3 +157,36 @@ func TestNoticeValidatedWithTheRest(t *testing.T) {
 		t.Fatal("demo and configured notices hash alike")
 	}
 }
+
+func TestBrokers(t *testing.T) {
+	c, err := Parse("ha.toml", []byte("[mqtt]\nbrokers = [\"tcp://a:1883\", \"tls://b:8883\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.WithDefaults()
+	if got := d.MQTT.Nodes(); len(got) != 2 || got[0] != "tcp://a:1883" || got[1] != "tls://b:8883" || d.MQTT.Broker != "" {
+		t.Errorf("nodes %q, broker %q: want the two nodes and no default broker", got, d.MQTT.Broker)
+	}
+	c, err = Parse("one.toml", []byte("[mqtt]\nbroker = \"tcp://a:1883\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.WithDefaults().MQTT.Nodes(); len(got) != 1 || got[0] != "tcp://a:1883" {
+		t.Errorf("one broker: nodes %q", got)
+	}
+	if got := (&Config{}).WithDefaults().MQTT.Nodes(); len(got) != 1 || got[0] != "embedded" {
+		t.Errorf("default: nodes %q, want [embedded]", got)
+	}
+	for doc, want := range map[string]string{
+		"broker = \"tcp://a:1883\"\nbrokers = [\"tcp://b:1883\"]":          "not both",
+		"brokers = [\"tcp://a:1883\", \"embedded\"]":                       "node 2",
+		"brokers = [\"tcp://a:1883\", \"tcp://u:secret@b:1883\"]":          "node 2: the broker URL holds credentials",
+		"brokers = [\"tcp://a:1883\", \"tcp://b:1883\", \"tcp://a:1883\"]": "node 3 is listed twice",
+	} {
+		_, err := Parse("bad.toml", []byte("[mqtt]\n"+doc+"\n"))
+		if err == nil || !strings.Contains(err.Error(), "mqtt.brokers: ") || !strings.Contains(err.Error(), want) ||
+			strings.Contains(err.Error(), "secret") {
+			t.Errorf("%s: error %v, want mqtt.brokers … %s (and no password)", doc, err, want)
+		}
+	}
+}

@@ -78,7 +78,12 @@ type Status struct {
 	// Birth counts the agent's connections to the broker since it started, and is the same in the
 	// last will registered for that connection. Subscribers ignore an offline whose birth is older than
 	// the newest online they have seen.
-	Birth           uint64 `json:"birth"`
+	Birth uint64 `json:"birth"`
+	// Started is the Unix ms at which the agent process started, the same in every status and will it
+	// sends; 0 (absent) from agents that do not send it. With Birth it orders a sensor's statuses across
+	// restarts and broker nodes: (Started, Birth) grows with every connection, so a subscriber can tell a
+	// stale retained status (a broker node that lost the sensor keeps its last one) from the current one.
+	Started         int64  `json:"started,omitempty"`
 	Sensor          string `json:"sensor"`
 	Version         string `json:"version,omitempty"`     // firmware build version
 	ConfigHash      string `json:"config_hash,omitempty"` // sha256 of the effective configuration

@@ -98,8 +98,8 @@ func statusIs(t *testing.T, state string, birth uint64) func(Message) bool {
 func brokerPublisher(t *testing.T, url string) *Publisher {
 	t.Helper()
 	p, err := New(Config{
-		Broker: url,
-		Topics: testTopics,
+		Brokers: []string{url},
+		Topics:  testTopics,
 		Status: func(state string, birth uint64) []byte {
 			b, err := json.Marshal(event.Status{V: event.Version, State: state, Birth: birth, Sensor: testTopics.Sensor, Version: "test"})
 			if err != nil {

@@ -16,8 +16,9 @@ import (
 // number of the connection that sent it.
 type fakeNet struct {
 	mu     sync.Mutex
-	refuse bool // connect fails
-	hold   bool // publishes of QoS 1 stay unacknowledged
+	refuse bool            // connect fails
+	down   map[string]bool // connect to these broker URLs fails
+	hold   bool            // publishes of QoS 1 stay unacknowledged
 	conns  []*fakeConn
 	pubs   []fakePub
 	change chan struct{} // signalled on every publish and dial
@@ -72,7 +73,7 @@ func (n *fakeNet) dial(o dialOptions) client {
 func (c *fakeConn) connect() token {
 	t := newToken()
 	c.n.mu.Lock()
-	refuse := c.n.refuse
+	refuse := c.n.refuse || c.n.down[c.opts.broker]
 	c.n.mu.Unlock()
 	if refuse {
 		t.complete(errors.New("connection refused"))
@@ -149,7 +150,7 @@ func (n *fakeNet) waitFor(t *testing.T, what string, cond func() bool) {
 
 func fakePublisher(t *testing.T, n *fakeNet) *Publisher {
 	t.Helper()
-	p, err := New(Config{Broker: "tcp://127.0.0.1:1", Topics: event.Topics{Store: "s1", Sensor: "cam1"}})
+	p, err := New(Config{Brokers: []string{"tcp://127.0.0.1:1"}, Topics: event.Topics{Store: "s1", Sensor: "cam1"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func TestOutboxMemoryBounded(t *testing.T) {
 		{"by bytes", 0, 1 << 20, 16},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			p, err := New(Config{Broker: "tcp://127.0.0.1:1", Topics: testTopics, OutboxMessages: c.msgs, OutboxBytes: c.byts})
+			p, err := New(Config{Brokers: []string{"tcp://127.0.0.1:1"}, Topics: testTopics, OutboxMessages: c.msgs, OutboxBytes: c.byts})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,7 +74,7 @@ func BenchmarkPublishLatency(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer br.Close()
-	p, err := New(Config{Broker: br.URL(), Topics: testTopics})
+	p, err := New(Config{Brokers: []string{br.URL()}, Topics: testTopics})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func BenchmarkPublishLatency20Agents(b *testing.B) {
 	var dones []<-chan error
 	for i := range pubs {
 		top := event.Topics{Store: "load", Sensor: fmt.Sprintf("s%02d", i)}
-		p, err := New(Config{Broker: br.URL(), Topics: top, ClientID: "bench-" + top.Sensor})
+		p, err := New(Config{Brokers: []string{br.URL()}, Topics: top, ClientID: "bench-" + top.Sensor})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -14,19 +14,19 @@ import (
 	"github.com/ashiato/ashiato/agent/event"
 )
 
-// mqttSink delivers a Publisher's messages to an MQTT broker. It owns one connection at a time (a link),
-// built fresh for every attempt so that each connection's last will carries its own birth number.
+// mqttSink delivers a Publisher's messages to an MQTT broker. It owns one connection at a time (a link), to
+// one of its nodes, built fresh for every attempt so that each connection's last will carries its own
+// birth number.
 // QoS-1 messages wait in a bounded RAM outbox until the broker acknowledges them; retained values are
 // re-published on every connect.
 type mqttSink struct {
-	cfg     Config
-	log     *slog.Logger
-	status  statusSource
-	topics  event.Topics
-	dial    func(dialOptions) client
-	tls     tlsFiles
-	useTLS  bool
-	tlsHost string
+	cfg    Config
+	log    *slog.Logger
+	status statusSource
+	topics event.Topics
+	dial   func(dialOptions) client
+	tls    tlsFiles
+	nodes  []node
 
 	timing
 
@@ -38,6 +38,7 @@ type mqttSink struct {
 	published   uint64
 	reconnects  uint64
 	birth       uint64
+	node        string // URL of the current (or last) connection's node
 	connected   bool
 	clash       clashWatch
 	cmdDropped  uint64
@@ -94,6 +95,13 @@ func (w *clashWatch) clash(now time.Time) bool {
 	return len(w.losses) == IdentityClashAfter && now.Sub(w.losses[0]) <= ClashWindow
 }
 
+// node is one broker of Config.Brokers.
+type node struct {
+	url     string
+	useTLS  bool
+	tlsHost string
+}
+
 type retainedValue struct {
 	payload []byte
 	ver     uint64
@@ -117,10 +125,6 @@ func newMQTTSink(cfg Config, status statusSource, log *slog.Logger) (*mqttSink, 
 	if cfg.ClientID == "" {
 		cfg.ClientID = cfg.Topics.Identity()
 	}
-	u, useTLS, err := parseBroker(cfg.Broker)
-	if err != nil {
-		return nil, err
-	}
 	s := &mqttSink{
 		cfg:    cfg,
 		log:    log,
@@ -141,12 +145,23 @@ func newMQTTSink(cfg Config, status statusSource, log *slog.Logger) (*mqttSink, 
 		closeReq: make(chan closeRequest),
 		runDone:  make(chan struct{}),
 	}
-	if useTLS {
-		s.tls = tlsFiles{ca: cfg.CAFile, cert: cfg.CertFile, key: cfg.KeyFile, serverName: cfg.ServerName}
-		s.useTLS, s.tlsHost = true, u.Hostname()
-		if _, err := s.tls.config(u.Hostname()); err != nil {
+	s.tls = tlsFiles{ca: cfg.CAFile, cert: cfg.CertFile, key: cfg.KeyFile, serverName: cfg.ServerName}
+	for i, b := range cfg.Brokers {
+		u, useTLS, err := parseBroker(b)
+		if err != nil {
+			if len(cfg.Brokers) > 1 {
+				err = fmt.Errorf("broker node %d: %w", i+1, err)
+			}
 			return nil, err
 		}
+		n := node{url: b, useTLS: useTLS}
+		if useTLS {
+			n.tlsHost = u.Hostname()
+			if _, err := s.tls.config(n.tlsHost); err != nil {
+				return nil, err
+			}
+		}
+		s.nodes = append(s.nodes, n)
 	}
 	return s, nil
 }
@@ -215,6 +230,7 @@ func (s *mqttSink) counters() Counters {
 		Reconnects:      s.reconnects,
 		Connected:       s.connected,
 		Birth:           s.birth,
+		Broker:          s.node,
 		CommandsDropped: s.cmdDropped,
 		IdentityClash:   s.clash.clash(time.Now()),
 	}
@@ -267,8 +283,10 @@ func (s *mqttSink) close(ctx context.Context) error {
 	}
 }
 
-// run makes connections, one after the other, until ctx is done or Close is handled; between failed
-// attempts it waits with exponential backoff and jitter.
+// run makes connections, one after the other, until ctx is done or Close is handled. After a connection
+// ends or an attempt fails it tries the next node at once; when every node failed in a row (a connection
+// the broker dropped right after accepting it counts as a failure) it waits with exponential backoff and
+// jitter before going round again.
 func (s *mqttSink) run(ctx context.Context) error {
 	s.running.Store(true)
 	defer close(s.runDone)
@@ -278,17 +296,26 @@ func (s *mqttSink) run(ctx context.Context) error {
 	default:
 	}
 	backoff := s.minBackoff
+	at, failed := 0, 0 // the node to try, and how many attempts in a row failed
 	for {
-		connected, err := s.session(ctx)
+		n := s.nodes[at]
+		connected, err := s.session(ctx, n)
 		if errors.Is(err, errClosed) || ctx.Err() != nil {
 			return nil
 		}
 		var lost *lostError
 		if connected && !(errors.As(err, &lost) && lost.quick) { // it lasted: start again from the shortest wait
-			backoff = s.minBackoff
+			backoff, failed = s.minBackoff, 0
+		}
+		failed++
+		at = (at + 1) % len(s.nodes)
+		if failed%len(s.nodes) != 0 {
+			s.log.Warn("publish: no connection; trying the next broker node", "broker", n.url, "err", err,
+				"next", s.nodes[at].url)
+			continue
 		}
 		wait := backoff/2 + rand.N(backoff/2+1)
-		s.log.Warn("publish: no connection", "broker", s.cfg.Broker, "err", err, "retry_in", wait.Round(time.Millisecond))
+		s.log.Warn("publish: no connection", "broker", n.url, "err", err, "retry_in", wait.Round(time.Millisecond))
 		backoff = min(2*backoff, s.maxBackoff)
 		if !s.pause(ctx, wait) {
 			return nil
@@ -311,24 +338,24 @@ func (s *mqttSink) pause(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// session makes one connection and serves it until it fails, ctx is done or Close is handled. connected
-// reports whether the broker accepted the connection.
-func (s *mqttSink) session(ctx context.Context) (connected bool, err error) {
+// session makes one connection to n and serves it until it fails, ctx is done or Close is handled.
+// connected reports whether the broker accepted the connection.
+func (s *mqttSink) session(ctx context.Context, n node) (connected bool, err error) {
 	s.mu.Lock()
 	birth := s.birth + 1
 	s.mu.Unlock()
-	l, err := s.connect(ctx, birth)
+	l, err := s.connect(ctx, n, birth)
 	if l == nil {
 		return false, err
 	}
 	s.mu.Lock()
-	s.birth, s.connected = birth, true
+	s.birth, s.node, s.connected = birth, n.url, true
 	s.clash.connected(time.Now())
 	if birth > 1 {
 		s.reconnects++
 	}
 	s.mu.Unlock()
-	s.log.Info("publish: connected", "broker", s.cfg.Broker, "client_id", s.cfg.ClientID, "birth", birth)
+	s.log.Info("publish: connected", "broker", n.url, "client_id", s.cfg.ClientID, "birth", birth)
 	for len(s.eph) > 0 { // stale from an earlier connection
 		<-s.eph
 	}
@@ -367,13 +394,13 @@ type lostError struct {
 func (e *lostError) Error() string { return "publish: connection lost: " + e.err.Error() }
 func (e *lostError) Unwrap() error { return e.err }
 
-// connect dials a connection whose last will is the "offline" status of birth, and waits for the broker
+// connect dials n with a connection whose last will is the "offline" status of birth, and waits for the broker
 // to accept it. It returns nil and why when the broker refused, ctx ended (nil error) or Close was
 // handled (errClosed).
-func (s *mqttSink) connect(ctx context.Context, birth uint64) (*link, error) {
+func (s *mqttSink) connect(ctx context.Context, n node, birth uint64) (*link, error) {
 	l := &link{s: s, birth: birth, lost: make(chan struct{}), sentVer: map[string]uint64{}}
 	opts := dialOptions{
-		broker:         s.cfg.Broker,
+		broker:         n.url,
 		clientID:       s.cfg.ClientID,
 		username:       s.cfg.Username,
 		password:       s.cfg.Password,
@@ -384,9 +411,9 @@ func (s *mqttSink) connect(ctx context.Context, birth uint64) (*link, error) {
 		maxPacket:      MaxInboundPacket,
 		onSkipped:      s.onSkipped,
 	}
-	if s.useTLS {
+	if n.useTLS {
 		var err error
-		if opts.tls, err = s.tls.config(s.tlsHost); err != nil {
+		if opts.tls, err = s.tls.config(n.tlsHost); err != nil {
 			return nil, err
 		}
 	}

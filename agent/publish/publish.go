@@ -1,10 +1,11 @@
 // Package publish sends the agent's messages to an MQTT broker (or to stdout) without ever blocking the caller.
 //
 // The Publisher owns one connection at a time, built fresh for every attempt so that each connection's last
-// will carries its own birth number. QoS-1 messages wait in a bounded RAM outbox until the broker
-// acknowledges them; retained values are re-published on every connect; the retained status topic reads
-// "online" on every connect, "offline" (the broker's last will) when the connection dies, and "stopped" on a
-// clean exit. Only paho.go talks to the MQTT library.
+// will carries its own birth number. Given several independent broker nodes, it is connected to one of
+// them at a time and fails over to the next when that connection is lost (see Config.Brokers). QoS-1
+// messages wait in a bounded RAM outbox until the broker acknowledges them; retained values are
+// re-published on every connect; the retained status topic reads "online" on every connect, "offline" (the
+// broker's last will) when the connection dies, and "stopped" on a clean exit. Only paho.go talks to the MQTT library.
 package publish
 
 import (
@@ -16,6 +17,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -35,16 +37,21 @@ type Message struct {
 
 // Config configures a Publisher. The zero value of each field means the documented default.
 type Config struct {
-	// Broker is "tcp://host:port", "tls://host:port" (also mqtt://, mqtts://, ssl://; see CheckBroker), or
-	// "stdout" to write JSON lines to Stdout instead of using MQTT. Credentials must not be put in the URL;
-	// use Username and Password.
-	Broker string
+	// Brokers are the broker nodes, each "tcp://host:port" or "tls://host:port" (also mqtt://, mqtts://,
+	// ssl://; see CheckBroker), or the one entry "stdout" to write JSON lines to Stdout instead of using
+	// MQTT. Credentials must not be put in a URL; use Username and Password. The nodes are independent
+	// brokers (not a cluster), each receiving everything while the Publisher is connected to it: Run
+	// connects to the first, and when a connection is lost or refused it tries the next node at once; it
+	// waits (backoff) only after every node in turn failed. Each connection announces the sensor afresh
+	// (status, retained values) and resends the whole unacknowledged outbox, so a subscriber of every node
+	// receives every QoS-1 message at least once.
+	Brokers []string
 	// ClientID is the MQTT client id; "" means Topics.Identity(), "<store>/<sensor>". The session is persistent
 	// (clean session false), so the id must be unique to this sensor.
 	ClientID string
 	// Topics names the sensor; both names must satisfy event.ValidName.
 	Topics event.Topics
-	// Stdout receives the lines when Broker is "stdout"; nil means os.Stdout.
+	// Stdout receives the lines when Brokers is "stdout"; nil means os.Stdout.
 	Stdout io.Writer
 	// OutboxMessages caps the number of queued QoS-1 messages; 0 means 10000.
 	OutboxMessages int
@@ -61,7 +68,7 @@ type Config struct {
 	Password string
 	// CAFile is a PEM bundle of the CAs trusted for tls:// brokers; "" means the system roots. CertFile and
 	// KeyFile are a PEM client certificate and key for mutual TLS; "" means none. ServerName overrides the
-	// name checked against the broker's certificate; "" means the host of Broker.
+	// name checked against the broker's certificate; "" means the host of each node.
 	CAFile, CertFile, KeyFile, ServerName string
 	// Logger receives connection events and drops; nil discards.
 	Logger *slog.Logger
@@ -76,6 +83,7 @@ type Counters struct {
 	Reconnects      uint64 // successful connections after the first
 	Connected       bool   // a connection is up right now
 	Birth           uint64 // number of the current (or last) connection; 0 before the first
+	Broker          string // the node of the current (or last) connection; "" before the first
 	CommandsDropped uint64 // inbound commands dropped: too large, or the Commands channel was full
 	// IdentityClash is true while the broker keeps dropping the connection right after accepting it:
 	// most likely another client uses this sensor's client id, such as a second device with a copy of
@@ -106,8 +114,8 @@ const (
 // broker has already published (or will publish) the "offline" last will instead.
 var ErrNotConnected = errors.New(`publish: not connected, "stopped" status not sent`)
 
-// Publisher delivers messages to one broker, or writes them as JSON lines. Create it with New, run Run in
-// its own goroutine, and end with Close (or cancel Run's context). All methods are safe for concurrent
+// Publisher delivers messages to a broker (one node of Config.Brokers at a time), or writes them as JSON
+// lines. Create it with New, run Run in its own goroutine, and end with Close (or cancel Run's context). All methods are safe for concurrent
 // use.
 //
 // The Publisher checks topics and hands everything else to its sink: an MQTT connection (mqttSink) or
@@ -163,7 +171,13 @@ func New(cfg Config) (*Publisher, error) {
 			return b
 		}
 	}
-	if cfg.Broker == stdoutBroker {
+	if len(cfg.Brokers) == 0 {
+		return nil, errors.New("publish: no broker (want at least one tcp://HOST:PORT or tls://HOST:PORT, or stdout)")
+	}
+	if slices.Contains(cfg.Brokers, stdoutBroker) {
+		if len(cfg.Brokers) > 1 {
+			return nil, errors.New("publish: stdout cannot be combined with broker nodes")
+		}
 		w := cfg.Stdout
 		if w == nil {
 			w = os.Stdout
@@ -211,9 +225,10 @@ func parseBroker(broker string) (u *url.URL, useTLS bool, err error) {
 	return u, useTLS, nil
 }
 
-// Run connects to the broker and delivers the outbox, retained values and status until ctx is done or
-// Close is called; it then returns nil. Failed connections are retried with exponential backoff (0.5 s
-// up to 30 s) and jitter. When ctx ends while connected, Run makes a best-effort attempt (2 s) to publish
+// Run connects to a broker node and delivers the outbox, retained values and status until ctx is done or
+// Close is called; it then returns nil. A lost or refused connection is followed at once by an attempt on
+// the next node (Config.Brokers); once every node failed in a row, the attempts go on with exponential
+// backoff (0.5 s up to 30 s) and jitter. When ctx ends while connected, Run makes a best-effort attempt (2 s) to publish
 // the "stopped" status before disconnecting. Run may be called only once. In stdout mode Run writes the
 // "online" line, waits, and writes "stopped" when ctx is done.
 func (p *Publisher) Run(ctx context.Context) error {

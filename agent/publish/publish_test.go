@@ -18,7 +18,7 @@ import (
 var testTopics = event.Topics{Store: "s1", Sensor: "cam1"}
 
 func TestOutboxCapByCount(t *testing.T) {
-	p, err := New(Config{Broker: "tcp://127.0.0.1:1", Topics: testTopics, OutboxMessages: 5})
+	p, err := New(Config{Brokers: []string{"tcp://127.0.0.1:1"}, Topics: testTopics, OutboxMessages: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestOutboxCapByCount(t *testing.T) {
 }
 
 func TestOutboxCapByBytes(t *testing.T) {
-	p, err := New(Config{Broker: "tcp://127.0.0.1:1", Topics: testTopics, OutboxBytes: 100})
+	p, err := New(Config{Brokers: []string{"tcp://127.0.0.1:1"}, Topics: testTopics, OutboxBytes: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func closedPort(t *testing.T) string {
 }
 
 func TestEnqueueNeverBlocksWithoutBroker(t *testing.T) {
-	p, err := New(Config{Broker: "tcp://" + closedPort(t), Topics: testTopics, OutboxMessages: 1000})
+	p, err := New(Config{Brokers: []string{"tcp://" + closedPort(t)}, Topics: testTopics, OutboxMessages: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestStdout(t *testing.T) {
 
 func testStdout(t *testing.T) {
 	var buf bytes.Buffer
-	p, err := New(Config{Broker: "stdout", Stdout: &buf, Topics: testTopics})
+	p, err := New(Config{Brokers: []string{"stdout"}, Stdout: &buf, Topics: testTopics})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,14 +189,14 @@ func testStdout(t *testing.T) {
 
 func TestNewRejects(t *testing.T) {
 	for _, cfg := range []Config{
-		{Broker: "tcp://127.0.0.1:1883", Topics: event.Topics{Store: "s/1", Sensor: "c"}},
-		{Broker: "tcp://127.0.0.1:1883", Topics: event.Topics{Store: "s", Sensor: ""}},
-		{Broker: "http://127.0.0.1:1883", Topics: testTopics},
-		{Broker: "tcp://127.0.0.1", Topics: testTopics},
-		{Broker: "tcp://user:secret@127.0.0.1:1883", Topics: testTopics},
-		{Broker: "tls://127.0.0.1:8883", Topics: testTopics, CAFile: "/nonexistent/ca.pem"},
-		{Broker: "tls://127.0.0.1:8883", Topics: testTopics, CertFile: "/x.pem"},
-		{Broker: "tcp://127.0.0.1:1883", Topics: testTopics, OutboxMessages: -1},
+		{Brokers: []string{"tcp://127.0.0.1:1883"}, Topics: event.Topics{Store: "s/1", Sensor: "c"}},
+		{Brokers: []string{"tcp://127.0.0.1:1883"}, Topics: event.Topics{Store: "s", Sensor: ""}},
+		{Brokers: []string{"http://127.0.0.1:1883"}, Topics: testTopics},
+		{Brokers: []string{"tcp://127.0.0.1"}, Topics: testTopics},
+		{Brokers: []string{"tcp://user:secret@127.0.0.1:1883"}, Topics: testTopics},
+		{Brokers: []string{"tls://127.0.0.1:8883"}, Topics: testTopics, CAFile: "/nonexistent/ca.pem"},
+		{Brokers: []string{"tls://127.0.0.1:8883"}, Topics: testTopics, CertFile: "/x.pem"},
+		{Brokers: []string{"tcp://127.0.0.1:1883"}, Topics: testTopics, OutboxMessages: -1},
 	} {
 		_, err := New(cfg)
 		if err == nil {
@@ -207,17 +207,17 @@ func TestNewRejects(t *testing.T) {
 			t.Errorf("New(%+v) error %q: want prefix and no password", cfg, err)
 		}
 	}
-	p, err := New(Config{Broker: "tls://127.0.0.1:8883", Topics: testTopics, ClientID: "x"})
+	p, err := New(Config{Brokers: []string{"tls://127.0.0.1:8883"}, Topics: testTopics, ClientID: "x"})
 	if err != nil {
 		t.Fatalf("tls with system roots: %v", err)
 	}
-	if p.mq.cfg.ClientID != "x" || !p.mq.useTLS || p.mq.tlsHost != "127.0.0.1" {
+	if p.mq.cfg.ClientID != "x" || len(p.mq.nodes) != 1 || !p.mq.nodes[0].useTLS || p.mq.nodes[0].tlsHost != "127.0.0.1" {
 		t.Errorf("tls publisher: %+v", p.mq.cfg)
 	}
 }
 
 func TestInvalidTopicNotQueued(t *testing.T) {
-	p, err := New(Config{Broker: "tcp://127.0.0.1:1", Topics: testTopics})
+	p, err := New(Config{Brokers: []string{"tcp://127.0.0.1:1"}, Topics: testTopics})
 	if err != nil {
 		t.Fatal(err)
 	}

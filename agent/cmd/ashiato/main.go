@@ -211,7 +211,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if f.summary {
 		url := brokerURL
 		if url == "" {
-			url = d.MQTT.Broker
+			url = d.MQTT.Nodes()[0]
 		}
 		printHeader(stderr, url, brokerURL != "", d)
 		go showSummary(ctx, url, d, stderr, log)
@@ -298,12 +298,14 @@ func loadConfig(f flags) (*config.Config, error) {
 	}
 	set(&cfg.Capture.Source, f.source)
 	set(&cfg.Capture.Pace, f.pace)
-	set(&cfg.MQTT.Broker, f.broker)
+	if f.broker != "" { // one broker, in place of the configured node or nodes
+		cfg.MQTT.Broker, cfg.MQTT.Brokers = f.broker, nil
+	}
 	if f.sink != "" {
 		if f.sink != "stdout" {
 			return nil, fmt.Errorf("ashiato: -sink %q: only stdout is supported", f.sink)
 		}
-		cfg.MQTT.Broker = "stdout"
+		cfg.MQTT.Broker, cfg.MQTT.Brokers = "stdout", nil
 	}
 	set(&cfg.MQTT.EmbeddedListen, f.listen)
 	set(&cfg.Sensor.Store, f.store)
