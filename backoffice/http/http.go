@@ -29,14 +29,15 @@ import (
 type Health struct {
 	// Ping checks the store; an error makes /healthz answer 503.
 	Ping func(context.Context) error
-	// Connected reports whether the collector is connected to the broker; false makes /healthz answer
-	// 503. nil means not checked.
-	Connected func() bool
+	// Brokers reports, for each broker node's URL, whether the collector is connected to it. None
+	// connected makes /healthz answer 503; some but not all is "degraded" (200: the sensors fail over to
+	// the nodes that are up). nil means not checked.
+	Brokers func() map[string]bool
 }
 
 // Handler returns a handler of /healthz and /metrics only (Server.Handler serves them too, with the pages).
 //
-//	GET /healthz  200 {"store":"ok","mqtt":"connected"} or 503 with what is wrong
+//	GET /healthz  200 {"store":"ok","mqtt":"connected","brokers":{"tcp://…":"connected"}} or 503 with what is wrong
 //	GET /metrics  Prometheus text format, from gatherer
 func Handler(h Health, gatherer prometheus.Gatherer) http.Handler {
 	mux := http.NewServeMux()
@@ -48,16 +49,28 @@ func Handler(h Health, gatherer prometheus.Gatherer) http.Handler {
 func healthz(h Health, w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	status, body := http.StatusOK, map[string]string{"store": "ok", "mqtt": "not checked"}
+	status, body := http.StatusOK, map[string]any{"store": "ok", "mqtt": "not checked"}
 	if h.Ping == nil {
 		body["store"] = "not checked"
 	} else if err := h.Ping(ctx); err != nil {
 		status, body["store"] = http.StatusServiceUnavailable, "error: "+err.Error()
 	}
-	if h.Connected != nil {
-		body["mqtt"] = "connected"
-		if !h.Connected() {
+	if h.Brokers != nil {
+		nodes, up := map[string]string{}, 0
+		for url, ok := range h.Brokers() {
+			nodes[url] = "disconnected"
+			if ok {
+				nodes[url], up = "connected", up+1
+			}
+		}
+		body["brokers"] = nodes
+		switch up {
+		case len(nodes):
+			body["mqtt"] = "connected"
+		case 0:
 			status, body["mqtt"] = http.StatusServiceUnavailable, "disconnected"
+		default:
+			body["mqtt"] = "degraded"
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")

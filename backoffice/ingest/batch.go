@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	paho "github.com/eclipse/paho.mqtt.golang"
-
 	"github.com/ashiato/ashiato/backoffice"
 )
 
@@ -14,7 +12,7 @@ import (
 func (c *Collector) batches(ctx context.Context) {
 	var (
 		b    backoffice.Batch
-		msgs []paho.Message
+		msgs []inbound
 	)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -53,7 +51,7 @@ func (c *Collector) batches(ctx context.Context) {
 			return // ctx ended before the batch could be committed: nothing is acknowledged
 		}
 		for _, m := range msgs {
-			m.Ack()
+			m.m.Ack()
 		}
 		clear(msgs)
 		b.Reset()
@@ -61,12 +59,17 @@ func (c *Collector) batches(ctx context.Context) {
 }
 
 // add decodes m into b, or counts it as malformed.
-func (c *Collector) add(b *backoffice.Batch, m paho.Message) {
-	d := c.dec.decode(m.Topic(), m.Payload(), m.Retained(), c.o.Now())
-	c.m.messages.WithLabelValues(leafLabel(d.leaf)).Inc()
+func (c *Collector) add(b *backoffice.Batch, m inbound) {
+	d := c.dec.decode(m.m.Topic(), m.m.Payload(), m.m.Retained(), c.o.Now())
+	c.m.messages.WithLabelValues(m.n.url, leafLabel(d.leaf)).Inc()
+	if d.stale {
+		c.m.stale.WithLabelValues(d.leaf).Inc()
+		m.n.log.Debug("stale sensor state skipped", "topic", m.m.Topic(), "retained", m.m.Retained())
+		return
+	}
 	if d.malformed != "" {
 		c.m.malformed.WithLabelValues(d.malformed).Inc()
-		c.logMalformed(d, m.Topic(), len(m.Payload()))
+		c.logMalformed(d, m.m.Topic(), len(m.m.Payload()))
 		return
 	}
 	if d.sensor != nil {

@@ -51,7 +51,7 @@ func benchIngest(b *testing.B, hz int) {
 		b.Fatal(err)
 	}
 	defer store.Close()
-	c, err := ingest.New(store, ingest.Options{Broker: broker.URL(), ClientID: "bench-office",
+	c, err := ingest.New(store, ingest.Options{Brokers: []string{broker.URL()}, ClientID: "bench-office",
 		Minimisation: backoffice.DefaultMinimisation()})
 	if err != nil {
 		b.Fatal(err)

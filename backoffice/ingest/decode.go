@@ -34,6 +34,7 @@ type decoded struct {
 	dropped   *backoffice.Dropped
 	malformed string
 	err       error // what exactly, for the log; never holds payload bytes
+	stale     bool  // a status, privacy or notice older than the sensor's current one: skipped
 }
 
 // decoder turns messages into batch rows. It is used by one goroutine.
@@ -44,6 +45,104 @@ type decoder struct {
 	retention backoffice.Retention
 	// promises holds each sensor's retention_days, from the store at start and from every notice since.
 	promises map[backoffice.SensorKey]int
+	// order holds what orders each sensor's state messages, from the store at start and from every
+	// message applied since.
+	order map[backoffice.SensorKey]*order
+}
+
+// order is where a sensor's state messages stand: the (started, birth) of its newest status, the notice
+// hash that status names, and the since of its newest privacy. Zero means unknown.
+type order struct {
+	started    int64
+	birth      uint64
+	noticeHash string
+	since      int64
+}
+
+// newer reports whether status (started, birth) is not older than o's.
+func (o *order) newer(started int64, birth uint64) bool {
+	return started > o.started || (started == o.started && birth >= o.birth)
+}
+
+// load seeds the order of a sensor from what the store holds.
+func (d *decoder) load(s backoffice.Sensor) {
+	o := &order{}
+	var st event.Status
+	if json.Unmarshal(s.Status, &st) == nil {
+		o.started, o.birth = st.Started, st.Birth
+		if st.Attestation != nil {
+			o.noticeHash = st.Attestation.NoticeHash
+		}
+	}
+	var p event.Privacy
+	if json.Unmarshal(s.Privacy, &p) == nil {
+		o.since = p.Since
+	}
+	d.orderOf(s.SensorKey)
+	d.order[s.SensorKey] = o
+}
+
+// orderOf returns the order of key, a zero one if it is new.
+func (d *decoder) orderOf(key backoffice.SensorKey) *order {
+	if d.order == nil {
+		d.order = map[backoffice.SensorKey]*order{}
+	}
+	o := d.order[key]
+	if o == nil {
+		o = &order{}
+		d.order[key] = o
+	}
+	return o
+}
+
+// freshStatus reports whether status s of key, received with the retain flag retained, is to be applied,
+// and if so makes it the sensor's newest. A broker node that lost the sensor (it crashed, or the sensor
+// failed over to another node) keeps the retained status of the connection it had, which grows stale while
+// the sensor goes on elsewhere with the next birth, or restarts (a later started). The rule:
+//   - statuses from agents that do not send started are applied (the store still ignores an offline will
+//     whose birth is lower than the stored one);
+//   - a status whose (started, birth) is not lower than the newest applied is applied;
+//   - a lower one is skipped, except a live online or stopped (not a retained copy, not a will) from
+//     another process than the newest: the sensor is speaking now, and its clock went back across a
+//     restart (a board without a real-time clock that started before its time was set).
+func (d *decoder) freshStatus(key backoffice.SensorKey, s event.Status, retained bool) bool {
+	o := d.orderOf(key)
+	ok := s.Started == 0 || o.started == 0 || o.newer(s.Started, s.Birth) ||
+		(!retained && s.State != event.StateOffline && s.Started != o.started)
+	if !ok {
+		return false
+	}
+	if s.Started != o.started {
+		o.noticeHash = ""
+	}
+	if s.State != event.StateOffline || o.newer(s.Started, s.Birth) {
+		o.started, o.birth = s.Started, s.Birth
+	}
+	if s.Attestation != nil && s.Attestation.NoticeHash != "" {
+		o.noticeHash = s.Attestation.NoticeHash
+	}
+	return true
+}
+
+// freshPrivacy reports whether privacy p is to be applied: live, or a retained copy not older (by since)
+// than the newest applied. A live one always is, even older: the sensor speaks now (its clock may have
+// been set back).
+func (d *decoder) freshPrivacy(key backoffice.SensorKey, p event.Privacy, retained bool) bool {
+	o := d.orderOf(key)
+	if retained && p.Since < o.since {
+		return false
+	}
+	o.since = p.Since
+	return true
+}
+
+// freshNotice reports whether a notice with hash is to be applied: live, or a retained copy whose hash is
+// the one the sensor's newest status names (or that status names none). A notice is fixed for the life of
+// an agent process and its hash is in every status, so a retained notice with another hash is a stale copy
+// from a node that lost the sensor.
+func (d *decoder) freshNotice(key backoffice.SensorKey, hash string, retained bool) bool {
+	o := d.orderOf(key)
+	return !retained || o.noticeHash == "" || o.noticeHash == hash
 }
 
 var subscribedLeaves = map[string]bool{
@@ -88,12 +187,18 @@ func (d *decoder) decode(topic string, payload []byte, retained bool, now time.T
 		if err := json.Unmarshal(p, &s); err != nil {
 			return bad(leaf, BadSchema, errors.New("status does not decode"))
 		}
+		if !d.freshStatus(key, s, retained) {
+			return decoded{leaf: leaf, stale: true}
+		}
 		u.Kind, u.State, u.Birth = backoffice.UpdateStatus, s.State, s.Birth
 		u.Live = u.Live && s.State != event.StateOffline // the will is the broker speaking
 	case event.LeafPrivacy:
 		var s event.Privacy
 		if err := json.Unmarshal(p, &s); err != nil {
 			return bad(leaf, BadSchema, errors.New("privacy does not decode"))
+		}
+		if !d.freshPrivacy(key, s, retained) {
+			return decoded{leaf: leaf, stale: true}
 		}
 		u.Kind, u.State = backoffice.UpdatePrivacy, s.State
 	case event.LeafStats:
@@ -106,6 +211,9 @@ func (d *decoder) decode(topic string, payload []byte, retained bool, now time.T
 		}
 		if err := json.Unmarshal(p, &n); err != nil {
 			return bad(leaf, BadSchema, errors.New("notice does not decode"))
+		}
+		if !d.freshNotice(key, n.Hash, retained) {
+			return decoded{leaf: leaf, stale: true}
 		}
 		u.Kind, u.NoticeHash, u.RetentionDays, u.AggregateRetentionDays = backoffice.UpdateNotice, n.Hash, n.RetentionDays, n.AggregateRetentionDays
 		d.promises[key] = n.RetentionDays

@@ -33,6 +33,16 @@
 // A valid track is minimised (backoffice.Minimisation). A track the rules drop, or one already past its
 // sensor's retention when it arrives, is recorded in the dropped table, without its points, in the same
 // transaction, so that stored plus dropped equals what was published.
+//
+// # Several broker nodes
+//
+// For high availability without a clustered broker, sensors publish to one of several independent broker
+// nodes and fail over between them (agent/publish). The collector then keeps one connection to every node
+// (Options.Brokers), all feeding the one batcher: a track a sensor sent again on another node after a
+// failover is stored once by the idempotent key. A node that lost a sensor keeps its retained status,
+// privacy and notice, which grow stale: the collector orders each sensor's status by (started, birth),
+// its privacy by since, and its notice by the hash the current status names, and skips the stale copies
+// (ashiato_office_messages_stale_total); see decoder.fresh for the exact rule.
 package ingest
 
 import (
@@ -41,6 +51,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,8 +66,10 @@ import (
 
 // Options configure a Collector. The zero value of each field means its default.
 type Options struct {
-	// Broker is the broker's URL: tcp://HOST:PORT, or tls://HOST:PORT (also ssl://).
-	Broker string
+	// Brokers are the broker nodes' URLs: tcp://HOST:PORT, or tls://HOST:PORT (also ssl://). One node, or
+	// several independent nodes (not a cluster) that the sensors fail over between: the collector keeps
+	// a connection to each, under the same ClientID.
+	Brokers []string
 	// ClientID is the fixed client id that the broker keeps the office's session under. Required.
 	ClientID string
 	// Username and Password authenticate the office; empty means none. They are never logged.
@@ -101,22 +114,40 @@ type Collector struct {
 	log   *slog.Logger
 	m     *metrics
 	dec   decoder
+	nodes []*node
 
-	queue     chan paho.Message
-	stopping  chan struct{} // closed when Run's context ends: the handler stops taking messages
-	stopOnce  sync.Once
-	connected atomic.Bool
-	client    paho.Client
+	queue    chan inbound
+	stopping chan struct{} // closed when Run's context ends: the handlers stop taking messages
+	stopOnce sync.Once
 
 	// Used by the batcher goroutine only: the malformed-message log's rate limit.
 	lastLog    map[string]time.Time
 	suppressed map[string]int
 }
 
+// node is the connection to one broker node.
+type node struct {
+	url       string
+	log       *slog.Logger
+	client    paho.Client
+	connected atomic.Bool
+}
+
+// inbound is a message and the node it came through.
+type inbound struct {
+	n *node
+	m paho.Message
+}
+
 // New returns a collector writing to store. It does not connect: Run does.
 func New(store backoffice.Store, o Options) (*Collector, error) {
-	if o.Broker == "" || o.ClientID == "" {
+	if len(o.Brokers) == 0 || o.ClientID == "" {
 		return nil, errors.New("ingest: a broker URL and a client id are required")
+	}
+	for i, b := range o.Brokers {
+		if b == "" || slices.Contains(o.Brokers[:i], b) {
+			return nil, fmt.Errorf("ingest: broker node %d is empty or listed twice", i+1)
+		}
 	}
 	if o.Queue <= 0 {
 		o.Queue = DefaultQueue
@@ -140,14 +171,21 @@ func New(store backoffice.Store, o Options) (*Collector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	m, err := newMetrics(o.Metrics)
+	m, err := newMetrics(o.Metrics, o.Brokers)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: metrics: %w", err)
 	}
-	c := &Collector{store: store, o: o, log: o.Logger, m: m, queue: make(chan paho.Message, o.Queue),
+	c := &Collector{store: store, o: o, log: o.Logger, m: m, queue: make(chan inbound, o.Queue),
 		stopping: make(chan struct{})}
 	c.dec = decoder{validator: v, maxSize: o.MaxPayload, min: o.Minimisation, retention: o.Retention,
 		promises: map[backoffice.SensorKey]int{}}
+	for _, b := range o.Brokers {
+		l := c.log
+		if len(o.Brokers) > 1 {
+			l = l.With("broker", b)
+		}
+		c.nodes = append(c.nodes, &node{url: b, log: l})
+	}
 	return c, nil
 }
 
@@ -162,13 +200,29 @@ func (c *Collector) Filters() map[string]byte {
 		any + event.LeafStats: 1}
 }
 
-// Connected reports whether the collector is connected to the broker now.
-func (c *Collector) Connected() bool { return c.connected.Load() }
+// Connected reports whether the collector is connected to at least one broker node now.
+func (c *Collector) Connected() bool {
+	for _, n := range c.nodes {
+		if n.connected.Load() {
+			return true
+		}
+	}
+	return false
+}
 
-// Run loads the sensors' promises from the store, connects, and stores messages until ctx ends. Then it
-// stops taking messages, commits and acknowledges the batch in progress, and disconnects; messages still
-// queued are not acknowledged, so the broker keeps them for the next start. It returns nil after a clean
-// stop, or the error that kept it from starting.
+// Brokers reports, for each broker node's URL, whether the collector is connected to it now.
+func (c *Collector) Brokers() map[string]bool {
+	m := make(map[string]bool, len(c.nodes))
+	for _, n := range c.nodes {
+		m[n.url] = n.connected.Load()
+	}
+	return m
+}
+
+// Run loads the sensors' state from the store, connects to every node, and stores messages until ctx
+// ends. Then it stops taking messages, commits and acknowledges the batch in progress, and disconnects;
+// messages still queued are not acknowledged, so the brokers keep them for the next start. It returns nil
+// after a clean stop, or the error that kept it from starting.
 func (c *Collector) Run(ctx context.Context) error {
 	sensors, err := c.store.Sensors(ctx)
 	if err != nil {
@@ -178,31 +232,41 @@ func (c *Collector) Run(ctx context.Context) error {
 		if s.RetentionDays > 0 {
 			c.dec.promises[s.SensorKey] = s.RetentionDays
 		}
+		c.dec.load(s)
 	}
-	c.client = paho.NewClient(c.clientOptions())
-	c.client.Connect() // retries in the background until it succeeds or Disconnect
-	c.log.Info("collector started", "broker", c.o.Broker, "client_id", c.o.ClientID, "share_group", c.o.ShareGroup)
+	for _, n := range c.nodes {
+		n.client = paho.NewClient(c.clientOptions(n))
+		n.client.Connect() // retries in the background until it succeeds or Disconnect
+	}
+	c.log.Info("collector started", "brokers", c.o.Brokers, "client_id", c.o.ClientID, "share_group", c.o.ShareGroup)
 	go c.complainWhileDisconnected(ctx)
 	c.batches(ctx)
 	c.stopOnce.Do(func() { close(c.stopping) })
-	c.client.Disconnect(1000) // lets the last acknowledgements out
-	c.connected.Store(false)
+	var wg sync.WaitGroup
+	for _, n := range c.nodes {
+		wg.Go(func() {
+			n.client.Disconnect(1000) // lets the last acknowledgements out
+			n.connected.Store(false)
+		})
+	}
+	wg.Wait()
 	c.log.Info("collector stopped")
 	return nil
 }
 
-func (c *Collector) clientOptions() *paho.ClientOptions {
-	o := paho.NewClientOptions().AddBroker(c.o.Broker).SetClientID(c.o.ClientID).SetProtocolVersion(4).
+func (c *Collector) clientOptions(n *node) *paho.ClientOptions {
+	gauge := c.m.connected.WithLabelValues(n.url)
+	o := paho.NewClientOptions().AddBroker(n.url).SetClientID(c.o.ClientID).SetProtocolVersion(4).
 		SetCleanSession(false).SetOrderMatters(true).SetAutoAckDisabled(true).
-		SetDefaultPublishHandler(c.handle). // before Connect: queued messages arrive before any Subscribe
+		SetDefaultPublishHandler(func(_ paho.Client, m paho.Message) { c.handle(n, m) }). // before Connect: queued messages arrive before any Subscribe
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).
 		SetMaxReconnectInterval(10 * time.Second).SetKeepAlive(30 * time.Second).SetResumeSubs(false).
 		SetUsername(c.o.Username).SetPassword(c.o.Password).
-		SetOnConnectHandler(c.onConnect).
+		SetOnConnectHandler(func(cl paho.Client) { c.onConnect(n, gauge, cl) }).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
-			c.connected.Store(false)
-			c.m.connected.Set(0)
-			c.log.Warn("lost the broker; reconnecting", "err", err)
+			n.connected.Store(false)
+			gauge.Set(0)
+			n.log.Warn("lost the broker; reconnecting", "err", err)
 		})
 	if c.o.TLS != nil {
 		o.SetTLSConfig(c.o.TLS)
@@ -211,24 +275,31 @@ func (c *Collector) clientOptions() *paho.ClientOptions {
 }
 
 // onConnect renews the subscriptions on every connection (the session keeps them, but the configured
-// filters may have changed, and a new session has none).
-func (c *Collector) onConnect(cl paho.Client) {
-	c.connected.Store(true)
-	c.m.connected.Set(1)
-	c.log.Info("connected to the broker")
-	tok := cl.SubscribeMultiple(c.Filters(), nil) // nil: every message goes to the default handler
-	go func() {
-		if !tok.WaitTimeout(30 * time.Second) {
-			c.log.Error("subscribe: no answer from the broker in 30 s")
-			return
-		}
-		if err := tok.Error(); err != nil {
-			c.log.Error("subscribe refused; check the broker's ACL for this user", "err", err)
-		}
-	}()
+// filters may have changed, and a new session has none). The status filter goes first, in a SUBSCRIBE of
+// its own: the broker handles a client's packets in order, so each sensor's retained status arrives
+// before its retained privacy and notice, which are judged against it.
+func (c *Collector) onConnect(n *node, gauge prometheus.Gauge, cl paho.Client) {
+	n.connected.Store(true)
+	gauge.Set(1)
+	n.log.Info("connected to the broker")
+	status := event.Root + "/+/+/" + event.LeafStatus
+	rest := c.Filters()
+	delete(rest, status)
+	for _, f := range []map[string]byte{{status: 1}, rest} {
+		tok := cl.SubscribeMultiple(f, nil) // nil: every message goes to the default handler
+		go func() {
+			if !tok.WaitTimeout(30 * time.Second) {
+				n.log.Error("subscribe: no answer from the broker in 30 s")
+				return
+			}
+			if err := tok.Error(); err != nil {
+				n.log.Error("subscribe refused; check the broker's ACL for this user", "err", err)
+			}
+		}()
+	}
 }
 
-// complainWhileDisconnected warns every 30 s while the broker cannot be reached (paho retries quietly).
+// complainWhileDisconnected warns every 30 s for each node that cannot be reached (paho retries quietly).
 func (c *Collector) complainWhileDisconnected(ctx context.Context) {
 	t := time.NewTicker(30 * time.Second)
 	defer t.Stop()
@@ -237,36 +308,58 @@ func (c *Collector) complainWhileDisconnected(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if !c.connected.Load() {
-				c.log.Warn("not connected to the broker; retrying", "broker", c.o.Broker)
+			for _, n := range c.nodes {
+				if !n.connected.Load() {
+					n.log.Warn("not connected to the broker; retrying", "broker", n.url)
+				}
 			}
 		}
 	}
 }
 
 // handle is paho's message handler. It blocks while the queue is full: that is the back-pressure.
-func (c *Collector) handle(_ paho.Client, m paho.Message) {
+func (c *Collector) handle(n *node, m paho.Message) {
 	select {
-	case c.queue <- m:
+	case c.queue <- inbound{n: n, m: m}:
 	case <-c.stopping: // shutting down: leave it unacknowledged for the next start
 	}
 }
 
-// Publish sends payload on topic at QoS 1 without the retain flag, through the collector's connection (the
-// dashboard's pause and resume commands), and returns once the broker has acknowledged it, or ctx ends.
-// The broker's ACL must let the office's user write the topic.
+// Publish sends payload on topic at QoS 1 without the retain flag through the collector's connection to
+// every node it is connected to (the dashboard's pause and resume commands: a sensor listens on whichever
+// node it is connected to), and returns once every one of them has acknowledged it, or ctx ends. It
+// fails only when no node acknowledged; a node it is not connected to is left out. The brokers' ACL must
+// let the office's user write the topic.
 func (c *Collector) Publish(ctx context.Context, topic string, payload []byte) error {
-	if !c.connected.Load() {
-		return errors.New("ingest: not connected to the broker")
+	type sent struct {
+		n   *node
+		tok paho.Token
 	}
-	tok := c.client.Publish(topic, 1, false, payload)
-	select {
-	case <-tok.Done():
-		if err := tok.Error(); err != nil {
-			return fmt.Errorf("ingest: publish %s: %w", topic, err)
+	var toks []sent
+	for _, n := range c.nodes {
+		if n.connected.Load() {
+			toks = append(toks, sent{n, n.client.Publish(topic, 1, false, payload)})
 		}
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("ingest: publish %s: no acknowledgement from the broker: %w", topic, ctx.Err())
 	}
+	if len(toks) == 0 {
+		return errors.New("ingest: not connected to any broker")
+	}
+	var errs []error
+	for _, s := range toks {
+		select {
+		case <-s.tok.Done():
+			if err := s.tok.Error(); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", s.n.url, err))
+			}
+		case <-ctx.Done():
+			errs = append(errs, fmt.Errorf("%s: no acknowledgement from the broker: %w", s.n.url, ctx.Err()))
+		}
+	}
+	if len(errs) == len(toks) {
+		return fmt.Errorf("ingest: publish %s: %w", topic, errors.Join(errs...))
+	}
+	for _, err := range errs {
+		c.log.Warn("command not delivered to one broker node", "topic", topic, "err", err)
+	}
+	return nil
 }

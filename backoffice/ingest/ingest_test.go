@@ -55,7 +55,10 @@ func (r *rig) publish(topic string, payload []byte, retained bool) {
 // collector runs a collector on store until the test ends or stop is called; stop waits for Run to return.
 func (r *rig) collector(store backoffice.Store, reg prometheus.Registerer, o ingest.Options) (c *ingest.Collector, stop func()) {
 	r.t.Helper()
-	o.Broker, o.ClientID, o.Metrics = r.broker.URL(), "office-test", reg
+	if len(o.Brokers) == 0 {
+		o.Brokers = []string{r.broker.URL()}
+	}
+	o.ClientID, o.Metrics = "office-test", reg
 	if o.Minimisation == (backoffice.Minimisation{}) {
 		o.Minimisation = backoffice.DefaultMinimisation()
 	}

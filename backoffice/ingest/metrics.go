@@ -11,8 +11,9 @@ import (
 
 // metrics are the collector's Prometheus metrics, all under ashiato_office_.
 type metrics struct {
-	messages      *prometheus.CounterVec // by topic leaf
+	messages      *prometheus.CounterVec // by broker node and topic leaf
 	malformed     *prometheus.CounterVec // by reason
+	stale         *prometheus.CounterVec // by topic leaf
 	stored        prometheus.Counter
 	dropped       *prometheus.CounterVec // by reason
 	duplicates    prometheus.Counter
@@ -20,15 +21,18 @@ type metrics struct {
 	batchSeconds  prometheus.Histogram
 	batchMessages prometheus.Histogram
 	queueDepth    prometheus.Gauge
-	connected     prometheus.Gauge
+	connected     *prometheus.GaugeVec // by broker node
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, brokers []string) (*metrics, error) {
 	m := &metrics{
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ashiato_office_messages_total",
-			Help: "Messages received, by topic leaf (other: outside the contract)."}, []string{"topic"}),
+			Help: "Messages received, by broker node and topic leaf (other: outside the contract)."}, []string{"broker", "topic"}),
 		malformed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ashiato_office_messages_malformed_total",
 			Help: "Messages dropped as malformed, by reason."}, []string{"reason"}),
+		stale: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ashiato_office_messages_stale_total",
+			Help: "Sensor status, privacy and notice messages skipped as older than what the office has (a broker node's stale retained copy), by topic leaf."},
+			[]string{"topic"}),
 		stored: prometheus.NewCounter(prometheus.CounterOpts{Name: "ashiato_office_tracks_stored_total",
 			Help: "Track segments stored (redeliveries not counted)."}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ashiato_office_tracks_dropped_total",
@@ -43,11 +47,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Rows written by one batch.", Buckets: prometheus.ExponentialBuckets(1, 2, 12)}),
 		queueDepth: prometheus.NewGauge(prometheus.GaugeOpts{Name: "ashiato_office_queue_depth",
 			Help: "Messages received and waiting for the batcher."}),
-		connected: prometheus.NewGauge(prometheus.GaugeOpts{Name: "ashiato_office_mqtt_connected",
-			Help: "1 while the collector is connected to the broker."}),
+		connected: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ashiato_office_mqtt_connected",
+			Help: "1 while the collector is connected to the broker node."}, []string{"broker"}),
 	}
-	for _, l := range []string{event.LeafTracks, event.LeafStatus, event.LeafPrivacy, event.LeafStats, event.LeafNotice, "other"} {
-		m.messages.WithLabelValues(l)
+	for _, b := range brokers {
+		m.connected.WithLabelValues(b)
+		for _, l := range []string{event.LeafTracks, event.LeafStatus, event.LeafPrivacy, event.LeafStats, event.LeafNotice, "other"} {
+			m.messages.WithLabelValues(b, l)
+		}
+	}
+	for _, l := range []string{event.LeafStatus, event.LeafPrivacy, event.LeafNotice} {
+		m.stale.WithLabelValues(l)
 	}
 	for _, r := range MalformedReasons {
 		m.malformed.WithLabelValues(r)
@@ -59,7 +69,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return m, nil
 	}
 	var errs []error
-	for _, c := range []prometheus.Collector{m.messages, m.malformed, m.stored, m.dropped, m.duplicates, m.writeErrors,
+	for _, c := range []prometheus.Collector{m.messages, m.malformed, m.stale, m.stored, m.dropped, m.duplicates, m.writeErrors,
 		m.batchSeconds, m.batchMessages, m.queueDepth, m.connected} {
 		errs = append(errs, reg.Register(c))
 	}

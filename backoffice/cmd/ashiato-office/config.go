@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -82,8 +83,11 @@ type Store struct {
 // MQTT is how the office reaches the broker.
 type MQTT struct {
 	// Broker is tcp://HOST:PORT or tls://HOST:PORT; "" means tcp://127.0.0.1:1883 (the agent's embedded
-	// broker's default address).
+	// broker's default address), unless Brokers is set.
 	Broker string `toml:"broker"`
+	// Brokers are independent broker nodes (not a cluster) that the sensors fail over between
+	// (their mqtt.brokers); the office keeps a connection to each. Set Broker or Brokers, not both.
+	Brokers []string `toml:"brokers"`
 	// ClientID is the fixed client id of the office's persistent session; "" means the MQTT username
 	// when one is set (brokers that bind client ids to usernames expect that), else "ashiato-office".
 	ClientID string `toml:"client_id"`
@@ -273,6 +277,16 @@ func (c *Config) Validate() error {
 		if err := checkBroker(b); err != nil {
 			bad("mqtt.broker", "%v", err)
 		}
+		if len(c.MQTT.Brokers) > 0 {
+			bad("mqtt.brokers", "set mqtt.broker or mqtt.brokers, not both (one node: broker; several: brokers)")
+		}
+	}
+	for i, b := range c.MQTT.Brokers {
+		if err := checkBroker(b); err != nil {
+			bad("mqtt.brokers", "node %d: %v", i+1, err)
+		} else if slices.Contains(c.MQTT.Brokers[:i], b) {
+			bad("mqtt.brokers", "node %d is listed twice", i+1)
+		}
 	}
 	if len(c.MQTT.ClientID) > 128 {
 		bad("mqtt.client_id", "longer than 128 characters")
@@ -437,12 +451,25 @@ func (c *Config) PostgresPassword() (string, error) {
 	return strings.TrimRight(string(b), "\r\n"), nil
 }
 
-// Broker is the effective broker URL.
-func (c *Config) Broker() string {
-	if c.MQTT.Broker != "" {
-		return c.MQTT.Broker
+// Brokers are the effective broker nodes' URLs.
+func (c *Config) Brokers() []string {
+	switch {
+	case len(c.MQTT.Brokers) > 0:
+		return c.MQTT.Brokers
+	case c.MQTT.Broker != "":
+		return []string{c.MQTT.Broker}
 	}
-	return DefaultBroker
+	return []string{DefaultBroker}
+}
+
+// brokersTLS reports whether any and whether every broker node is reached over TLS.
+func (c *Config) brokersTLS() (anyTLS, allTLS bool) {
+	allTLS = true
+	for _, b := range c.Brokers() {
+		t := strings.HasPrefix(b, "tls://") || strings.HasPrefix(b, "ssl://")
+		anyTLS, allTLS = anyTLS || t, allTLS && t
+	}
+	return anyTLS, allTLS
 }
 
 // Listen is the effective HTTP address.
@@ -547,10 +574,9 @@ func (c *Config) ClientID(user string) string {
 	return DefaultClientID
 }
 
-// TLS is the TLS configuration for a tls:// broker, or nil.
+// TLS is the TLS configuration for tls:// broker nodes, or nil when there is none.
 func (c *Config) TLS() (*tls.Config, error) {
-	b := c.Broker()
-	if !strings.HasPrefix(b, "tls://") && !strings.HasPrefix(b, "ssl://") {
+	if anyTLS, _ := c.brokersTLS(); !anyTLS {
 		return nil, nil
 	}
 	t := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.MQTT.ServerName}
@@ -576,7 +602,7 @@ func (c *Config) TLS() (*tls.Config, error) {
 
 // IngestOptions are the collector's options, without the store-independent parts main adds.
 func (c *Config) IngestOptions() ingest.Options {
-	return ingest.Options{Broker: c.Broker(), ShareGroup: c.MQTT.ShareGroup, Queue: c.Ingest.Queue,
+	return ingest.Options{Brokers: c.Brokers(), ShareGroup: c.MQTT.ShareGroup, Queue: c.Ingest.Queue,
 		BatchRows: c.Ingest.BatchRows, BatchWait: c.Ingest.BatchWait.D(), MaxPayload: c.Ingest.MaxPayload,
 		Minimisation: c.Minimisation(), Retention: c.RetentionRule()}
 }
@@ -606,8 +632,8 @@ func (c *Config) ServerOptions() officehttp.Options {
 	for _, op := range c.Operators {
 		o.Accounts = append(o.Accounts, officehttp.Account{Name: op.Name, Hash: op.PasswordHash})
 	}
-	b := c.Broker()
+	_, allTLS := c.brokersTLS()
 	o.Security = officehttp.Security{HTTPS: c.HTTP.TLSCertFile != "", MQTTClientCert: c.MQTT.CertFile != "",
-		MQTTTLS: strings.HasPrefix(b, "tls://") || strings.HasPrefix(b, "ssl://"), Minimisation: c.Minimisation()}
+		MQTTTLS: allTLS, Minimisation: c.Minimisation()}
 	return o
 }

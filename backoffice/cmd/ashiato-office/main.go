@@ -120,7 +120,7 @@ func (o *overrides) register(fs *flag.FlagSet, serve bool) {
 	fs.StringVar(&o.postgres, "postgres", "", "PostgreSQL database URL without a password, e.g. postgres://ashiato@db:5432/ashiato "+
 		"(sets store.driver = \"postgres\" and store.dsn; the password comes from store.password_file or PGPASSWORD)")
 	if serve {
-		fs.StringVar(&o.broker, "broker", "", "MQTT broker, tcp://HOST:PORT or tls://HOST:PORT (overrides mqtt.broker)")
+		fs.StringVar(&o.broker, "broker", "", "MQTT broker, tcp://HOST:PORT or tls://HOST:PORT (overrides mqtt.broker and mqtt.brokers)")
 		fs.StringVar(&o.listen, "listen", "", "HTTP address of /healthz and /metrics (overrides http.listen)")
 		fs.StringVar(&o.logLevel, "log-level", "", "debug, info, warn or error (overrides log.level)")
 	}
@@ -140,7 +140,9 @@ func (o *overrides) load() (*Config, error) {
 			*dst = v
 		}
 	}
-	set(&c.MQTT.Broker, o.broker)
+	if o.broker != "" { // one broker, in place of the configured node or nodes
+		c.MQTT.Broker, c.MQTT.Brokers = o.broker, nil
+	}
 	set(&c.Store.DataDir, o.dataDir)
 	set(&c.HTTP.Listen, o.listen)
 	set(&c.Log.Level, o.logLevel)
@@ -250,7 +252,7 @@ func serveWith(ctx context.Context, c *Config, log *slog.Logger) error {
 		return err
 	}
 	so := c.ServerOptions()
-	so.Health, so.Gatherer, so.Store, so.Commands = officehttp.Health{Ping: db.Ping, Connected: col.Connected}, reg, db, col
+	so.Health, so.Gatherer, so.Store, so.Commands = officehttp.Health{Ping: db.Ping, Brokers: col.Brokers}, reg, db, col
 	so.Security.Store, so.Security.SecureErase = c.Driver(), db.Erases()
 	if c.Driver() == DriverSQLite {
 		so.Security.DatabaseEncrypted = encryptedAtRest(c.DataDir())
@@ -275,7 +277,7 @@ func serveWith(ctx context.Context, c *Config, log *slog.Logger) error {
 		log.Warn("no [[operator]] account: nobody can log in to the dashboard (make a hash with `ashiato-office hash-password`)")
 	}
 	log.Info("ashiato-office serving", "version", version, "store", c.Driver(), "data_dir", c.DataDir(), "http", scheme+l.Addr().String(),
-		"broker", c.Broker(), "client_id", io.ClientID, "minimise", io.Minimisation != backoffice.Minimisation{},
+		"brokers", c.Brokers(), "client_id", io.ClientID, "minimise", io.Minimisation != backoffice.Minimisation{},
 		"retention_max_days", c.Retention.MaxDays, "purge_interval", c.Interval(), "layouts", len(c.LayoutConfs))
 
 	g, gctx := errgroup.WithContext(ctx)

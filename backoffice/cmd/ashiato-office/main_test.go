@@ -33,7 +33,7 @@ func TestExampleConfig(t *testing.T) {
 	if got, want := c.Minimisation(), backoffice.DefaultMinimisation(); got != want {
 		t.Errorf("the example's minimisation %+v is not the default %+v", got, want)
 	}
-	if c.Interval() != 24*time.Hour || c.Broker() != DefaultBroker || c.Listen() != DefaultListen {
+	if c.Interval() != 24*time.Hour || len(c.Brokers()) != 1 || c.Brokers()[0] != DefaultBroker || c.Listen() != DefaultListen {
 		t.Errorf("the example's values differ from the defaults: %+v", c)
 	}
 }
