@@ -60,11 +60,11 @@ func (c *Collector) batches(ctx context.Context) {
 
 // add decodes m into b, or counts it as malformed.
 func (c *Collector) add(b *backoffice.Batch, m inbound) {
-	d := c.dec.decode(m.m.Topic(), m.m.Payload(), m.m.Retained(), c.o.Now())
+	d := c.dec.decode(m.m.Topic(), m.m.Payload(), delivery{Retained: m.m.Retained(), Duplicate: m.m.Duplicate()}, c.o.Now())
 	c.m.messages.WithLabelValues(m.n.url, leafLabel(d.leaf)).Inc()
 	if d.stale {
 		c.m.stale.WithLabelValues(d.leaf).Inc()
-		m.n.log.Debug("stale sensor state skipped", "topic", m.m.Topic(), "retained", m.m.Retained())
+		m.n.log.Debug("stale sensor state skipped", "topic", m.m.Topic(), "retained", m.m.Retained(), "dup", m.m.Duplicate())
 		return
 	}
 	if d.malformed != "" {
@@ -74,6 +74,9 @@ func (c *Collector) add(b *backoffice.Batch, m inbound) {
 	}
 	if d.sensor != nil {
 		b.Sensors = append(b.Sensors, *d.sensor)
+	}
+	if d.notice != nil {
+		b.Sensors = append(b.Sensors, *d.notice)
 	}
 	if d.track != nil {
 		b.Tracks = append(b.Tracks, *d.track)

@@ -63,7 +63,7 @@ func TestDecodeMalformed(t *testing.T) {
 		{"wrong sensor", topicA + "tracks", trackJSON(t, "other", "00112233445566778899aabb", 30), BadTrack},
 	}
 	for _, c := range cases {
-		got := d.decode(c.topic, c.payload, false, now)
+		got := d.decode(c.topic, c.payload, delivery{}, now)
 		if got.malformed != c.want {
 			t.Errorf("%s: malformed %q, want %q (%v)", c.name, got.malformed, c.want, got.err)
 		}
@@ -77,7 +77,7 @@ func TestDecodeTrackAndNotice(t *testing.T) {
 	d := testDecoder(t)
 	k := backoffice.SensorKey{Store: "store-1", Sensor: "cam"}
 	// Before any notice: kept for one day.
-	got := d.decode(topicA+"tracks", trackJSON(t, "cam", "00112233445566778899aabb", 30), false, now)
+	got := d.decode(topicA+"tracks", trackJSON(t, "cam", "00112233445566778899aabb", 30), delivery{}, now)
 	if got.track == nil || !got.track.Expires.Equal(now.Add(-5*time.Minute).Truncate(time.Minute).Add(24*time.Hour)) {
 		t.Fatalf("track without notice: %+v", got)
 	}
@@ -86,29 +86,29 @@ func TestDecodeTrackAndNotice(t *testing.T) {
 	}
 	n := notice.Default()
 	n.RetentionDays = 30
-	got = d.decode(topicA+"notice", n.JSON(event.Version), true, now)
+	got = d.decode(topicA+"notice", n.JSON(event.Version), delivery{Retained: true}, now)
 	if got.sensor == nil || got.sensor.RetentionDays != 30 || got.sensor.NoticeHash != n.Hash() || got.sensor.Live {
 		t.Fatalf("notice: %+v", got)
 	}
 	if d.promises[k] != 30 {
 		t.Errorf("promise %d, want 30", d.promises[k])
 	}
-	got = d.decode(topicA+"tracks", trackJSON(t, "cam", "00112233445566778899aabc", 30), false, now)
+	got = d.decode(topicA+"tracks", trackJSON(t, "cam", "00112233445566778899aabc", 30), delivery{}, now)
 	if got.track == nil || got.track.Expires.Sub(got.track.Start) != 30*24*time.Hour {
 		t.Fatalf("track after notice: %+v", got)
 	}
 	// Too short: recorded as dropped, without points.
-	got = d.decode(topicA+"tracks", trackJSON(t, "cam", "00112233445566778899aabd", 10), false, now)
+	got = d.decode(topicA+"tracks", trackJSON(t, "cam", "00112233445566778899aabd", 10), delivery{}, now)
 	if got.dropped == nil || got.dropped.Reason != backoffice.DropDuration || got.dropped.Day != "2030-03-04" || got.track != nil {
 		t.Fatalf("short track: %+v", got)
 	}
 	// Older than the promise on arrival: dropped as expired.
-	got = d.decode(topicA+"tracks", trackJSON(t, "cam", "00112233445566778899aabe", 30), false, now.Add(31*24*time.Hour))
+	got = d.decode(topicA+"tracks", trackJSON(t, "cam", "00112233445566778899aabe", 30), delivery{}, now.Add(31*24*time.Hour))
 	if got.dropped == nil || got.dropped.Reason != backoffice.DropExpired {
 		t.Fatalf("expired track: %+v", got)
 	}
 	// The will is not a sign of life.
-	got = d.decode(topicA+"status", []byte(`{"v":1,"state":"offline","birth":2,"sensor":"cam"}`), false, now)
+	got = d.decode(topicA+"status", []byte(`{"v":1,"state":"offline","birth":2,"sensor":"cam"}`), delivery{}, now)
 	if got.sensor == nil || got.sensor.Live || got.sensor.State != event.StateOffline || got.sensor.Birth != 2 {
 		t.Fatalf("will: %+v", got.sensor)
 	}
