@@ -25,6 +25,11 @@ type Options struct {
 	Persistence bool
 	// Extra lines are appended to the configuration; {{dir}} stands for the broker's private directory.
 	Extra string
+	// Conf, when set, replaces the test defaults (max_queued_messages 0, max_inflight_messages 100, and
+	// Persistence's persistence and autosave settings): a shipped configuration under test. The listener,
+	// allow_anonymous and, with Persistence, persistence_location are still set (a Conf that turns
+	// persistence on needs Persistence, or Mosquitto saves into the working directory).
+	Conf string
 }
 
 // Broker is a Mosquitto process under a test's control. Its methods are safe for concurrent use.
@@ -76,12 +81,18 @@ func Start(t testing.TB, o Options) *Broker {
 	b := &Broker{t: t, bin: bin, dir: dir, conf: filepath.Join(dir, "mosquitto.conf"),
 		addr: fmt.Sprintf("127.0.0.1:%d", FreePort(t))}
 	_, port, _ := net.SplitHostPort(b.addr)
-	conf := "per_listener_settings false\nlistener " + port + " 127.0.0.1\nallow_anonymous true\n" +
-		"max_queued_messages 0\nmax_inflight_messages 100\n"
-	if o.Persistence {
-		conf += "persistence true\npersistence_location " + dir + "/\nautosave_interval 1\nautosave_on_changes true\n"
-	} else {
-		conf += "persistence false\n"
+	conf := "per_listener_settings false\nlistener " + port + " 127.0.0.1\nallow_anonymous true\n"
+	switch {
+	case o.Conf != "":
+		if o.Persistence {
+			conf += "persistence_location " + dir + "/\n"
+		}
+		conf += o.Conf + "\n"
+	case o.Persistence:
+		conf += "max_queued_messages 0\nmax_inflight_messages 100\n" +
+			"persistence true\npersistence_location " + dir + "/\nautosave_interval 1\nautosave_on_changes true\n"
+	default:
+		conf += "max_queued_messages 0\nmax_inflight_messages 100\npersistence false\n"
 	}
 	if os.Geteuid() == 0 {
 		conf += "user root\n" // else Mosquitto switches to user mosquitto, which cannot read the test's directory

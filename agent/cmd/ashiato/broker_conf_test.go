@@ -36,7 +36,7 @@ type shipped struct {
 var shippedSensors = []string{"s1/cam1", "s1/cam2", "s1/cam3", "s2/cam1", "s1/thief", "s1/victim"}
 
 // startShipped installs the shipped files the way a Debian broker has them: Debian's mosquitto.conf
-// (persistence and its location, then include_dir conf.d), ashiato.conf in conf.d, the ACL and a password
+// (persistence and its location, then include_dir conf.d), ashiato.conf and office.conf in conf.d, the ACL and a password
 // file. Only what differs between machines is changed: the paths, the listener's port (on loopback) and
 // the certificates (a test CA).
 func startShipped(t *testing.T) *shipped {
@@ -53,7 +53,7 @@ func startShipped(t *testing.T) *shipped {
 		}
 		return string(b)
 	}
-	conf, acl := read("ashiato.conf"), read("acl.example")
+	conf, acl, office := read("ashiato.conf"), read("acl.example"), read("office.conf")
 	p := pki{t, m.dir}
 	ca, caKey, caPath := p.ca("ca")
 	cert, key := p.leaf(ca, caKey, "broker", true, "broker.test")
@@ -78,7 +78,8 @@ func startShipped(t *testing.T) *shipped {
 	if err := os.Mkdir(confd, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	for path, body := range map[string]string{m.conf: debian, filepath.Join(confd, "ashiato.conf"): conf, filepath.Join(m.dir, "acl"): acl} {
+	for path, body := range map[string]string{m.conf: debian, filepath.Join(confd, "ashiato.conf"): conf,
+		filepath.Join(confd, "office.conf"): office, filepath.Join(m.dir, "acl"): acl} {
 		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 			t.Fatal(err)
 		}
