@@ -64,7 +64,7 @@ func (f *flags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.checkConfig, "check-config", "", "validate this configuration file and exit")
 	fs.StringVar(&f.source, "source", "", "frame source: synth[:k=v,…], y4m:PATH, y4m:- (stdin), v4l2:/dev/videoN, v4l2:auto")
 	fs.StringVar(&f.pace, "pace", "", "replay pacing for synth and y4m: realtime (default) or asap")
-	fs.StringVar(&f.broker, "broker", "", "MQTT broker: tcp://HOST:PORT, tls://HOST:PORT, or embedded (default)")
+	fs.StringVar(&f.broker, "broker", "", "MQTT broker: tcp://HOST:PORT, tls://HOST:PORT, or embedded (default); replaces mqtt.broker and mqtt.brokers")
 	fs.StringVar(&f.sink, "sink", "", "stdout: write every message as a JSON line instead of publishing")
 	fs.StringVar(&f.listen, "listen", "", "address of the embedded broker (default 127.0.0.1:1883)")
 	fs.StringVar(&f.store, "store", "", "store name in topics")

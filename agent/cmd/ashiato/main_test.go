@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -97,5 +98,30 @@ func TestSubcommands(t *testing.T) {
 	errb.Reset()
 	if code := run([]string{"led-off", "-board", "rpi4b"}, &out, &errb); code == 0 {
 		t.Fatalf("led-off succeeded on a machine without GPIO:\n%s", errb.String())
+	}
+}
+
+// TestBrokerFlagReplacesNodes: -broker and -sink replace the configured broker nodes instead of being
+// refused next to them.
+func TestBrokerFlagReplacesNodes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ha.toml")
+	if err := os.WriteFile(path, []byte("[mqtt]\nbrokers = [\"tcp://a:1883\", \"tcp://b:1883\"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []flags{{config: path}, {config: path, broker: "tcp://c:1883"}, {config: path, sink: "stdout"}} {
+		cfg, err := loadConfig(f)
+		if err != nil {
+			t.Fatalf("%+v: %v", f, err)
+		}
+		want := "[tcp://a:1883 tcp://b:1883]"
+		switch {
+		case f.broker != "":
+			want = "[tcp://c:1883]"
+		case f.sink != "":
+			want = "[stdout]"
+		}
+		if got := fmt.Sprint(cfg.WithDefaults().MQTT.Nodes()); got != want {
+			t.Errorf("%+v: nodes %s, want %s", f, got, want)
+		}
 	}
 }
