@@ -112,6 +112,16 @@ func (b *Broker) URL() string { return "tcp://" + b.addr }
 // Addr is host:port.
 func (b *Broker) Addr() string { return b.addr }
 
+// PID is the process id of the running broker, or 0 when it is not running.
+func (b *Broker) PID() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cmd == nil {
+		return 0
+	}
+	return b.cmd.Process.Pid
+}
+
 // Dir is the broker's private directory (configuration and persistence).
 func (b *Broker) Dir() string { return b.dir }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"strconv"
@@ -170,4 +171,63 @@ func TestOfficeBrokerConfig(t *testing.T) {
 				"(if this Mosquitto no longer wraps, update the warning in office.conf)", got)
 		}
 	})
+}
+
+// BenchmarkOfficeBrokerQueueRAM measures what a message queued for an absent collector costs Mosquitto in
+// resident memory, under office.conf (persistence off, so that only memory is measured): the growth of
+// its VmRSS divided by the messages queued, for a track-sized and a small payload.
+//
+//	go test ./backoffice/cmd/ashiato-office -run '^$' -bench OfficeBrokerQueueRAM -benchtime 20000x
+func BenchmarkOfficeBrokerQueueRAM(b *testing.B) {
+	raw, err := os.ReadFile("../../../deploy/mosquitto/office.conf")
+	if err != nil {
+		b.Fatal(err)
+	}
+	conf := strings.Replace(string(raw), "\npersistence true\n", "\npersistence false\n", 1)
+	for _, size := range []int{4096, 100} {
+		b.Run(fmt.Sprintf("payload=%d", size), func(b *testing.B) {
+			br := mosquittotest.Start(b, mosquittotest.Options{Conf: conf})
+			sub := paho.NewClient(paho.NewClientOptions().AddBroker(br.URL()).SetClientID("office+1").SetCleanSession(false))
+			if tok := sub.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+				b.Fatal(tok.Error())
+			}
+			if tok := sub.Subscribe("ashiato/v1/+/+/tracks", 1, nil); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+				b.Fatal(tok.Error())
+			}
+			sub.Disconnect(100)
+			pub := paho.NewClient(paho.NewClientOptions().AddBroker(br.URL()).SetClientID("bench-sensor"))
+			if tok := pub.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+				b.Fatal(tok.Error())
+			}
+			defer pub.Disconnect(100)
+			before := vmRSS(b, br.PID())
+			payload := []byte(strings.Repeat("x", size))
+			b.ResetTimer()
+			var last paho.Token
+			for range b.N {
+				last = pub.Publish("ashiato/v1/s/c/tracks", 1, false, payload)
+			}
+			if !last.WaitTimeout(time.Minute) || last.Error() != nil {
+				b.Fatal(last.Error())
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(vmRSS(b, br.PID())-before)/float64(b.N), "RSS-bytes/queued-msg")
+		})
+	}
+}
+
+// vmRSS reads the resident memory of process pid, in bytes (Linux).
+func vmRSS(b *testing.B, pid int) int {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Skip("no /proc: ", err)
+	}
+	for line := range strings.Lines(string(raw)) {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmRSS:" {
+			kb, _ := strconv.Atoi(f[1])
+			return kb << 10
+		}
+	}
+	b.Fatal("no VmRSS in /proc/pid/status")
+	return 0
 }
