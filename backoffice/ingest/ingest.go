@@ -42,7 +42,8 @@
 // failover is stored once by the idempotent key. A node that lost a sensor keeps its retained status,
 // privacy and notice, which grow stale: the collector orders each sensor's status by (started, birth),
 // its privacy by since, and its notice by the hash the current status names, and skips the stale copies
-// (ashiato_office_messages_stale_total); see decoder.fresh for the exact rule.
+// (ashiato_office_messages_stale_total). An older status or privacy sent live is believed only once the
+// newest had no successor for ReorderAfter: the sensor restarted with its clock set back.
 package ingest
 
 import (
