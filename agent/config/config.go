@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"math"
 	"os"
 	"slices"
@@ -26,6 +27,7 @@ import (
 	"github.com/ashiato/ashiato/agent/publish"
 	"github.com/ashiato/ashiato/agent/ring"
 	"github.com/ashiato/ashiato/agent/tracker"
+	"github.com/ashiato/ashiato/internal/roiview"
 )
 
 // Duration is a time.Duration written in TOML as a string such as "2s" or "5m".
@@ -253,6 +255,18 @@ type Schedule struct {
 func (t Tracker) TrackerConfig() tracker.Config {
 	return tracker.Config{ProcWidth: t.ProcWidth, MaxCoast: t.MaxCoast.D(), MinHits: t.MinHits, ROI: t.ROI,
 		Shadows: t.Shadows, EdgeInView: t.EdgeInView}
+}
+
+// View is what `ashiato hwcheck -roi` and `tools/preview -roi` draw over a frame: the area of interest,
+// the privacy zones and the tracker's edge bands for this configuration.
+func (t Tracker) View() roiview.Layers {
+	tc := t.TrackerConfig()
+	edge := tc.EdgeInView
+	if edge == 0 {
+		edge = tracker.DefaultEdgeInView
+	}
+	return roiview.Layers{ROI: t.ROI, PrivacyZones: t.PrivacyZones, EdgeInView: edge,
+		Inner: func(w, h int) image.Rectangle { return tracker.EdgeBand(tc, w, h) }}
 }
 
 // Parse returns the parsed schedule; nil means always open.

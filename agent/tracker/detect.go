@@ -100,12 +100,18 @@ const (
 	shadowRho10 = 6
 )
 
-func (d *detector) setup(fw, fh, procW int) {
-	// The factor is at least 2 so that no full-resolution copy of a frame ever exists.
+// downscale is the integer factor by which a frame fw pixels wide is box-downscaled for processing
+// width procW. It is at least 2 so that no full-resolution copy of a frame ever exists.
+func downscale(fw, procW int) int {
 	s := 2
 	for fw/s > procW {
 		s++
 	}
+	return s
+}
+
+func (d *detector) setup(fw, fh, procW int) {
+	s := downscale(fw, procW)
 	d.fw, d.fh, d.s = fw, fh, s
 	d.w, d.h = fw/s, fh/s
 	n := d.w * d.h

@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"image"
 	"time"
 
 	"github.com/ashiato/ashiato/agent/tracker/assoc"
@@ -83,10 +84,13 @@ type Tracker struct {
 // DefaultEdgeInView is Config.EdgeInView's default.
 const DefaultEdgeInView = 0.5
 
+// defaultProcWidth is Config.ProcWidth's default.
+const defaultProcWidth = 384
+
 // New returns a Tracker with an empty background model.
 func New(cfg Config) *Tracker {
 	if cfg.ProcWidth <= 0 {
-		cfg.ProcWidth = 384
+		cfg.ProcWidth = defaultProcWidth
 	}
 	if cfg.EdgeInView <= 0 {
 		cfg.EdgeInView = DefaultEdgeInView
@@ -285,6 +289,24 @@ type cand struct {
 // of view.
 func (d *detector) atBorder(c *cand) bool {
 	return c.x0 <= 1 || c.y0 <= 1 || c.x1 >= int32(d.w-2) || c.y1 >= int32(d.h-2)
+}
+
+// EdgeBand returns the part of a w×h frame, processed with cfg, inside the left, right and bottom edge
+// bands, in frame pixels. A person whose outline reaches into a band is partly out of view: the tracker
+// follows them but gives their track foot points only where the feet are seen (never while the outline
+// reaches the bottom band; at the left and right once Config.EdgeInView of their width is in view). The
+// bands are the outermost two columns and rows of the downscaled picture, so they are a few pixels wide.
+// An empty rectangle means the frame is too small to be tracked.
+func EdgeBand(cfg Config, w, h int) image.Rectangle {
+	if cfg.ProcWidth <= 0 {
+		cfg.ProcWidth = defaultProcWidth
+	}
+	s := downscale(w, cfg.ProcWidth)
+	mw, mh := w/s, h/s
+	if w < 2 || h < 2 || mw < MinProcSize || mh < MinProcSize {
+		return image.Rectangle{}
+	}
+	return image.Rect(2*s, 0, (mw-2)*s, (mh-2)*s)
 }
 
 func mergeable(a, b *cand) bool {

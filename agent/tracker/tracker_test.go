@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"bytes"
+	"image"
 	"math"
 	"reflect"
 	"testing"
@@ -398,5 +399,34 @@ func TestWipeClearsFrameCopies(t *testing.T) {
 		if v != 0 {
 			t.Fatal("Wipe left the previous downscaled frame")
 		}
+	}
+}
+
+// TestEdgeBandIsWhereFeetAreWithheld walks a person down to the bottom of the picture and out: the track
+// has points while the feet are above EdgeBand's bottom band and none once the outline reaches into it.
+func TestEdgeBandIsWhereFeetAreWithheld(t *testing.T) {
+	const w, h = 640, 480
+	band := EdgeBand(Config{}, w, h)
+	if want := image.Rect(4, 0, 636, 476); band != want {
+		t.Fatalf("EdgeBand(640×480) = %v, want %v (factor 2: the outermost two of 320×240 columns and rows)", band, want)
+	}
+	if got := EdgeBand(Config{ProcWidth: 200}, 768, 576); got != image.Rect(8, 0, 760, 568) {
+		t.Errorf("EdgeBand(768×576, width 200) = %v, want the factor-4 band", got)
+	}
+	if got := EdgeBand(Config{}, 14, 14); !got.Empty() {
+		t.Errorf("EdgeBand of a frame too small to track = %v, want empty", got)
+	}
+	sc := newScene(w, h, 3)
+	sc.add(30, 90, 40, waypt{20, 320, 300}, waypt{100, 320, 540})
+	tracks := runScene(t, Config{}, sc, 110, false)
+	if len(tracks) != 1 {
+		t.Fatalf("got %d tracks, want 1", len(tracks))
+	}
+	last := tracks[0].Points[len(tracks[0].Points)-1]
+	if last.Y > float64(band.Max.Y) {
+		t.Errorf("a point at y %.1f, inside the bottom band (from %d)", last.Y, band.Max.Y)
+	}
+	if last.Y < float64(band.Max.Y)-6 {
+		t.Errorf("the last point is at y %.1f, far above the bottom band (%d): points stopped early", last.Y, band.Max.Y)
 	}
 }

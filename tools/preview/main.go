@@ -7,9 +7,10 @@
 // Without -config, or without a [notice] table, the demo notice (notice.Default) is used.
 //
 // With -roi it instead draws one camera frame in the terminal with the configuration's floor area of
-// interest (tracker.roi) and privacy zones over it, for installation (see roi.go). The frame comes from a
-// YUV4MPEG2 file or standard input, or a clip directory (-index picks the frame); it is only drawn, never
-// saved:
+// interest (tracker.roi), privacy zones and the tracker's edge bands over it, for installation (package
+// internal/roiview, shared with `ashiato hwcheck -roi`). The frame comes from a YUV4MPEG2 file or standard
+// input, or a clip directory (-index picks the frame); it is only drawn, never saved: -roi refuses when
+// standard output is not a terminal.
 //
 //	ffmpeg -v error -f v4l2 -i /dev/video0 -frames:v 1 -f yuv4mpegpipe -pix_fmt gray - | go run ./tools/preview -config ashiato.toml -roi -
 //	go run ./tools/preview -config ashiato.toml -roi testdata/pets09-s2l1-dev -index 100
@@ -37,7 +38,7 @@ func main() {
 	width := flag.Int("width", panel.Size.X, "panel width in pixels")
 	height := flag.Int("height", panel.Size.Y, "panel height in pixels")
 	out := flag.String("o", "panel.png", "output PNG")
-	roi := flag.String("roi", "", "draw this frame (YUV4MPEG2 `file`, - for stdin, or a clip directory) with tracker.roi and privacy_zones in the terminal instead")
+	roi := flag.String("roi", "", "draw this frame (YUV4MPEG2 `file`, - for stdin, or a clip directory) with tracker.roi, privacy_zones and the edge bands in the terminal instead")
 	index := flag.Int("index", 0, "with -roi and a clip directory, the frame to draw (0-based)")
 	cols := flag.Int("cols", 100, "with -roi, the width of the drawing in terminal columns")
 	flag.Parse()
