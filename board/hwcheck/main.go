@@ -14,11 +14,21 @@ import (
 	"time"
 
 	"github.com/ashiato/ashiato/board"
+	"github.com/ashiato/ashiato/internal/roiview"
 )
 
-// ConfigLoader maps the agent's configuration file to board options, so that `-config` gives the self-test
-// the same board, pins and camera as the agent. Flags given explicitly override what it returns.
-type ConfigLoader func(path string) (board.Options, error)
+// ConfigLoader maps the agent's configuration file to what the self-test needs of it, so that `-config`
+// gives the self-test the same board, pins and camera as the agent, and `-roi` the same area of interest.
+// "" means the defaults. Flags given explicitly override the board options it returns.
+type ConfigLoader func(path string) (Setup, error)
+
+// Setup is what the self-test takes from the agent's configuration.
+type Setup struct {
+	Board board.Options
+	// View is what -roi draws over the frame: tracker.roi, tracker.privacy_zones and the tracker's edge
+	// bands.
+	View roiview.Layers
+}
 
 // boardFlags are the board overrides shared by the subcommands.
 type boardFlags struct {
@@ -49,15 +59,20 @@ func (b *boardFlags) register(fs *flag.FlagSet, load ConfigLoader, camera bool) 
 	fs.Float64Var(&b.fps, "fps", 0, "requested frame rate (default 10)")
 }
 
-// options starts from the config file (if any) and applies the flags that were set.
-func (b *boardFlags) options(fs *flag.FlagSet, load ConfigLoader) (board.Options, error) {
-	var o board.Options
-	if b.config != "" {
+// options starts from the config file (if any; with view also from the defaults when there is none) and
+// applies the flags that were set.
+func (b *boardFlags) options(fs *flag.FlagSet, load ConfigLoader, view bool) (Setup, error) {
+	var s Setup
+	if b.config != "" || (view && load != nil) {
 		var err error
-		if o, err = load(b.config); err != nil {
-			return o, err
+		if s, err = load(b.config); err != nil {
+			return s, err
+		}
+		if b.config == "" {
+			s.Board = board.Options{} // only the view was asked for: the board keeps its own defaults
 		}
 	}
+	o := &s.Board
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "board":
@@ -82,29 +97,37 @@ func (b *boardFlags) options(fs *flag.FlagSet, load ConfigLoader) (board.Options
 			o.CameraOptions.FPS = b.fps
 		}
 	})
-	return o, nil
+	return s, nil
 }
 
-// parse parses args with fs, on which register was called, refuses extra arguments and returns the
-// options (see options). Errors go to stderr, prefixed with fs.Name(). When ok is false the caller returns
-// code: 0 after -help, 2 for bad flags, an extra argument or a bad configuration.
-func (b *boardFlags) parse(fs *flag.FlagSet, args []string, load ConfigLoader, stderr io.Writer) (o board.Options, code int, ok bool) {
+// parse parses args with fs, on which register was called, refuses extra arguments and calls ready (if
+// not nil), which may refuse the flags' combination with a message. It then returns the setup (see
+// options; view(), if not nil, says whether the view is needed). Errors go to stderr, prefixed with
+// fs.Name(). When ok is false the caller returns code: 0 after -help, 2 for bad flags, an extra argument, a
+// refused combination or a bad configuration.
+func (b *boardFlags) parse(fs *flag.FlagSet, args []string, load ConfigLoader, stderr io.Writer, ready func() error, view func() bool) (s Setup, code int, ok bool) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return o, 0, false
+			return s, 0, false
 		}
-		return o, 2, false
+		return s, 2, false
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		return o, 2, false
+		return s, 2, false
 	}
-	o, err := b.options(fs, load)
+	if ready != nil {
+		if err := ready(); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+			return s, 2, false
+		}
+	}
+	s, err := b.options(fs, load, view != nil && view())
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
-		return o, 2, false
+		return s, 2, false
 	}
-	return o, 0, true
+	return s, 0, true
 }
 
 // Main runs `ashiato hwcheck [flags]`: it opens the board, runs every check, prints the report (a table, or
@@ -122,7 +145,10 @@ func Main(args []string, stdout, stderr io.Writer, load ConfigLoader) int {
 			"examples:\n"+
 			"  ashiato hwcheck -config /etc/ashiato/ashiato.toml -ask -button 10s   a Raspberry Pi, as configured\n"+
 			"  ashiato hwcheck -board generic -led-class input3::capslock           any Linux machine (ls /sys/class/leds)\n"+
-			"  ashiato hwcheck -json                                                 for scripts\n\nflags:\n")
+			"  ashiato hwcheck -json                                                 for scripts\n"+
+			"  ashiato hwcheck -config /etc/ashiato/ashiato.toml -roi               draw a live frame with tracker.roi\n\n"+
+			"-roi runs no check: it grabs -frames frames with the LED on and draws the last in this terminal (24-bit\n"+
+			"colour) with the floor area of interest, the privacy zones and the edge bands; never into a file or pipe.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	var bf boardFlags
@@ -135,7 +161,20 @@ func Main(args []string, stdout, stderr io.Writer, load ConfigLoader) int {
 	fs.DurationVar(&o.FrameTimeout, "frame-timeout", 5*time.Second, "longest wait for one frame")
 	fs.DurationVar(&o.Button, "button", 0, "wait this long for a button press, e.g. 10s (0 skips the button)")
 	fs.StringVar(&o.BootConfig, "boot-config", "", `config.txt to check ("" finds it, none skips)`)
-	opts, code, ok := bf.parse(fs, args, load, stderr)
+	roi := fs.Bool("roi", false, "draw one live frame in this terminal with tracker.roi, privacy_zones and the edge bands instead of the checks")
+	cols := fs.Int("cols", DefaultROICols, "with -roi, the width of the drawing in terminal columns")
+	ready := func() error {
+		switch {
+		case !*roi:
+			return nil
+		case *jsonOut:
+			return errors.New("-roi draws a picture on the terminal; it has no JSON form")
+		case !roiview.IsTerminal(stdout):
+			return fmt.Errorf("-roi: %w", roiview.ErrNotTerminal)
+		}
+		return nil
+	}
+	setup, code, ok := bf.parse(fs, args, load, stderr, ready, func() bool { return *roi })
 	if !ok {
 		return code
 	}
@@ -146,7 +185,18 @@ func Main(args []string, stdout, stderr io.Writer, load ConfigLoader) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	d := OpenBoard(opts)
+	d := OpenBoard(setup.Board)
+	if *roi {
+		err := ShowROI(ctx, d, o, stdout, *cols, setup.View)
+		if cerr := d.Close(); cerr != nil {
+			fmt.Fprintf(stderr, "ashiato hwcheck: closing devices: %v\n", cerr)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "ashiato %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	rep := Run(ctx, d, o)
 	if err := d.Close(); err != nil {
 		fmt.Fprintf(stderr, "ashiato hwcheck: closing devices: %v\n", err)
@@ -174,11 +224,11 @@ func LEDOffMain(args []string, stderr io.Writer, load ConfigLoader) int {
 	fs.SetOutput(stderr)
 	var bf boardFlags
 	bf.register(fs, load, false)
-	opts, code, ok := bf.parse(fs, args, load, stderr)
+	setup, code, ok := bf.parse(fs, args, load, stderr, nil, nil)
 	if !ok {
 		return code
 	}
-	if err := LEDOff(opts); err != nil {
+	if err := LEDOff(setup.Board); err != nil {
 		fmt.Fprintf(stderr, "ashiato led-off: %v\n", err)
 		return 1
 	}

@@ -179,11 +179,11 @@ func TestTestCard(t *testing.T) {
 }
 
 func TestBoardFlags(t *testing.T) {
-	load := func(path string) (board.Options, error) {
+	load := func(path string) (Setup, error) {
 		if path != "/etc/ashiato/ashiato.toml" {
 			t.Errorf("loaded %q", path)
 		}
-		return board.Options{Board: "rpi4b", LEDPin: "GPIO5", Panel: "inky-ssd1608", ButtonPin: "GPIO6"}, nil
+		return Setup{Board: board.Options{Board: "rpi4b", LEDPin: "GPIO5", Panel: "inky-ssd1608", ButtonPin: "GPIO6"}}, nil
 	}
 	fs := flag.NewFlagSet("x", flag.ContinueOnError)
 	var bf boardFlags
@@ -191,10 +191,11 @@ func TestBoardFlags(t *testing.T) {
 	if err := fs.Parse([]string{"-config", "/etc/ashiato/ashiato.toml", "-led-pin", "GPIO26", "-width", "320", "-button-pin", "none"}); err != nil {
 		t.Fatal(err)
 	}
-	o, err := bf.options(fs, load)
+	s, err := bf.options(fs, load, false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	o := s.Board
 	if o.Board != "rpi4b" || o.LEDPin != "GPIO26" || o.Panel != "inky-ssd1608" || o.ButtonPin != "none" || o.CameraOptions.Width != 320 {
 		t.Errorf("options %+v: the config's values, with the flags given overriding them", o)
 	}

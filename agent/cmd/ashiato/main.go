@@ -6,6 +6,7 @@
 //	ashiato [-config FILE] [-source SPEC] [-broker URL|embedded|stdout] [flags]
 //	ashiato -check-config FILE
 //	ashiato hwcheck [flags]     the installer's self-test of LED, panel, camera and button
+//	ashiato hwcheck -roi        draw a live frame with the floor area of interest (in a terminal)
 //	ashiato led-off [flags]     switch the capture LED off (the systemd unit's ExecStopPost=)
 //	ashiato help
 //
@@ -95,6 +96,7 @@ examples:
   ffmpeg -i clip.mp4 -f yuv4mpegpipe -pix_fmt gray - | ashiato -source y4m:- -sink stdout
   ashiato -config /etc/ashiato/ashiato.toml              a live camera, as the systemd unit runs it
   ashiato hwcheck -board generic -led-class input3::capslock -camera /dev/video0
+  ashiato hwcheck -config /etc/ashiato/ashiato.toml -roi     a live frame with tracker.roi drawn over it
 
 flags:
 `)
@@ -428,13 +430,14 @@ func boardOptions(d config.Config, path string) board.Options {
 	}
 }
 
-// loadBoard reads the board part of a configuration file for hwcheck and led-off; "" means defaults.
-func loadBoard(path string) (board.Options, error) {
+// loadBoard reads what hwcheck and led-off take from a configuration file: the board part, and the
+// tracker's area of interest, privacy zones and edge bands for `hwcheck -roi`; "" means defaults.
+func loadBoard(path string) (hwcheck.Setup, error) {
 	cfg := &config.Config{}
 	if path != "" {
 		c, err := config.Load(path)
 		if err != nil {
-			return board.Options{}, err
+			return hwcheck.Setup{}, err
 		}
 		cfg = c
 	}
@@ -443,5 +446,5 @@ func loadBoard(path string) (board.Options, error) {
 	if kind, a, _ := strings.Cut(d.Capture.Source, ":"); kind == "v4l2" {
 		arg = a
 	}
-	return boardOptions(d, arg), nil
+	return hwcheck.Setup{Board: boardOptions(d, arg), View: d.Tracker.View()}, nil
 }

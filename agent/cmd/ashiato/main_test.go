@@ -14,6 +14,7 @@ import (
 
 	"github.com/ashiato/ashiato/agent/event"
 	"github.com/ashiato/ashiato/agent/panel"
+	"github.com/ashiato/ashiato/agent/tracker"
 )
 
 // TestPanelPNGAndStatsInterval runs the agent in-process on a short synthetic clip with -panel-png: the
@@ -123,5 +124,32 @@ func TestBrokerFlagReplacesNodes(t *testing.T) {
 		if got := fmt.Sprint(cfg.WithDefaults().MQTT.Nodes()); got != want {
 			t.Errorf("%+v: nodes %s, want %s", f, got, want)
 		}
+	}
+}
+
+// TestHwcheckROITakesTheTrackerSettings: what `hwcheck -roi` draws comes from the configuration the agent
+// runs with: its area of interest, privacy zones, edge_in_view and the tracker's edge bands at its
+// processing width.
+func TestHwcheckROITakesTheTrackerSettings(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "a.toml")
+	body := "[tracker]\nproc_width = 200\nedge_in_view = 0.7\nroi = [[0, 0.3], [1, 0.3], [1, 1], [0, 1]]\n" +
+		"privacy_zones = [[[0, 0], [0.2, 0], [0.2, 0.2]]]\n"
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := loadBoard(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := s.View
+	if len(v.ROI) != 4 || v.ROI[0] != [2]float64{0, 0.3} || len(v.PrivacyZones) != 1 || v.EdgeInView != 0.7 {
+		t.Errorf("view %+v", v)
+	}
+	if got, want := v.Inner(768, 576), tracker.EdgeBand(tracker.Config{ProcWidth: 200}, 768, 576); got != want || got.Min.X != 8 {
+		t.Errorf("edge bands %v, want the tracker's %v at width 200", got, want)
+	}
+	d, err := loadBoard("")
+	if err != nil || d.View.EdgeInView != tracker.DefaultEdgeInView || d.View.Inner(640, 480) != tracker.EdgeBand(tracker.Config{}, 640, 480) {
+		t.Errorf("defaults: %+v, %v", d.View, err)
 	}
 }
