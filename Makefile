@@ -11,7 +11,7 @@ export CGO_ENABLED := 0
 # of `make test`) installs whatever is missing. "a|b" means either (Debian's chromium, Ubuntu's
 # chromium-browser).
 DEB_PACKAGES := make git ca-certificates gcc libc6-dev \
-	mosquitto mosquitto-clients ffmpeg qemu-user-static strace \
+	mosquitto mosquitto-clients ffmpeg qemu-user-static qemu-user strace \
 	postgresql chromium|chromium-browser fonts-ipaexfont-gothic lintian poppler-utils shellcheck
 
 # Packages whose tests also run as ARM binaries under qemu-user.
@@ -21,7 +21,7 @@ ARM_PKGS  := ./drivers/... ./board/... ./agent/ring/... ./agent/tracker/... ./ag
 # with synthetic and replayed sources) must keep building there; device code has honest stubs.
 OTHER_OS  := darwin windows
 
-.PHONY: run test deps build office cross vet vet-other fmt-check unit race full arm privacy selfcontained bench deb clean
+.PHONY: run test deps build office cross vet vet-other fmt-check unit race full arm privacy selfcontained bench armcount deb clean
 
 # The demo's loopback addresses: the agent's embedded broker, and the back office's /healthz and /metrics.
 DEMO_MQTT ?= 127.0.0.1:18830
@@ -128,6 +128,14 @@ selfcontained:
 bench:
 	@mkdir -p $(BIN)
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./agent/tracker/... ./drivers/synth/... ./agent/publish/ | tee $(BIN)/bench.txt
+
+## armcount: instructions per tracker Step on arm64 and armv6 (GOARM=6) under qemu-user with an instruction-
+## counting plugin, on the first 120 frames of the PETS dev clip, into bin/armcount.txt (not part of test).
+## ARMCOUNT_SRC=DIR measures another checkout of the module (a worktree of an earlier commit).
+ARMCOUNT_SRC ?= .
+armcount:
+	@mkdir -p $(BIN)
+	$(GO) run ./tools/armcount -src $(ARMCOUNT_SRC) -arch arm64,armv6,amd64 | tee $(BIN)/armcount.txt
 
 clean:
 	rm -rf $(BIN)
