@@ -220,7 +220,8 @@ func count(a arch, qemuDir, plugin, bin, raw, tmp string) ([]uint64, error) {
 	}
 	counts := filepath.Join(tmp, "counts-"+a.name)
 	cmd := exec.Command(qemu, "-plugin", plugin+",marker=0x"+addr+",out="+counts, bin, raw)
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+	// One P, and no preemption signals landing in the measured thread between markers.
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "GODEBUG=asyncpreemptoff=1")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		hint := ""
 		if strings.Contains(string(b), "plugin") {
