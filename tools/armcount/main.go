@@ -4,6 +4,7 @@
 //
 //	go run ./tools/armcount                        # arm64 and armv6 (GOARM=6), this checkout
 //	go run ./tools/armcount -src /tmp/old -frames 60 -arch arm64
+//	go run ./tools/armcount -arch armv6 -top 15    # and where the instructions go, by function
 //
 // It decodes the first -frames frames of the PETS dev clip (testdata) natively into a temporary file,
 // builds the workload (tools/armcount/workload: the tracker stepped through those frames at the clip's
@@ -64,13 +65,14 @@ func main() {
 	archList := flag.String("arch", "arm64,armv6", "comma-separated targets: arm64, armv6, armv7, amd64")
 	cc := flag.String("cc", "cc", "C compiler for the plugin")
 	qemuDir := flag.String("qemu-dir", "", "directory of the qemu-user binaries with plugin support (default: $PATH)")
+	top := flag.Int("top", 0, "also list the functions with the most instructions per Step, this many")
 	flag.Parse()
-	if err := run(*src, *clip, *frames, *archList, *cc, *qemuDir, os.Stdout); err != nil {
+	if err := run(*src, *clip, *frames, *archList, *cc, *qemuDir, *top, os.Stdout); err != nil {
 		log.Fatalf("armcount: %v", err)
 	}
 }
 
-func run(src, clip string, frames int, archList, cc, qemuDir string, out io.Writer) error {
+func run(src, clip string, frames int, archList, cc, qemuDir string, top int, out io.Writer) error {
 	if frames < 2 {
 		return fmt.Errorf("-frames %d: want at least 2 (the first Step only sets up)", frames)
 	}
@@ -100,14 +102,18 @@ func run(src, clip string, frames int, archList, cc, qemuDir string, out io.Writ
 	fmt.Fprintf(out, "tracker at %s (%s), %s frames 1–%d (%dx%d at %g fps), instructions per Step from the second on\n",
 		src, strings.TrimSpace(string(head)), clip, frames, info.Width, info.Height, info.FPS)
 	fmt.Fprintf(out, "%-6s %12s %12s %12s %12s\n", "arch", "mean (M)", "median (M)", "min (M)", "max (M)")
+	var profiles []func() error // printed after the table
 	for _, a := range targets {
 		bin := filepath.Join(tmp, "workload-"+a.name)
 		if err := buildWorkload(src, a, bin); err != nil {
 			return err
 		}
-		steps, err := count(a, qemuDir, plugin, bin, raw, tmp)
+		steps, prof, err := count(a, qemuDir, plugin, bin, raw, tmp, top > 0)
 		if err != nil {
 			return fmt.Errorf("%s: %w", a.name, err)
+		}
+		if top > 0 {
+			profiles = append(profiles, func() error { return writeProfile(out, a.name, bin, prof, frames-1, top) })
 		}
 		if len(steps) != frames {
 			return fmt.Errorf("%s: %d Steps counted, want %d", a.name, len(steps), frames)
@@ -121,6 +127,11 @@ func run(src, clip string, frames int, archList, cc, qemuDir string, out io.Writ
 		m := func(v float64) string { return strconv.FormatFloat(v/1e6, 'f', 2, 64) }
 		fmt.Fprintf(out, "%-6s %12s %12s %12s %12s\n", a.name, m(float64(sum)/float64(len(s))), m(float64(s[len(s)/2])),
 			m(float64(s[0])), m(float64(s[len(s)-1])))
+	}
+	for _, p := range profiles {
+		if err := p(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -199,11 +210,12 @@ func buildWorkload(src string, a arch, bin string) error {
 	return nil
 }
 
-// count runs bin under qemu with the plugin and returns the instructions of each Step.
-func count(a arch, qemuDir, plugin, bin, raw, tmp string) ([]uint64, error) {
+// count runs bin under qemu with the plugin and returns the instructions of each Step and, with profile,
+// the plugin's profile of Steps 2 on.
+func count(a arch, qemuDir, plugin, bin, raw, tmp string, profile bool) ([]uint64, []byte, error) {
 	nm, err := exec.Command("go", "tool", "nm", bin).Output()
 	if err != nil {
-		return nil, fmt.Errorf("go tool nm: %w", err)
+		return nil, nil, fmt.Errorf("go tool nm: %w", err)
 	}
 	var addr string
 	for _, line := range strings.Split(string(nm), "\n") {
@@ -212,14 +224,19 @@ func count(a arch, qemuDir, plugin, bin, raw, tmp string) ([]uint64, error) {
 		}
 	}
 	if addr == "" {
-		return nil, errors.New("no main.marker in the workload")
+		return nil, nil, errors.New("no main.marker in the workload")
 	}
 	qemu := a.qemu
 	if qemuDir != "" {
 		qemu = filepath.Join(qemuDir, qemu)
 	}
 	counts := filepath.Join(tmp, "counts-"+a.name)
-	cmd := exec.Command(qemu, "-plugin", plugin+",marker=0x"+addr+",out="+counts, bin, raw)
+	args := plugin + ",marker=0x" + addr + ",out=" + counts
+	prof := filepath.Join(tmp, "profile-"+a.name)
+	if profile {
+		args += ",profile=" + prof
+	}
+	cmd := exec.Command(qemu, "-plugin", args, bin, raw)
 	// One P, and no preemption signals landing in the measured thread between markers.
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "GODEBUG=asyncpreemptoff=1")
 	if b, err := cmd.CombinedOutput(); err != nil {
@@ -227,13 +244,98 @@ func count(a arch, qemuDir, plugin, bin, raw, tmp string) ([]uint64, error) {
 		if strings.Contains(string(b), "plugin") {
 			hint = " (this qemu has no plugin support: install Debian's qemu-user, not only qemu-user-static)"
 		}
-		return nil, fmt.Errorf("%s: %v%s\n%s", qemu, err, hint, b)
+		return nil, nil, fmt.Errorf("%s: %v%s\n%s", qemu, err, hint, b)
 	}
 	b, err := os.ReadFile(counts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return parseCounts(b)
+	steps, err := parseCounts(b)
+	if err != nil || !profile {
+		return steps, nil, err
+	}
+	p, err := os.ReadFile(prof)
+	return steps, p, err
+}
+
+// writeProfile prints the top functions of bin by instructions per Step, from the plugin's profile of
+// steps Steps (lines "ADDRESS INSNS EXECUTIONS").
+func writeProfile(out io.Writer, name, bin string, prof []byte, steps, top int) error {
+	nm, err := exec.Command("go", "tool", "nm", "-size", "-sort", "address", bin).Output()
+	if err != nil {
+		return fmt.Errorf("go tool nm: %w", err)
+	}
+	type sym struct {
+		addr, size uint64
+		name       string
+	}
+	var syms []sym
+	for _, line := range strings.Split(string(nm), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || (f[2] != "T" && f[2] != "t") {
+			continue
+		}
+		a, err1 := strconv.ParseUint(f[0], 16, 64)
+		n, err2 := strconv.ParseUint(f[1], 10, 64)
+		if err1 == nil && err2 == nil {
+			syms = append(syms, sym{a, n, strings.Join(f[3:], " ")})
+		}
+	}
+	by := map[string]uint64{}
+	var total uint64
+	for i, line := range strings.Split(strings.TrimSpace(string(prof)), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			return fmt.Errorf("profile line %d: %q", i+1, line)
+		}
+		a, err1 := strconv.ParseUint(f[0], 16, 64)
+		n, err2 := strconv.ParseUint(f[1], 10, 64)
+		e, err3 := strconv.ParseUint(f[2], 10, 64)
+		if err1 != nil || err2 != nil || err3 != nil {
+			return fmt.Errorf("profile line %d: %q", i+1, line)
+		}
+		k, _ := slices.BinarySearchFunc(syms, a, func(s sym, a uint64) int {
+			switch {
+			case s.addr+s.size <= a:
+				return -1
+			case s.addr > a:
+				return 1
+			}
+			return 0
+		})
+		fn := fmt.Sprintf("0x%x", a)
+		if k < len(syms) && syms[k].addr <= a && a < syms[k].addr+syms[k].size {
+			fn = syms[k].name
+		}
+		by[fn] += n * e
+		total += n * e
+	}
+	type row struct {
+		fn string
+		n  uint64
+	}
+	var rows []row
+	for fn, n := range by {
+		rows = append(rows, row{fn, n})
+	}
+	slices.SortFunc(rows, func(a, b row) int {
+		if a.n != b.n {
+			return cmpDesc(a.n, b.n)
+		}
+		return strings.Compare(a.fn, b.fn)
+	})
+	fmt.Fprintf(out, "\n%s: %.2f M instructions per Step (Steps 2–%d), by function:\n", name, float64(total)/float64(steps)/1e6, steps+1)
+	for _, r := range rows[:min(top, len(rows))] {
+		fmt.Fprintf(out, "  %8.3f M %5.1f %%  %s\n", float64(r.n)/float64(steps)/1e6, 100*float64(r.n)/float64(total), r.fn)
+	}
+	return nil
+}
+
+func cmpDesc(a, b uint64) int {
+	if a > b {
+		return -1
+	}
+	return 1
 }
 
 // parseCounts turns the plugin's lines "VCPU COUNT", one per marker call, into the instructions between

@@ -4,6 +4,10 @@
  * marker=0xADDR, appends "VCPU COUNT" to the file given as out=PATH. The difference between two lines of
  * one vCPU is the instructions that vCPU executed between two calls of the marker.
  *
+ * With profile=PATH it also writes, at exit, "ADDRESS INSNS EXECUTIONS" (address in hex) for every
+ * translated block that the marker's vCPU executed between the second call of the marker and the last:
+ * where the instructions went.
+ *
  * The declarations below are the few functions and types of QEMU's public plugin API (docs/devel/tcg-plugins
  * in QEMU's documentation) that this plugin uses, written out so that no QEMU headers are needed.
  */
@@ -43,26 +47,58 @@ __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
 #define MAX_VCPUS 1024
 
+/* One translated block: where it starts, its length, and how often the measured vCPU ran it. */
+struct block {
+	uint64_t vaddr;
+	uint64_t n;
+	uint64_t execs;
+	uint64_t snap; /* execs at the latest marker */
+	struct block *next;
+};
+
 static uint64_t counts[MAX_VCPUS];
 static uint64_t marker;
 static FILE *out;
+static FILE *profile;
+static struct block *blocks;      /* every block translated, pushed atomically */
+static volatile int measured = -1; /* the vCPU whose blocks the profile counts */
+static int markers;                /* marker calls so far */
 
-static void tb_exec(unsigned int vcpu, void *n)
+static void tb_exec(unsigned int vcpu, void *udata)
 {
+	struct block *b = udata;
 	if (vcpu < MAX_VCPUS)
-		counts[vcpu] += (uintptr_t)n;
+		counts[vcpu] += b->n;
+	if ((int)vcpu == measured)
+		b->execs++;
 }
 
 static void marker_exec(unsigned int vcpu, void *unused)
 {
-	if (vcpu < MAX_VCPUS)
-		fprintf(out, "%u %llu\n", vcpu, (unsigned long long)counts[vcpu]);
+	if (vcpu >= MAX_VCPUS)
+		return;
+	/* The profile starts at the second marker: the frames are read before the first, and the first
+	 * Step, between the two, allocates the tracker's buffers. */
+	if (++markers == 2)
+		measured = (int)vcpu;
+	fprintf(out, "%u %llu\n", vcpu, (unsigned long long)counts[vcpu]);
+	if (profile != NULL && (int)vcpu == measured)
+		for (struct block *b = __atomic_load_n(&blocks, __ATOMIC_ACQUIRE); b != NULL; b = b->next)
+			b->snap = b->execs; /* what runs after the last marker (the exit) stays out */
 }
 
 static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
 	size_t n = qemu_plugin_tb_n_insns(tb);
-	qemu_plugin_register_vcpu_tb_exec_cb(tb, tb_exec, QEMU_PLUGIN_CB_NO_REGS, (void *)(uintptr_t)n);
+	struct block *b = calloc(1, sizeof *b);
+	if (b == NULL)
+		abort();
+	b->n = n;
+	b->vaddr = n > 0 ? qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, 0)) : 0;
+	b->next = __atomic_load_n(&blocks, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(&blocks, &b->next, b, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		;
+	qemu_plugin_register_vcpu_tb_exec_cb(tb, tb_exec, QEMU_PLUGIN_CB_NO_REGS, b);
 	for (size_t i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 		if (qemu_plugin_insn_vaddr(insn) == marker)
@@ -73,6 +109,13 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 static void at_exit(qemu_plugin_id_t id, void *unused)
 {
 	fclose(out);
+	if (profile == NULL)
+		return;
+	for (struct block *b = __atomic_load_n(&blocks, __ATOMIC_ACQUIRE); b != NULL; b = b->next)
+		if (b->snap > 0)
+			fprintf(profile, "%llx %llu %llu\n", (unsigned long long)b->vaddr, (unsigned long long)b->n,
+			        (unsigned long long)b->snap);
+	fclose(profile);
 }
 
 __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
@@ -84,6 +127,10 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
 			marker = strtoull(argv[i] + 7, NULL, 0);
 		else if (strncmp(argv[i], "out=", 4) == 0)
 			path = argv[i] + 4;
+		else if (strncmp(argv[i], "profile=", 8) == 0 && (profile = fopen(argv[i] + 8, "w")) == NULL) {
+			perror(argv[i] + 8);
+			return -1;
+		}
 	}
 	if (marker == 0 || path == NULL) {
 		fprintf(stderr, "insncount: want marker=0xADDR and out=PATH\n");
