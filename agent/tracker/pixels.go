@@ -1,9 +1,6 @@
 package tracker
 
-import (
-	"encoding/binary"
-	"math/bits"
-)
+import "math/bits"
 
 // The per-pixel passes work on eight pixels at a time in one uint64 (SWAR: SIMD within a register), in
 // portable Go. Eight pixels are loaded little-endian, so lane k (bits 8k..8k+7) is the pixel at byte
@@ -19,9 +16,6 @@ const (
 	lanesHi = 0x8080808080808080
 	lanes00 = 0x00ff00ff00ff00ff
 )
-
-func load8(b []byte) uint64     { return binary.LittleEndian.Uint64(b) }
-func store8(b []byte, v uint64) { binary.LittleEndian.PutUint64(b, v) }
 
 // geHi has the top bit of each lane set where lane a ≥ lane b (unsigned), and nothing else. (a|0x80) −
 // (b&0x7f) cannot borrow across lanes, and its top bit says a mod 128 ≥ b mod 128; the top bits of a and

@@ -1,6 +1,8 @@
 package tracker
 
 import (
+	"bytes"
+	"encoding/binary"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -158,6 +160,28 @@ func TestCleanAndRunsMatchScalar(t *testing.T) {
 					t.Fatalf("w %d: mask bits set past the width", d.w)
 				}
 			}
+		}
+	}
+}
+
+// TestLoad8Store8 checks the eight-pixel load and store at every alignment against encoding/binary's
+// little-endian order (on 32-bit ARM they are two word accesses, possibly unaligned).
+func TestLoad8Store8(t *testing.T) {
+	buf := make([]byte, 32)
+	for i := range buf {
+		buf[i] = uint8(i*37 + 11)
+	}
+	for o := range 16 {
+		if got, want := load8(buf[o:o+8]), binary.LittleEndian.Uint64(buf[o:]); got != want {
+			t.Errorf("load8 at offset %d = %#x, want %#x", o, got, want)
+		}
+		out := make([]byte, 32)
+		v := uint64(0x8877665544332211) + uint64(o)
+		store8(out[o:o+8], v)
+		var want [32]byte
+		binary.LittleEndian.PutUint64(want[o:], v)
+		if !bytes.Equal(out, want[:]) {
+			t.Errorf("store8 at offset %d wrote % x, want % x", o, out, want)
 		}
 	}
 }
