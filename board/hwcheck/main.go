@@ -132,8 +132,11 @@ func (b *boardFlags) parse(fs *flag.FlagSet, args []string, load ConfigLoader, s
 
 // Main runs `ashiato hwcheck [flags]`: it opens the board, runs every check, prints the report (a table, or
 // JSON with -json) on stdout and what to watch for on stderr, and returns the exit code: 0 when no check
-// failed, 1 when one did, 2 for bad flags. load may be nil, in which case there is no -config flag. SIGINT
-// and SIGTERM end the running check cleanly (camera stopped, LED off).
+// failed, 1 when one did, 2 for bad flags. With -roi it runs no check and draws a live frame with the
+// configuration's area of interest on stdout instead (ShowROI): 0 when drawn, 1 when it could not be, 2
+// when stdout is not a terminal or -json is given, before any device is opened. load may be nil, in which
+// case there is no -config flag. SIGINT and SIGTERM end the running check cleanly (camera stopped, LED
+// off).
 func Main(args []string, stdout, stderr io.Writer, load ConfigLoader) int {
 	fs := flag.NewFlagSet("ashiato hwcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
