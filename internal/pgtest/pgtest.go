@@ -50,7 +50,8 @@ type Cluster struct {
 	root     string // the cluster's temporary directory: data/, socket/, postgres.log
 	port     int
 	password string
-	cred     *syscall.Credential // nil: run as the current user
+	asUser   bool // run the server as uid:gid (nobody) rather than the current user
+	uid, gid int
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -95,7 +96,7 @@ func Start(t testing.TB, o Options) *Cluster {
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
-		c.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		c.asUser, c.uid, c.gid = true, uid, gid
 		for _, p := range []string{c.root, filepath.Join(c.root, "data"), filepath.Join(c.root, "socket")} {
 			if err := os.Chown(p, uid, gid); err != nil {
 				t.Fatal(err)
@@ -106,8 +107,8 @@ func Start(t testing.TB, o Options) *Cluster {
 	if err := os.WriteFile(pwfile, []byte(c.password+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if c.cred != nil {
-		os.Chown(pwfile, int(c.cred.Uid), int(c.cred.Gid))
+	if c.asUser {
+		os.Chown(pwfile, c.uid, c.gid)
 	}
 	args := append([]string{"-D", c.DataDir(), "-U", Superuser, "--pwfile", pwfile, "--auth-local=trust",
 		"--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C", "--no-sync"}, o.InitArgs...)
@@ -143,8 +144,8 @@ func (c *Cluster) command(bin string, args ...string) *exec.Cmd {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = c.root
 	cmd.Env = append(os.Environ(), "LC_ALL=C", "TZ=UTC")
-	if c.cred != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
+	if c.asUser {
+		runAs(cmd, c.uid, c.gid)
 	}
 	return cmd
 }
