@@ -22,6 +22,10 @@
 //     display (package display) draws it on the panel. Neither runs in the controller's goroutine.
 //   - inputs (inputs.go) turn button presses and MQTT commands into requests to control; the reporter
 //     (status.go) publishes the retained status and the periodic stats.
+//   - the service stage (service.go), given Options.Service, tells the service manager (systemd) that the
+//     agent is ready once the LED and the panel are in their first state, each state as a status line,
+//     and that it is stopping; and it feeds the watchdog only while the controller answers from its loop
+//     and, while the camera streams, frames are both captured and tracked.
 //
 // The notice is published retained at start; the configuration, and so the notice, cannot change while
 // the agent runs: a new notice needs a restart.
@@ -92,6 +96,12 @@ type Options struct {
 	// PanelWait bounds how long capture waits for the panel to show "capturing" before the camera starts;
 	// 0 means 30s. A panel that fails or is slower does not stop capture.
 	PanelWait time.Duration
+	// Service, if not nil, is told that the agent is ready once the LED and the panel are in their first
+	// state (the panel waited for up to PanelWait), of every capture state, and that it is stopping once
+	// capture ends; and it is given the watchdog check (see Service.Feed), which reports progress only
+	// while the controller answers from its loop and, while the camera streams, frames are both captured
+	// and tracked. nil means none.
+	Service Service
 }
 
 // ErrUnlockedRing is returned when the ring could not be locked and the configuration requires it.
@@ -117,6 +127,7 @@ type seams struct {
 // tallies are the running totals that several stages add to and the reporter reads.
 type tallies struct {
 	frames         atomic.Uint64 // frames captured (capture)
+	tracked        atomic.Uint64 // frames tracked (track)
 	tracksClosed   atomic.Uint64 // track messages queued (emitter)
 	tracksWithheld atomic.Uint64 // whole tracks minimisation dropped (emitter)
 	floorFallbacks atomic.Uint64 // track messages sent in image space although calibrated (emitter)
@@ -151,6 +162,7 @@ type pipeline struct {
 	announce     *announcer
 	report       *reporter
 	inputs       *inputs
+	svc          *service // nil without Options.Service
 	button       hal.Button
 	commands     <-chan publish.Message // inbound commands besides the broker's; nil: none
 	notice       publish.Message        // the retained notice
@@ -183,6 +195,9 @@ func (p *pipeline) run(ctx context.Context) error {
 	g.Go(func() error { p.inputs.commands(inCtx, p.pub.Commands(), p.commands); return nil })
 	if p.button != nil {
 		g.Go(func() error { p.inputs.button(inCtx, p.button); return nil })
+	}
+	if p.svc != nil {
+		g.Go(func() error { p.svc.run(inCtx); return nil })
 	}
 	err := g.Wait()
 	stopDisplay()
@@ -267,9 +282,14 @@ func build(devs Devices, opts Options, sm seams) (*pipeline, error) {
 	}
 	p.report.minimised = emit.rules != nil
 	p.track = &track{tr: sm.newTracker(cfg.Tracker.TrackerConfig()), out: emit, inView: &t.inView,
-		segmentTime: d.MQTT.SegmentTime.D()}
-	if p.ctl, err = p.newController(devs, cfg, sched, cmp.Or(opts.PanelWait, 30*time.Second)); err != nil {
+		tracked: &t.tracked, segmentTime: d.MQTT.SegmentTime.D()}
+	panelWait := cmp.Or(opts.PanelWait, 30*time.Second)
+	if p.ctl, err = p.newController(devs, cfg, sched, panelWait); err != nil {
 		return nil, err
+	}
+	if opts.Service != nil {
+		p.svc = &service{sm: opts.Service, ctl: p.ctl, disp: p.disp, panelWait: panelWait, frames: &t.frames,
+			tracked: &t.tracked, changed: make(chan struct{}, 1), log: log}
 	}
 	p.report.ctl, p.report.disp, p.report.capture, p.report.pub = p.ctl, p.disp, p.capture, p.pub
 	p.inputs = &inputs{top: top, ctl: p.ctl, rejects: &t.rejects, log: log}
@@ -316,6 +336,9 @@ func (p *pipeline) newController(devs Devices, cfg *config.Config, sched *schedu
 				p.disp.Show(panelState(s))
 			}
 			p.announce.post(s)
+			if p.svc != nil {
+				p.svc.stateChanged()
+			}
 		},
 		Ready:    func(ctx context.Context) { waitForPanel(ctx, p.disp, panelWait, p.log) },
 		Schedule: sched, PauseDefault: cfg.Pause.DefaultDuration.D(), PauseMax: cfg.Pause.MaxDuration.D(),

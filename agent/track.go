@@ -19,8 +19,9 @@ const resetGap = 10 * time.Second
 type track struct {
 	tr          Tracker
 	out         *emitter
-	inView      *atomic.Int64 // people in view in the latest frame, for stats
-	segmentTime time.Duration // a track open this long is published in segments so far
+	inView      *atomic.Int64  // people in view in the latest frame, for stats
+	tracked     *atomic.Uint64 // frames tracked, for the watchdog
+	segmentTime time.Duration  // a track open this long is published in segments so far
 
 	format   hal.Format // size of the current session's frames
 	lastTime time.Time  // time of the latest frame tracked
@@ -69,6 +70,7 @@ func (t *track) frame(rg *ring.Ring, s *ring.Slot) {
 		return
 	}
 	t.fresh = false
+	t.tracked.Add(1)
 	t.inView.Store(int64(t.tr.InView()))
 	t.out.closed(closed, t.format)
 	// Long-open tracks go out in segments, checked once a second of frame time.

@@ -208,15 +208,23 @@ const (
 	reqPause reqKind = iota + 1
 	reqResume
 	reqPress
+	reqBeat
 )
 
 type request struct {
 	kind reqKind
 	note string // reqPause: the remote sender's free text
 	d    time.Duration
+	beat *beat // reqBeat: where the answer goes
 }
 
-// Controller is the capture state machine. Create it with New and run Run once; Pause, Resume, Press,
+// beat is one heartbeat request: Run sets streaming, then closes done.
+type beat struct {
+	done      chan struct{}
+	streaming bool
+}
+
+// Controller is the capture state machine. Create it with New and run Run once; Pause, Resume, Press, Heartbeat,
 // State and Counters are safe for concurrent use.
 type Controller struct {
 	opts Options
@@ -231,12 +239,14 @@ type Controller struct {
 	ledOn      bool      // the LED may be on (also when a Set failed and its state is unknown)
 	ledRetryAt time.Time
 	ledBackoff time.Duration
+	streaming  bool // in a session's watch: the camera started and Stream runs
 
 	mu       sync.Mutex
 	state    State
 	restarts uint64
 	ledOK    bool
 	running  bool
+	beat     *beat // the heartbeat request queued and not yet answered; nil: none
 }
 
 // New checks opts and returns an idle Controller. It starts nothing.
@@ -275,6 +285,33 @@ func (c *Controller) Resume() bool { return c.send(request{kind: reqResume}) }
 // Press is a press of the pause button: it resumes a paused capture and pauses (for PauseDefault, with
 // CauseButton) in any other state. It never blocks; it returns false if the request queue is full.
 func (c *Controller) Press() bool { return c.send(request{kind: reqPress}) }
+
+// Heartbeat asks Run's goroutine to answer, and waits for the answer until ctx is done. ok reports that
+// it answered: Run is in its loop, waiting for a request, a deadline or the camera, not held up in a
+// device call or in Options.Ready. streaming reports that it answered from a capture session in which
+// the camera has started and Stream runs, so that frames should be flowing. It never blocks Run, and at
+// most one heartbeat is queued at a time: calls while one is queued wait for its answer.
+func (c *Controller) Heartbeat(ctx context.Context) (streaming, ok bool) {
+	c.mu.Lock()
+	b := c.beat
+	if b == nil { // at most one heartbeat waits in the queue, so heartbeats never crowd out requests
+		b = &beat{done: make(chan struct{})}
+		select {
+		case c.reqs <- request{kind: reqBeat, beat: b}:
+			c.beat = b
+		default:
+			c.mu.Unlock()
+			return false, false // the queue is full: Run is not taking requests
+		}
+	}
+	c.mu.Unlock()
+	select {
+	case <-b.done:
+		return b.streaming, true
+	case <-ctx.Done():
+		return false, false
+	}
+}
 
 func (c *Controller) send(r request) bool {
 	select {
@@ -408,7 +445,9 @@ func (c *Controller) session(ctx context.Context) sessionEnd {
 	}
 	c.log.Info("control: capturing", "width", format.Width, "height", format.Height)
 
+	c.streaming = true
 	end, streamDone := c.watch(ctx, done)
+	c.streaming = false
 	// Stream learns why it ends (StopCause) and finishes what it must, such as wiping the frames waiting
 	// for a pause, before it returns: while the camera still runs and the LED is still on.
 	cancel(&stopped{cause: end.cause})
@@ -619,6 +658,14 @@ func (c *Controller) drain() {
 }
 
 func (c *Controller) apply(r request) {
+	if r.kind == reqBeat {
+		r.beat.streaming = c.streaming
+		c.mu.Lock()
+		c.beat = nil
+		c.mu.Unlock()
+		close(r.beat.done)
+		return
+	}
 	now := time.Now()
 	paused := !c.pauseUntil.IsZero() && now.Before(c.pauseUntil)
 	cause := CauseCommand

@@ -501,3 +501,36 @@ func TestCheckPauseLength(t *testing.T) {
 		}
 	}
 }
+
+// TestHeartbeat: Run answers from its loop, saying whether frames should flow; a controller that is not
+// in its loop does not answer.
+func TestHeartbeat(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, Options{})
+		beat := func() (streaming, ok bool) {
+			ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+			defer cancel()
+			return w.ctl.Heartbeat(ctx)
+		}
+		if _, ok := beat(); ok {
+			t.Fatal("a controller that is not running answered")
+		}
+		stop := w.run(t.Context())
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if streaming, ok := beat(); !ok || !streaming {
+			t.Errorf("capturing: streaming %v, answered %v; want both", streaming, ok)
+		}
+		w.ctl.Pause("", time.Hour)
+		synctest.Wait()
+		if streaming, ok := beat(); !ok || streaming {
+			t.Errorf("paused: streaming %v, answered %v; want an answer that frames need not flow", streaming, ok)
+		}
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := beat(); ok {
+			t.Error("a controller whose Run returned answered")
+		}
+	})
+}

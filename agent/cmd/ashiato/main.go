@@ -36,6 +36,7 @@ import (
 	"github.com/ashiato/ashiato/agent/display"
 	"github.com/ashiato/ashiato/agent/event"
 	"github.com/ashiato/ashiato/agent/harden"
+	"github.com/ashiato/ashiato/agent/sdnotify"
 	"github.com/ashiato/ashiato/board"
 	"github.com/ashiato/ashiato/board/hwcheck"
 	"github.com/ashiato/ashiato/drivers/synth"
@@ -219,8 +220,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		go showSummary(ctx, url, d, stderr, log)
 	}
 
+	// Under systemd (Type=notify) the agent says when it is ready and feeds the watchdog from the
+	// pipeline's progress; elsewhere the notifier is a no-op.
+	notifier, err := sdnotify.FromEnv()
+	if err != nil {
+		log.Warn("systemd watchdog disabled", "err", err)
+	}
 	err = agent.Run(ctx, devs, agent.Options{
 		Config: cfg, Broker: brokerURL, Stdout: stdout, Logger: log, Version: version, Hardening: hard,
+		Service: notifier,
 	})
 	if err != nil {
 		log.Error("agent stopped", "err", err)
