@@ -95,9 +95,11 @@ func (c *Collector) commit(ctx context.Context, b *backoffice.Batch) bool {
 	wait := 100 * time.Millisecond
 	var deadline <-chan time.Time
 	for {
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.o.WriteTimeout)
 		start := time.Now()
+		c.writing.Store(start.UnixNano())
 		res, err := c.store.Write(wctx, b)
+		c.writing.Store(0)
 		cancel()
 		if err == nil {
 			c.m.batchSeconds.Observe(time.Since(start).Seconds())

@@ -88,6 +88,9 @@ type Options struct {
 	BatchWait time.Duration
 	// MaxPayload is the largest payload accepted, in bytes; 0 means DefaultMaxPayload.
 	MaxPayload int
+	// WriteTimeout cancels a store write that takes longer; the batch is then retried. 0 means
+	// DefaultWriteTimeout. A write still running at twice this is taken as hung (see Alive).
+	WriteTimeout time.Duration
 	// Minimisation is applied to every track before it is stored.
 	Minimisation backoffice.Minimisation
 	// Retention computes each track's expiry from its sensor's notice.
@@ -106,6 +109,9 @@ const (
 	DefaultBatchRows  = 500
 	DefaultBatchWait  = 100 * time.Millisecond
 	DefaultMaxPayload = 1 << 20 // a 5-minute segment at 10 fps is about 120 kB
+	// DefaultWriteTimeout is long enough for a batch behind a purge's incremental vacuum, which holds
+	// SQLite's single writer for tens of seconds.
+	DefaultWriteTimeout = time.Minute
 )
 
 // Collector receives, checks and stores what the sensors publish.
@@ -117,9 +123,12 @@ type Collector struct {
 	dec   decoder
 	nodes []*node
 
-	queue    chan inbound
-	stopping chan struct{} // closed when Run's context ends: the handlers stop taking messages
-	stopOnce sync.Once
+	queue      chan inbound
+	stopping   chan struct{} // closed when Run's context ends: the handlers stop taking messages
+	stopOnce   sync.Once
+	writing    atomic.Int64  // when the store write under way began (Unix ns); 0 means none
+	subOnce    sync.Once     // closes subscribed
+	subscribed chan struct{} // closed once a broker node first acknowledged every subscription
 
 	// Used by the batcher goroutine only: the malformed-message log's rate limit.
 	lastLog    map[string]time.Time
@@ -162,6 +171,9 @@ func New(store backoffice.Store, o Options) (*Collector, error) {
 	if o.MaxPayload <= 0 {
 		o.MaxPayload = DefaultMaxPayload
 	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = DefaultWriteTimeout
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -177,7 +189,7 @@ func New(store backoffice.Store, o Options) (*Collector, error) {
 		return nil, fmt.Errorf("ingest: metrics: %w", err)
 	}
 	c := &Collector{store: store, o: o, log: o.Logger, m: m, queue: make(chan inbound, o.Queue),
-		stopping: make(chan struct{})}
+		stopping: make(chan struct{}), subscribed: make(chan struct{})}
 	c.dec = decoder{validator: v, maxSize: o.MaxPayload, min: o.Minimisation, retention: o.Retention,
 		promises: map[backoffice.SensorKey]int{}}
 	for _, b := range o.Brokers {
@@ -218,6 +230,18 @@ func (c *Collector) Brokers() map[string]bool {
 		m[n.url] = n.connected.Load()
 	}
 	return m
+}
+
+// Subscribed is closed once a broker node has acknowledged every subscription for the first time: from
+// then on the broker keeps the office's messages while it is away.
+func (c *Collector) Subscribed() <-chan struct{} { return c.subscribed }
+
+// Alive reports whether the batcher is making progress: it waits for messages, or it decodes, commits or
+// waits to retry a batch, or it is in a store write that began less than twice WriteTimeout ago. A write
+// that outlasts its own cancellation that long means a store that hangs, which only a restart clears.
+func (c *Collector) Alive() bool {
+	began := c.writing.Load()
+	return began == 0 || time.Since(time.Unix(0, began)) < 2*c.o.WriteTimeout
 }
 
 // Run loads the sensors' state from the store, connects to every node, and stores messages until ctx
@@ -278,7 +302,8 @@ func (c *Collector) clientOptions(n *node) *paho.ClientOptions {
 // onConnect renews the subscriptions on every connection (the session keeps them, but the configured
 // filters may have changed, and a new session has none). The status filter goes first, in a SUBSCRIBE of
 // its own: the broker handles a client's packets in order, so each sensor's retained status arrives
-// before its retained privacy and notice, which are judged against it.
+// before its retained privacy and notice, which are judged against it. Once the broker has acknowledged
+// both, Subscribed is closed.
 func (c *Collector) onConnect(n *node, gauge prometheus.Gauge, cl paho.Client) {
 	n.connected.Store(true)
 	gauge.Set(1)
@@ -286,18 +311,31 @@ func (c *Collector) onConnect(n *node, gauge prometheus.Gauge, cl paho.Client) {
 	status := event.Root + "/+/+/" + event.LeafStatus
 	rest := c.Filters()
 	delete(rest, status)
+	var toks []paho.Token
 	for _, f := range []map[string]byte{{status: 1}, rest} {
-		tok := cl.SubscribeMultiple(f, nil) // nil: every message goes to the default handler
-		go func() {
+		toks = append(toks, cl.SubscribeMultiple(f, nil)) // nil: every message goes to the default handler
+	}
+	go func() {
+		for _, tok := range toks {
 			if !tok.WaitTimeout(30 * time.Second) {
 				n.log.Error("subscribe: no answer from the broker in 30 s")
 				return
 			}
 			if err := tok.Error(); err != nil {
 				n.log.Error("subscribe refused; check the broker's ACL for this user", "err", err)
+				return
 			}
-		}()
-	}
+			if st, ok := tok.(*paho.SubscribeToken); ok {
+				for filter, code := range st.Result() {
+					if code == 0x80 { // SUBACK failure (MQTT 3.1.1, 3.9.3)
+						n.log.Error("subscribe refused; check the broker's ACL for this user", "filter", filter)
+						return
+					}
+				}
+			}
+		}
+		c.subOnce.Do(func() { close(c.subscribed) })
+	}()
 }
 
 // complainWhileDisconnected warns every 30 s for each node that cannot be reached (paho retries quietly).

@@ -254,3 +254,36 @@ func TestFailingStoreThenRestart(t *testing.T) {
 	r.collector(r.store, nil, ingest.Options{})
 	waitFor(t, "every track after the restart", func() bool { tr, _ := r.stored(); return tr == n })
 }
+
+// hung is a Store whose Write ignores its context and waits for release: a store that hangs.
+type hung struct {
+	backoffice.Store
+	release chan struct{}
+}
+
+func (h hung) Write(ctx context.Context, b *backoffice.Batch) (backoffice.WriteResult, error) {
+	<-h.release
+	return h.Store.Write(ctx, b)
+}
+
+// TestAliveAndSubscribed: Subscribed closes once the broker acknowledged the subscriptions; Alive holds
+// while the batcher waits, turns false once a store write outlasts twice WriteTimeout, and holds again
+// once the write returns.
+func TestAliveAndSubscribed(t *testing.T) {
+	r := newRig(t)
+	h := hung{Store: r.store, release: make(chan struct{})}
+	c, _ := r.collector(h, prometheus.NewRegistry(), ingest.Options{WriteTimeout: 20 * time.Millisecond})
+	select {
+	case <-c.Subscribed():
+	case <-time.After(30 * time.Second):
+		t.Fatal("Subscribed not closed 30 s after connecting")
+	}
+	if !c.Alive() {
+		t.Fatal("an idle batcher is not alive")
+	}
+	r.publish(prefix+"tracks", track(t, "cam", 1), false)
+	waitFor(t, "Alive to report the hung write", func() bool { return !c.Alive() })
+	close(h.release)
+	waitFor(t, "Alive after the write returned", c.Alive)
+	waitFor(t, "the track", func() bool { tr, _ := r.stored(); return tr == 1 })
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,8 +33,13 @@ type Job struct {
 	// Logger receives the job's log; nil discards.
 	Logger *slog.Logger
 
-	m *metrics
+	m       *metrics
+	purging atomic.Int64 // when the scheduled purge under way began (Unix ns); 0 means none
 }
+
+// MaxPurge is how long a scheduled purge may run before Alive takes it as hung. A purge rewrites the
+// database (secure delete, incremental vacuum): tens of seconds for a large file, far below this.
+const MaxPurge = time.Hour
 
 type metrics struct {
 	runs, failures prometheus.Counter
@@ -142,7 +148,10 @@ func (j *Job) Once(ctx context.Context, now time.Time, dryRun bool) (backoffice.
 func (j *Job) Run(ctx context.Context, interval time.Duration) error {
 	for {
 		wait := interval
-		if _, err := j.Once(ctx, j.now(), false); err != nil && ctx.Err() == nil {
+		j.purging.Store(time.Now().UnixNano())
+		_, err := j.Once(ctx, j.now(), false)
+		j.purging.Store(0)
+		if err != nil && ctx.Err() == nil {
 			wait = min(RetryAfter, interval)
 		}
 		select {
@@ -151,6 +160,13 @@ func (j *Job) Run(ctx context.Context, interval time.Duration) error {
 		case <-time.After(wait):
 		}
 	}
+}
+
+// Alive reports whether the scheduled job is making progress: it waits for its next purge, or it is in a
+// purge that began less than MaxPurge ago.
+func (j *Job) Alive() bool {
+	began := j.purging.Load()
+	return began == 0 || time.Since(time.Unix(0, began)) < MaxPurge
 }
 
 // RetryAfter is how soon a failed purge is retried.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -93,4 +94,50 @@ func TestOncePurgesInquiries(t *testing.T) {
 	if qs, _ := db.Inquiries(ctx, ""); len(qs) != 1 || !qs[0].Expires.Equal(now.Add(48*time.Hour)) {
 		t.Errorf("left after the purge: %+v, want only the one expiring after the next purge", qs)
 	}
+}
+
+// stuckPurge is a store with no sensors whose Purge waits for release.
+type stuckPurge struct {
+	backoffice.Store
+	release chan struct{}
+}
+
+func (s stuckPurge) Sensors(context.Context) ([]backoffice.Sensor, error) { return nil, nil }
+
+func (s stuckPurge) Purge(ctx context.Context, req backoffice.PurgeRequest) (backoffice.PurgeReport, error) {
+	<-s.release
+	return backoffice.PurgeReport{}, nil
+}
+
+// TestAliveWhileScheduled: the scheduled job is alive while it waits and during a purge up to MaxPurge; a
+// purge that runs longer is taken as hung until it returns.
+func TestAliveWhileScheduled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := stuckPurge{release: make(chan struct{})}
+		j := &retention.Job{Store: s}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- j.Run(ctx, 24*time.Hour) }()
+		synctest.Wait() // the first purge is under way
+		if !j.Alive() {
+			t.Fatal("a purge that just began is not alive")
+		}
+		time.Sleep(retention.MaxPurge - time.Second)
+		if !j.Alive() {
+			t.Fatal("a purge within MaxPurge is not alive")
+		}
+		time.Sleep(2 * time.Second)
+		if j.Alive() {
+			t.Fatal("a purge running longer than MaxPurge is alive")
+		}
+		s.release <- struct{}{}
+		synctest.Wait() // waiting for the next purge
+		if !j.Alive() {
+			t.Fatal("a job waiting for its next purge is not alive")
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
 }

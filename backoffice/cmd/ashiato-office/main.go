@@ -33,6 +33,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/ashiato/ashiato/agent/sdnotify"
 	"github.com/ashiato/ashiato/backoffice"
 	officehttp "github.com/ashiato/ashiato/backoffice/http"
 	"github.com/ashiato/ashiato/backoffice/ingest"
@@ -280,7 +281,18 @@ func serveWith(ctx context.Context, c *Config, log *slog.Logger) error {
 		"brokers", c.Brokers(), "client_id", io.ClientID, "minimise", io.Minimisation != backoffice.Minimisation{},
 		"retention_max_days", c.Retention.MaxDays, "purge_interval", c.Interval(), "layouts", len(c.LayoutConfs))
 
+	// Under systemd (Type=notify): ready once the store is open, the HTTP port listens and ingest is
+	// subscribed (or brokerWait has passed); the watchdog is fed while ingest and the purge job make
+	// progress. Elsewhere the notifier is a no-op.
+	sm, err := sdnotify.FromEnv()
+	if err != nil {
+		log.Warn("systemd watchdog disabled", "err", err)
+	}
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		tellService(gctx, sm, col, job, "serving "+scheme+l.Addr().String(), strings.Join(c.Brokers(), " "), log)
+		return nil
+	})
 	g.Go(func() error { return col.Run(gctx) })
 	g.Go(func() error { return job.Run(gctx, c.Interval()) })
 	g.Go(func() error { return w.Run(gctx, c.WatchInterval()) })
@@ -289,6 +301,61 @@ func serveWith(ctx context.Context, c *Config, log *slog.Logger) error {
 		return officehttp.Serve(gctx, l, srv.Handler(), httpTLS)
 	})
 	return g.Wait()
+}
+
+// brokerWait bounds how long the office waits for the broker to acknowledge its subscriptions before it
+// tells systemd it is ready anyway: the dashboard and the purge job work without the broker, and the
+// broker keeps the sensors' messages until the office subscribes.
+var brokerWait = 15 * time.Second
+
+// tellService tells the service manager that the office is ready (once ingest is subscribed, or after
+// brokerWait with a status that says ingest waits for the broker), feeds the watchdog while the ingest
+// batcher and the purge job make progress (ingest.Collector.Alive, retention.Job.Alive), and says
+// stopping when ctx ends. serving is the status line's start: what the HTTP server listens on.
+func tellService(ctx context.Context, sm *sdnotify.Notifier, col *ingest.Collector, job *retention.Job,
+	serving, broker string, log *slog.Logger) {
+	report := func(what string, err error) {
+		if err != nil {
+			log.Warn("service manager: "+what, "err", err)
+		}
+	}
+	collecting := serving + "; collecting from " + broker
+	subscribed := col.Subscribed()
+	wait := time.NewTimer(brokerWait)
+	defer wait.Stop()
+	select {
+	case <-subscribed:
+		report("ready", sm.Ready(collecting))
+		subscribed = nil
+	case <-wait.C:
+		log.Warn("ready without the broker: ingest waits for it", "broker", broker, "waited", brokerWait)
+		report("ready", sm.Ready(serving+"; ingest waiting for the broker "+broker))
+	case <-ctx.Done():
+		report("stopping", sm.Stopping("stopping"))
+		return
+	}
+	fed := make(chan struct{})
+	go func() {
+		defer close(fed)
+		report("watchdog", sm.Feed(ctx, func() bool {
+			ingestOK, purgeOK := col.Alive(), job.Alive()
+			if !ingestOK || !purgeOK {
+				log.Error("not feeding the systemd watchdog: a stage is stuck", "ingest_ok", ingestOK, "purge_ok", purgeOK)
+			}
+			return ingestOK && purgeOK
+		}))
+	}()
+	for {
+		select {
+		case <-subscribed:
+			report("status", sm.Status(collecting))
+			subscribed = nil
+		case <-ctx.Done():
+			<-fed
+			report("stopping", sm.Stopping("stopping: committing the last batch"))
+			return
+		}
+	}
 }
 
 func purge(args []string, stdout, stderr io.Writer) int {
