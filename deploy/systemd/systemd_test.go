@@ -73,6 +73,16 @@ func size(t *testing.T, s string) int64 {
 	return n * mult
 }
 
+// seconds parses a systemd time span written as a number of seconds ("60s").
+func seconds(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(strings.TrimSuffix(s, "s"))
+	if err != nil || !strings.HasSuffix(s, "s") {
+		t.Fatalf("time span %q: write it in seconds, such as 60s", s)
+	}
+	return n
+}
+
 // one returns the single value of [Service] key, or reports that it is missing or repeated.
 func one(t *testing.T, ds []directive, key string) string {
 	t.Helper()
@@ -117,13 +127,13 @@ func checkCommon(t *testing.T, ds []directive, name string) {
 	if u, st := one(t, ds, "User"), one(t, ds, "StateDirectory"); u != name || st != name {
 		t.Errorf("%s: User=%s StateDirectory=%s, want both %s", name, u, st, name)
 	}
-	// Until the programs send READY=1 and WATCHDOG=1 (sdnotify is written, the wiring is not), a
-	// Type=notify unit would time out at start and a watchdog would kill a healthy service.
-	if got := one(t, ds, "Type"); got != "exec" {
-		t.Errorf("%s: Type=%s, want exec until the readiness wiring lands", name, got)
+	// Both programs send READY=1 and feed the watchdog (package agent/sdnotify); only the main process
+	// may notify.
+	if got := one(t, ds, "Type"); got != "notify" {
+		t.Errorf("%s: Type=%s, want notify", name, got)
 	}
-	if len(values(ds, "Service", "WatchdogSec")) != 0 {
-		t.Errorf("%s: WatchdogSec= set before anything feeds the watchdog", name)
+	if got := one(t, ds, "NotifyAccess"); got != "main" {
+		t.Errorf("%s: NotifyAccess=%s, want main", name, got)
 	}
 	if len(values(ds, "Install", "WantedBy")) != 1 {
 		t.Errorf("%s: no [Install] WantedBy=", name)
@@ -168,6 +178,11 @@ func TestAgentUnit(t *testing.T) {
 	}
 	if post := one(t, ds, "ExecStopPost"); post != "/usr/bin/ashiato led-off -config /etc/ashiato/ashiato.toml" {
 		t.Errorf("ExecStopPost=%s; want the LED switched off after every stop", post)
+	}
+	// Longer than the longest legitimate gap between pings: the 30 s panel wait plus one check
+	// (WatchdogSec/3) and the controller's answer bound.
+	if wd := seconds(t, one(t, ds, "WatchdogSec")); wd < 30+wd/3+1 {
+		t.Errorf("WatchdogSec=%ds is shorter than the 30 s panel wait plus one check", wd)
 	}
 	wants := strings.Join(values(ds, "Unit", "Wants"), " ")
 	if !strings.Contains(wants, "modprobe@spidev.service") || !strings.Contains(wants, "modprobe@uvcvideo.service") {
