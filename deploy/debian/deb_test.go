@@ -218,6 +218,17 @@ func checkContents(t *testing.T, p pkg, arch, deb string) {
 
 	data := t.TempDir()
 	run(t, "dpkg-deb", "-x", deb, data)
+	// The project's own licence first (LICENSE, Apache-2.0), then every linked module's.
+	cr, err := os.ReadFile(filepath.Join(data, "usr/share/doc", p.name, "copyright"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(cr), "Files: *\nCopyright: 2026 the Ashiato authors\nLicense: Apache-2.0\n") ||
+		!strings.Contains(string(cr), "/usr/share/common-licenses/Apache-2.0") ||
+		!strings.Contains(string(cr), "Module: github.com/eclipse/paho.mqtt.golang ") {
+		t.Errorf("%s_%s: copyright does not state the project's Apache-2.0 licence and the linked modules':\n%.600s",
+			p.name, arch, cr)
+	}
 	bin := filepath.Join(data, "usr/bin", p.name)
 	f, err := elf.Open(bin)
 	if err != nil {
