@@ -42,7 +42,10 @@ type service struct {
 	changed   chan struct{}  // capacity 1: the controller published a state
 	log       *slog.Logger
 
-	lastFrames, lastTracked uint64 // the counters at the previous check (Feed's goroutine only)
+	// Feed's goroutine only: the counters at the previous check, and whether the controller answered
+	// from a streaming session then.
+	lastFrames, lastTracked uint64
+	lastStreaming           bool
 }
 
 // stateChanged notes that the controller published a state. It never blocks.
@@ -100,8 +103,10 @@ func (s *service) send(what string, err error) {
 // alive is the watchdog's check, called a few times per watchdog interval. It reports progress since the
 // previous check:
 //   - the controller answered from its loop (it is not held up in a device call or a panel wait), and
-//   - while it answered from a streaming session, frames were both captured and tracked since the previous
-//     check, so a camera that delivers nothing, or a tracker that does not return, stops the pings.
+//   - while it answered from a streaming session, and did so at the previous check too (a session that
+//     just started may not have delivered its first frame yet), frames were both captured and tracked
+//     since the previous check, so a camera that delivers nothing, or a tracker that does not return,
+//     stops the pings.
 //
 // While paused, stopped by the schedule, or waiting to reopen a failed camera, no frames flow; the
 // controller answering from its loop is then the progress.
@@ -111,12 +116,13 @@ func (s *service) alive() bool {
 	streaming, ok := s.ctl.Heartbeat(ctx)
 	frames, tracked := s.frames.Load(), s.tracked.Load()
 	moved := frames != s.lastFrames && tracked != s.lastTracked
-	s.lastFrames, s.lastTracked = frames, tracked
+	wasStreaming := s.lastStreaming
+	s.lastFrames, s.lastTracked, s.lastStreaming = frames, tracked, streaming && ok
 	switch {
 	case !ok:
 		s.log.Warn("watchdog: the capture controller did not answer; not feeding the watchdog")
 		return false
-	case streaming && !moved:
+	case streaming && wasStreaming && !moved:
 		s.log.Warn("watchdog: no frames captured and tracked since the last check; not feeding the watchdog",
 			"frames", frames, "tracked", tracked)
 		return false
