@@ -308,11 +308,20 @@ func serveWith(ctx context.Context, c *Config, log *slog.Logger) error {
 // broker keeps the sensors' messages until the office subscribes.
 var brokerWait = 15 * time.Second
 
+// ingestProgress is what tellService reads of an *ingest.Collector.
+type ingestProgress interface {
+	Subscribed() <-chan struct{}
+	Alive() bool
+}
+
+// purgeProgress is what tellService reads of a *retention.Job.
+type purgeProgress interface{ Alive() bool }
+
 // tellService tells the service manager that the office is ready (once ingest is subscribed, or after
 // brokerWait with a status that says ingest waits for the broker), feeds the watchdog while the ingest
 // batcher and the purge job make progress (ingest.Collector.Alive, retention.Job.Alive), and says
 // stopping when ctx ends. serving is the status line's start: what the HTTP server listens on.
-func tellService(ctx context.Context, sm *sdnotify.Notifier, col *ingest.Collector, job *retention.Job,
+func tellService(ctx context.Context, sm *sdnotify.Notifier, col ingestProgress, job purgeProgress,
 	serving, broker string, log *slog.Logger) {
 	report := func(what string, err error) {
 		if err != nil {

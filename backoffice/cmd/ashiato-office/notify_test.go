@@ -2,15 +2,20 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/ashiato/ashiato/agent/sdnotify"
 	"github.com/ashiato/ashiato/internal/mosquittotest"
 )
 
@@ -109,4 +114,119 @@ func TestServeReadyWithoutBroker(t *testing.T) {
 	if got := next(); got != "WATCHDOG=1" {
 		t.Fatalf("notification %q; want a watchdog ping", got)
 	}
+}
+
+// progress is a fake ingest collector and purge job whose liveness the test sets.
+type progress struct {
+	mu         sync.Mutex
+	ingest     bool
+	purge      bool
+	subscribed chan struct{}
+}
+
+func (p *progress) Subscribed() <-chan struct{} { return p.subscribed }
+
+func (p *progress) Alive() bool { p.mu.Lock(); defer p.mu.Unlock(); return p.ingest }
+
+// purgeJob is p's purge side.
+type purgeJob struct{ p *progress }
+
+func (j purgeJob) Alive() bool { j.p.mu.Lock(); defer j.p.mu.Unlock(); return j.p.purge }
+
+func (p *progress) set(ingest, purge bool) {
+	p.mu.Lock()
+	p.ingest, p.purge = ingest, purge
+	p.mu.Unlock()
+}
+
+// pending takes every datagram queued on c without waiting (recvfrom with MSG_DONTWAIT, which works in a
+// synctest bubble; a datagram is queued as soon as its send returns).
+func pending(t *testing.T, c *net.UnixConn) []string {
+	t.Helper()
+	rc, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	buf := make([]byte, 4096)
+	for {
+		var n int
+		var rerr error
+		if err := rc.Read(func(fd uintptr) bool {
+			n, _, rerr = syscall.Recvfrom(int(fd), buf, syscall.MSG_DONTWAIT)
+			return true
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if errors.Is(rerr, syscall.EAGAIN) {
+			return out
+		}
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
+		out = append(out, string(buf[:n]))
+	}
+}
+
+// TestWatchdogFollowsIngestAndPurge: the office pings only while both the ingest batcher and the purge
+// job are alive, and says the broker arrived once ingest is subscribed after READY.
+func TestWatchdogFollowsIngestAndPurge(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notify")
+	sock, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sock.Close()
+	t.Setenv("NOTIFY_SOCKET", path)
+	t.Setenv("WATCHDOG_USEC", "3000000") // checked every second
+	t.Setenv("WATCHDOG_PID", "")
+	sm, err := sdnotify.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		p := &progress{ingest: true, purge: true, subscribed: make(chan struct{})}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() {
+			tellService(ctx, sm, p, purgeJob{p}, "serving http://x", "tcp://b", slog.New(slog.DiscardHandler))
+			close(done)
+		}()
+		time.Sleep(brokerWait)
+		synctest.Wait()
+		if got := pending(t, sock); len(got) != 1 || got[0] != "READY=1\nSTATUS=serving http://x; ingest waiting for the broker tcp://b" {
+			t.Fatalf("after brokerWait: %q", got)
+		}
+		close(p.subscribed)
+		synctest.Wait()
+		if got := pending(t, sock); len(got) != 1 || got[0] != "STATUS=serving http://x; collecting from tcp://b" {
+			t.Fatalf("once subscribed: %q", got)
+		}
+		count := func() int {
+			n := 0
+			for _, m := range pending(t, sock) {
+				if m == "WATCHDOG=1" {
+					n++
+				}
+			}
+			return n
+		}
+		for _, c := range []struct {
+			ingest, purge bool
+			want          bool
+		}{{true, true, true}, {false, true, false}, {true, true, true}, {true, false, false}, {true, true, true}} {
+			p.set(c.ingest, c.purge)
+			time.Sleep(5 * time.Second)
+			synctest.Wait()
+			if n := count(); (n > 0) != c.want {
+				t.Errorf("ingest alive %v, purge alive %v: %d pings in 5 s", c.ingest, c.purge, n)
+			}
+		}
+		cancel()
+		<-done
+		synctest.Wait()
+		if got := pending(t, sock); len(got) != 1 || !strings.HasPrefix(got[0], "STOPPING=1") {
+			t.Errorf("at the end: %q", got)
+		}
+	})
 }
