@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -86,8 +87,65 @@ func TestPlaceholderNoticeRefusedLive(t *testing.T) {
 	}
 }
 
-// ledWatchCam is a scripted camera that records, at every call, whether the LED-class LED is lit as its
-// brightness file shows it.
+// watchedLED wraps the board's LED and says, in order with the camera's calls, whether the LED is lit.
+//
+// It does not read the brightness file at the moment of a camera call: the fake device's file is a plain
+// file, which the driver truncates and then writes, so a read that falls between the two (as one can
+// during the controller's periodic re-assertion of a lit LED) finds it empty, where a real sysfs
+// attribute keeps its value until the write replaces it. Instead it reads the file back right after every
+// Set returns, with Sets serialised and nothing else writing the file, and keeps the result: lit from the
+// moment a Set(true) has returned with the file reading lit, dark from the moment a Set(false) begins or
+// any Set fails or leaves the file showing something else. Between Sets the file does not change, so a
+// camera call made while Lit is true is one made while the file shows the LED lit.
+type watchedLED struct {
+	hal.LED
+	file func() bool      // the brightness file shows the LED lit
+	log  *haltest.History // LEDOn, LEDOff, LEDFailed, in order with the camera's events
+
+	setMu sync.Mutex // serialises Set, so the file is read back with no write in progress
+	mu    sync.Mutex
+	lit   bool     // guarded by mu
+	errs  []string // guarded by mu: Sets whose result the file does not show
+}
+
+func (l *watchedLED) Set(on bool) error {
+	l.setMu.Lock()
+	defer l.setMu.Unlock()
+	if !on {
+		l.mu.Lock()
+		l.lit = false
+		l.mu.Unlock()
+	}
+	err := l.LED.Set(on)
+	shows := l.file()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case err != nil:
+		l.lit = false
+		l.log.Add(haltest.LEDFailed)
+	case shows != on:
+		l.lit = false
+		l.errs = append(l.errs, fmt.Sprintf("Set(%v) returned nil but the brightness file shows lit=%v", on, shows))
+		l.log.Add(haltest.LEDFailed)
+	case on:
+		l.lit = true
+		l.log.Add(haltest.LEDOn)
+	default:
+		l.log.Add(haltest.LEDOff)
+	}
+	return err
+}
+
+// Lit reports whether the LED is lit, as the last completed Set left the brightness file, and no Set(false)
+// has begun since.
+func (l *watchedLED) Lit() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lit
+}
+
+// ledWatchCam is a scripted camera that records, at every call, whether the LED is lit (watchedLED.Lit).
 type ledWatchCam struct {
 	*haltest.Camera
 	lit func() bool
@@ -139,13 +197,16 @@ func TestGenericBoardKeepsLEDInvariant(t *testing.T) {
 		t.Fatalf("generic board: %+v", devs)
 	}
 	synctest.Test(t, func(t *testing.T) {
-		cam := &ledWatchCam{Camera: &haltest.Camera{Format: hal.Format{Width: 64, Height: 48, FPS: 10}, Frames: make(chan []byte)}, lit: led.On}
+		h := &haltest.History{}
+		wled := &watchedLED{LED: devs.LED.Dev, file: led.On, log: h}
+		cam := &ledWatchCam{Camera: &haltest.Camera{Format: hal.Format{Width: 64, Height: 48, FPS: 10}, Frames: make(chan []byte), Log: h},
+			lit: wled.Lit}
 		button := haltest.NewButton()
 		var out bytes.Buffer
 		ctx, cancel := context.WithCancel(t.Context())
 		errc := make(chan error, 1)
 		go func() {
-			errc <- agent.Run(ctx, agent.Devices{Camera: cam, LED: devs.LED.Dev, Indicator: devs.Indicator, Button: button},
+			errc <- agent.Run(ctx, agent.Devices{Camera: cam, LED: wled, Indicator: devs.Indicator, Button: button},
 				agent.Options{Config: cfg, Stdout: &out, Logger: nil})
 		}()
 		fed := make(chan struct{})
@@ -190,9 +251,15 @@ func TestGenericBoardKeepsLEDInvariant(t *testing.T) {
 		}
 		for i, on := range append(append([]bool{}, cam.starts...), cam.reads...) {
 			if !on {
-				t.Fatalf("camera call %d with the LED dark (starts %v)", i, cam.starts)
+				t.Fatalf("camera call %d with the LED dark (starts %v)\n%s", i, cam.starts, h)
 			}
 		}
+		h.Check(t) // LED on before each start, off only after each stop and within a second of it
+		wled.mu.Lock()
+		for _, e := range wled.errs {
+			t.Error(e)
+		}
+		wled.mu.Unlock()
 		if cam.IsStreaming() || led.On() {
 			t.Errorf("after Run: streaming %v, LED %v", cam.IsStreaming(), led.On())
 		}

@@ -41,9 +41,12 @@ func (d *Device) put(t testing.TB, name, v string) {
 	}
 }
 
-// Brightness returns the brightness file's value; -1 if it cannot be read or parsed. It may be called
-// while the LED is being switched from another goroutine: a plain file, unlike a sysfs attribute, is
-// empty between the driver's truncation and its write, so an empty read is read again.
+// Brightness returns the brightness file's value; -1 if it cannot be read or parsed. A plain file, unlike a
+// sysfs attribute, is empty between the driver's truncation and its write, so an empty read is read again,
+// up to 1000 times. That only narrows the window: a read that races a write from another goroutine can
+// still find the file empty (and return -1) when the writer is descheduled, as on a loaded machine. A test
+// that needs the LED's state at a moment when it may be being switched must order its read after the
+// write (for example by wrapping the hal.LED), not rely on these retries.
 func (d *Device) Brightness() int {
 	for range 1000 {
 		b, err := os.ReadFile(filepath.Join(d.Dir, "brightness"))
