@@ -60,7 +60,7 @@ func benchIngest(b *testing.B, hz int) {
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	for !c.Connected() {
+	for !c.Receiving() {
 		time.Sleep(10 * time.Millisecond)
 	}
 	pub := paho.NewClient(paho.NewClientOptions().AddBroker(broker.URL()).SetClientID("bench-pub").SetMaxResumePubInFlight(100))

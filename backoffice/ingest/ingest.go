@@ -137,10 +137,12 @@ type Collector struct {
 
 // node is the connection to one broker node.
 type node struct {
-	url       string
-	log       *slog.Logger
-	client    paho.Client
-	connected atomic.Bool
+	url        string
+	log        *slog.Logger
+	client     paho.Client
+	connected  atomic.Bool
+	subscribed atomic.Bool   // every filter granted on the current connection
+	conns      atomic.Uint64 // connections made so far: a late SUBACK of an earlier one changes nothing
 }
 
 // inbound is a message and the node it came through.
@@ -223,6 +225,20 @@ func (c *Collector) Connected() bool {
 	return false
 }
 
+// Receiving reports whether every broker node has granted every subscription (Filters) on the
+// collector's current connection to it. From then on every message published on those topics reaches
+// the collector, or, while it is away, waits for it at the broker. Being connected is not yet receiving:
+// a message published on a node between the connection and the grant, on the collector's first
+// connection to it (no session at the broker yet), is not delivered to it.
+func (c *Collector) Receiving() bool {
+	for _, n := range c.nodes {
+		if !n.subscribed.Load() {
+			return false
+		}
+	}
+	return len(c.nodes) > 0
+}
+
 // Brokers reports, for each broker node's URL, whether the collector is connected to it now.
 func (c *Collector) Brokers() map[string]bool {
 	m := make(map[string]bool, len(c.nodes))
@@ -272,6 +288,7 @@ func (c *Collector) Run(ctx context.Context) error {
 		wg.Go(func() {
 			n.client.Disconnect(1000) // lets the last acknowledgements out
 			n.connected.Store(false)
+			n.subscribed.Store(false)
 		})
 	}
 	wg.Wait()
@@ -290,6 +307,7 @@ func (c *Collector) clientOptions(n *node) *paho.ClientOptions {
 		SetOnConnectHandler(func(cl paho.Client) { c.onConnect(n, gauge, cl) }).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
 			n.connected.Store(false)
+			n.subscribed.Store(false)
 			gauge.Set(0)
 			n.log.Warn("lost the broker; reconnecting", "err", err)
 		})
@@ -302,9 +320,12 @@ func (c *Collector) clientOptions(n *node) *paho.ClientOptions {
 // onConnect renews the subscriptions on every connection (the session keeps them, but the configured
 // filters may have changed, and a new session has none). The status filter goes first, in a SUBSCRIBE of
 // its own: the broker handles a client's packets in order, so each sensor's retained status arrives
-// before its retained privacy and notice, which are judged against it. Once the broker has acknowledged
-// both, Subscribed is closed.
+// before its retained privacy and notice, which are judged against it. The node counts as subscribed
+// once the broker has granted every filter of both. The first time any node does, Subscribed is
+// closed.
 func (c *Collector) onConnect(n *node, gauge prometheus.Gauge, cl paho.Client) {
+	conn := n.conns.Add(1)
+	n.subscribed.Store(false)
 	n.connected.Store(true)
 	gauge.Set(1)
 	n.log.Info("connected to the broker")
@@ -317,25 +338,39 @@ func (c *Collector) onConnect(n *node, gauge prometheus.Gauge, cl paho.Client) {
 	}
 	go func() {
 		for _, tok := range toks {
-			if !tok.WaitTimeout(30 * time.Second) {
-				n.log.Error("subscribe: no answer from the broker in 30 s")
+			if !granted(n, tok) {
 				return
-			}
-			if err := tok.Error(); err != nil {
-				n.log.Error("subscribe refused; check the broker's ACL for this user", "err", err)
-				return
-			}
-			if st, ok := tok.(*paho.SubscribeToken); ok {
-				for filter, code := range st.Result() {
-					if code == 0x80 { // SUBACK failure (MQTT 3.1.1, 3.9.3)
-						n.log.Error("subscribe refused; check the broker's ACL for this user", "filter", filter)
-						return
-					}
-				}
 			}
 		}
-		c.subOnce.Do(func() { close(c.subscribed) })
+		if n.conns.Load() == conn && n.connected.Load() {
+			n.subscribed.Store(true)
+			c.subOnce.Do(func() { close(c.subscribed) })
+		}
 	}()
+}
+
+// granted waits for the broker's answer to a SUBSCRIBE and reports whether it granted every filter,
+// logging why not.
+func granted(n *node, tok paho.Token) bool {
+	if !tok.WaitTimeout(30 * time.Second) {
+		n.log.Error("subscribe: no answer from the broker in 30 s")
+		return false
+	}
+	if err := tok.Error(); err != nil {
+		n.log.Error("subscribe refused; check the broker's ACL for this user", "err", err)
+		return false
+	}
+	st, _ := tok.(*paho.SubscribeToken)
+	if st == nil {
+		return false
+	}
+	for filter, code := range st.Result() {
+		if code >= 0x80 { // MQTT 3.1.1 §3.9.3: 0x80 is a refused subscription
+			n.log.Error("subscribe refused; check the broker's ACL for this user", "filter", filter)
+			return false
+		}
+	}
+	return true
 }
 
 // complainWhileDisconnected warns every 30 s for each node that cannot be reached (paho retries quietly).

@@ -79,7 +79,7 @@ func (r *rig) collector(store backoffice.Store, reg prometheus.Registerer, o ing
 		})
 	}
 	r.t.Cleanup(stop)
-	waitFor(r.t, "the collector to connect", c.Connected)
+	waitFor(r.t, "the collector's subscriptions", c.Receiving) // a message published before is not delivered
 	return c, stop
 }
 
