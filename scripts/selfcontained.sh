@@ -1,7 +1,8 @@
 #!/bin/sh
 # The repository stands on its own. A fresh clone of HEAD into an empty temporary directory (so nothing
 # sits next to it) must
-#   1. cite no document outside itself and no issue number: the grep below finds nothing;
+#   1. cite no document outside itself, no issue number (issue, Issue #, issues or a bracketed #, then a
+#      number) and no team convention by name: the grep below finds nothing;
 #   2. contain no relative path that climbs out of the repository ("../" one level too many for the
 #      file it is in, or filepath.Join("..", …) likewise);
 #   3. resolve its Go module and every package with nothing but the clone (go list).
@@ -19,7 +20,15 @@ fail=0
 
 # 1. The pattern is assembled from parts so that this file does not match itself.
 s=shared
-pattern="\.\./$s|$s/docs|$s/data|work""place|issue [0-9]"
+pattern="\.\./$s|$s/docs|$s/data|work""place|[Ii]ssues? #?[0-9]|\\(#[0-9]+\\)|style"" guide"
+# The pattern must catch what it is for (the numbers are filled in, so that this file does not match).
+for cite in "issue %s" "Issue #%s" "issues %s and 11" "see issue #%s" "library bug (#%s)"; do
+	# shellcheck disable=SC2059
+	if ! printf "$cite\n" 70 | grep -qE "$pattern"; then
+		echo "FAIL: selfcontained: the citation check does not flag \"$(printf "$cite" 70)\"" >&2
+		fail=1
+	fi
+done
 if git grep -nE "$pattern"; then
 	echo "FAIL: selfcontained: the lines above cite documents outside the repository or an issue number;" >&2
 	echo "      state the fact, or cite a public source (a datasheet, a kernel doc, a vendor driver's file)" >&2

@@ -143,8 +143,9 @@ func (c *Camera) Start(ctx context.Context) (hal.Format, error) {
 		}
 	}
 	if err := dev.StartStreaming(); err != nil {
-		// webcam flattens the errno into a string here and does not unmap what it mapped (issue #70);
-		// closing the fd is all that can be done.
+		// github.com/blackjack/webcam v0.6.1's StartStreaming flattens the errno into a string, and when
+		// an mmap or an enqueue fails it returns without unmapping the buffers it has already mapped (its
+		// Close unmaps only a streaming device); closing the fd is all that can be done here.
 		return hal.Format{}, fmt.Errorf("v4l2: %s: %w", node, err)
 	}
 	ok = true
