@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -55,5 +56,21 @@ func TestCheckEmbedded(t *testing.T) {
 		if err := checkEmbedded(cfg); (err != nil) != c.refused || (err != nil && !errors.Is(err, broker.ErrLiveCamera)) {
 			t.Errorf("source %q, broker %q: %v; refused want %v", c.source, c.broker, err, c.refused)
 		}
+	}
+}
+
+// With -summary, the demo prints the embedded broker's URL (it listens on a port the user did not choose)
+// and how to subscribe to it.
+func TestSummaryPrintsEmbeddedBrokerURL(t *testing.T) {
+	url := fmt.Sprintf("tcp://127.0.0.1:%d", freePort(t))
+	var out, errb bytes.Buffer
+	code := run([]string{"-source", "synth:frames=5,pace=asap", "-broker", "embedded",
+		"-listen", strings.TrimPrefix(url, "tcp://"), "-summary", "-log-level", "error"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "embedded MQTT broker (loopback only, stops with the agent): "+url+"\n") ||
+		!strings.Contains(errb.String(), "ashiato-sub -broker "+url) {
+		t.Errorf("the summary does not print the broker's URL %s and how to watch it:\n%s", url, errb.String())
 	}
 }
