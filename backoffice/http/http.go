@@ -29,8 +29,8 @@ import (
 type Health struct {
 	// Ping checks the store; an error makes /healthz answer 503.
 	Ping func(context.Context) error
-	// Brokers reports, for each broker node's URL, whether the collector is connected to it. None
-	// connected makes /healthz answer 503; some but not all is "degraded" (200: the sensors fail over to
+	// Brokers reports, for each broker node's URL, whether the collector receives from it (connected,
+	// with its subscriptions granted: ingest.Collector.Brokers). None connected makes /healthz answer 503; some but not all is "degraded" (200: the sensors fail over to
 	// the nodes that are up). nil means not checked.
 	Brokers func() map[string]bool
 }

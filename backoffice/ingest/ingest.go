@@ -239,11 +239,12 @@ func (c *Collector) Receiving() bool {
 	return len(c.nodes) > 0
 }
 
-// Brokers reports, for each broker node's URL, whether the collector is connected to it now.
+// Brokers reports, for each broker node's URL, whether the collector receives from it now: connected,
+// with every subscription granted on that connection (see Subscribed).
 func (c *Collector) Brokers() map[string]bool {
 	m := make(map[string]bool, len(c.nodes))
 	for _, n := range c.nodes {
-		m[n.url] = n.connected.Load()
+		m[n.url] = n.connected.Load() && n.subscribed.Load()
 	}
 	return m
 }

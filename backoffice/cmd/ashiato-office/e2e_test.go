@@ -115,7 +115,7 @@ func newOffice(t *testing.T, broker string) *office {
 	return o
 }
 
-// start runs the office and waits until /healthz says it is connected.
+// start runs the office and waits until /healthz says it is healthy: from then on it receives what is published.
 func (o *office) start() {
 	o.t.Helper()
 	o.p = start(o.t, o.bin, o.args...)
