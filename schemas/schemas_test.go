@@ -3,6 +3,7 @@ package schemas
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -198,5 +199,48 @@ func TestValidateTopics(t *testing.T) {
 		if _, l, ok := SplitTopic(top.Topic(leaf)); !ok || l != leaf {
 			t.Errorf("SplitTopic(%s) leaf %q", top.Topic(leaf), l)
 		}
+	}
+}
+
+// TestCommandSchemaStatesTheParsersLimits: the command schema repeats, in its maxLength and in prose, the
+// limits that package command enforces; each must be the same number as the parser's constant, so that
+// each rule stays one fact.
+func TestCommandSchemaStatesTheParsersLimits(t *testing.T) {
+	b, err := FS.ReadFile("command.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Description string `json:"description"`
+		Defs        struct {
+			Pause struct {
+				Properties struct {
+					For struct {
+						Description string `json:"description"`
+					} `json:"for"`
+				} `json:"properties"`
+			} `json:"pause"`
+			Reason struct {
+				MaxLength   int    `json:"maxLength"`
+				Description string `json:"description"`
+			} `json:"reason"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	maxPause := strings.TrimSuffix(command.MaxPause.String(), "0m0s") // "24h"
+	for _, c := range []struct{ text, want string }{
+		{s.Description, fmt.Sprintf("a payload over %d bytes", command.MaxPayload)},
+		{s.Description, fmt.Sprintf("outside 1s..%s", maxPause)},
+		{s.Defs.Pause.Properties.For.Description, fmt.Sprintf("between 1s and %s", maxPause)},
+		{s.Defs.Reason.Description, fmt.Sprintf("at most %d characters", command.MaxReason)},
+	} {
+		if !strings.Contains(c.text, c.want) {
+			t.Errorf("command.schema.json does not say %q (package command's limit):\n%s", c.want, c.text)
+		}
+	}
+	if s.Defs.Reason.MaxLength != command.MaxReason {
+		t.Errorf("reason maxLength %d, command.MaxReason %d", s.Defs.Reason.MaxLength, command.MaxReason)
 	}
 }
