@@ -17,6 +17,7 @@ import (
 
 	"github.com/ashiato/ashiato/drivers/ledclass/ledclasstest"
 	"github.com/ashiato/ashiato/hal"
+	"github.com/ashiato/ashiato/hal/haltest"
 )
 
 func TestProfilesSanity(t *testing.T) {
@@ -526,33 +527,23 @@ func TestGenericBoard(t *testing.T) {
 	}
 }
 
-// orderLED and orderCamera record, in one log, when the LED goes off and when the camera stops.
-type orderLog struct{ events []string }
-
-type orderLED struct{ log *orderLog }
-
-func (l orderLED) Set(on bool) error {
-	if !on {
-		l.log.events = append(l.log.events, "led off")
-	}
-	return nil
-}
-
-type orderCamera struct {
-	hal.Camera
-	log *orderLog
-}
-
-func (c orderCamera) Stop() error { c.log.events = append(c.log.events, "camera stop"); return nil }
-
 // Close must stop the camera before it turns the LED off: the LED is never off while frames flow.
 func TestCloseStopsCameraBeforeLEDOff(t *testing.T) {
-	var lg orderLog
-	d := &Devices{LED: opened[hal.LED](orderLED{&lg}), Camera: orderCamera{log: &lg}}
+	h := &haltest.History{}
+	led := &haltest.LED{Log: h}
+	cam := &haltest.Camera{Format: hal.Format{Width: 64, Height: 48}, Log: h}
+	if err := led.Set(true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cam.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	d := &Devices{LED: opened[hal.LED](led), Camera: cam}
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if len(lg.events) != 2 || lg.events[0] != "camera stop" || lg.events[1] != "led off" {
-		t.Fatalf("Close order %v; want camera stop, then led off", lg.events)
+	h.Check(t) // the LED switched off only after the camera stopped
+	if cam.IsStreaming() || led.IsOn() || h.Count(haltest.CameraStop) != 1 || h.Count(haltest.LEDOff) != 1 {
+		t.Errorf("after Close: streaming %v, LED on %v\n%s", cam.IsStreaming(), led.IsOn(), h)
 	}
 }
