@@ -306,7 +306,10 @@ func TestLive(t *testing.T) {
 	l := testLayout()
 	now := time.Date(2030, 3, 11, 12, 0, 0, 0, tokyo)
 	stats := func(k string, inView int, at time.Time) backoffice.SensorUpdate {
-		p, _ := json.Marshal(event.Stats{V: 1, InView: inView})
+		p, err := json.Marshal(event.Stats{V: 1, InView: inView})
+		if err != nil {
+			t.Fatal(err)
+		}
 		return backoffice.SensorUpdate{Kind: backoffice.UpdateStats, SensorKey: backoffice.SensorKey{Store: "store-1", Sensor: k}, At: at, Live: true, Payload: p}
 	}
 	if _, err := db.Write(ctx, &backoffice.Batch{Sensors: []backoffice.SensorUpdate{

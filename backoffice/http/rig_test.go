@@ -103,9 +103,9 @@ func (r *rig) sensor(k backoffice.SensorKey, state, reason string, inView int) {
 	r.t.Helper()
 	now := r.now()
 	n := notice.Default()
-	st, _ := json.Marshal(event.Status{V: 1, State: event.StateOnline, Birth: 1, Sensor: k.Sensor, Capturing: state == event.PrivacyCapturing})
-	pr, _ := json.Marshal(event.Privacy{V: 1, State: state, Reason: reason, Since: now.UnixMilli()})
-	stats, _ := json.Marshal(event.Stats{V: 1, FPS: 9.5, Frames: 1000, FramesDropped: 10, InView: inView, OutboxDepth: 2})
+	st := r.json(event.Status{V: 1, State: event.StateOnline, Birth: 1, Sensor: k.Sensor, Capturing: state == event.PrivacyCapturing})
+	pr := r.json(event.Privacy{V: 1, State: state, Reason: reason, Since: now.UnixMilli()})
+	stats := r.json(event.Stats{V: 1, FPS: 9.5, Frames: 1000, FramesDropped: 10, InView: inView, OutboxDepth: 2})
 	b := &backoffice.Batch{Sensors: []backoffice.SensorUpdate{
 		{Kind: backoffice.UpdateStatus, SensorKey: k, At: now, Live: true, Payload: st, State: event.StateOnline, Birth: 1},
 		{Kind: backoffice.UpdatePrivacy, SensorKey: k, At: now, Live: true, Payload: pr, State: state},
@@ -119,10 +119,20 @@ func (r *rig) sensor(k backoffice.SensorKey, state, reason string, inView int) {
 	r.srv.ForgetLive()
 }
 
+// json encodes a payload, failing the test if it cannot.
+func (r *rig) json(v any) []byte {
+	r.t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return b
+}
+
 // privacy writes only a new privacy state of k at the rig's now.
 func (r *rig) privacy(k backoffice.SensorKey, state, reason string) {
 	r.t.Helper()
-	pr, _ := json.Marshal(event.Privacy{V: 1, State: state, Reason: reason, Since: r.now().UnixMilli()})
+	pr := r.json(event.Privacy{V: 1, State: state, Reason: reason, Since: r.now().UnixMilli()})
 	if _, err := r.db.Write(context.Background(), &backoffice.Batch{Sensors: []backoffice.SensorUpdate{
 		{Kind: backoffice.UpdatePrivacy, SensorKey: k, At: r.now(), Live: true, Payload: pr, State: state}}}); err != nil {
 		r.t.Fatal(err)
@@ -133,7 +143,7 @@ func (r *rig) privacy(k backoffice.SensorKey, state, reason string) {
 // stats writes only new stats of k, with inView people in view, at the rig's now.
 func (r *rig) stats(k backoffice.SensorKey, inView int) {
 	r.t.Helper()
-	st, _ := json.Marshal(event.Stats{V: 1, FPS: 10, Frames: 2000, FramesDropped: 12, InView: inView, OutboxDepth: 0})
+	st := r.json(event.Stats{V: 1, FPS: 10, Frames: 2000, FramesDropped: 12, InView: inView, OutboxDepth: 0})
 	if _, err := r.db.Write(context.Background(), &backoffice.Batch{Sensors: []backoffice.SensorUpdate{
 		{Kind: backoffice.UpdateStats, SensorKey: k, At: r.now(), Live: true, Payload: st}}}); err != nil {
 		r.t.Fatal(err)

@@ -20,14 +20,23 @@ import (
 
 var top = event.Topics{Store: "st", Sensor: "cam1"}
 
-func track(id string) []byte {
-	b, _ := json.Marshal(event.Track{V: 1, Sensor: top.Sensor, ID: id, Space: event.SpaceImage, W: 64, H: 48,
+func track(t testing.TB, id string) []byte {
+	t.Helper()
+	return mustJSON(t, event.Track{V: 1, Sensor: top.Sensor, ID: id, Space: event.SpaceImage, W: 64, H: 48,
 		Final: true, Points: []event.Point{{F: 1, T: 1000, X: 0.5, Y: 0.5}}})
-	return b
 }
 
-func status(state string, birth uint64) []byte {
-	b, _ := json.Marshal(event.Status{V: 1, State: state, Birth: birth, Sensor: top.Sensor})
+func status(t testing.TB, state string, birth uint64) []byte {
+	t.Helper()
+	return mustJSON(t, event.Status{V: 1, State: state, Birth: birth, Sensor: top.Sensor})
+}
+
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return b
 }
 
@@ -43,17 +52,17 @@ func TestFilter(t *testing.T) {
 		payload []byte
 		want    verdict
 	}{
-		{top.Topic(event.LeafTracks), track("00000000000000aa"), show},
-		{top.Topic(event.LeafTracks), track("00000000000000aa"), duplicate},
-		{other.Topic(event.LeafTracks), track("00000000000000aa"), show}, // ids are per sensor
-		{top.Topic(event.LeafTracks), track("00000000000000bb"), show},
+		{top.Topic(event.LeafTracks), track(t, "00000000000000aa"), show},
+		{top.Topic(event.LeafTracks), track(t, "00000000000000aa"), duplicate},
+		{other.Topic(event.LeafTracks), track(t, "00000000000000aa"), show}, // ids are per sensor
+		{top.Topic(event.LeafTracks), track(t, "00000000000000bb"), show},
 		{top.Topic(event.LeafTracks), []byte(`{"v":1,"track":"00000000000000cc"}`), invalid},
-		{top.Topic(event.LeafStatus), status(event.StateOnline, 3), show},
-		{top.Topic(event.LeafStatus), status(event.StateOffline, 2), stale}, // a late will of connection 2
-		{other.Topic(event.LeafStatus), status(event.StateOffline, 2), show},
-		{top.Topic(event.LeafStatus), status(event.StateOffline, 3), show},
-		{top.Topic(event.LeafStatus), status(event.StateOnline, 1), show}, // the agent restarted
-		{top.Topic(event.LeafStatus), status(event.StateOffline, 1), show},
+		{top.Topic(event.LeafStatus), status(t, event.StateOnline, 3), show},
+		{top.Topic(event.LeafStatus), status(t, event.StateOffline, 2), stale}, // a late will of connection 2
+		{other.Topic(event.LeafStatus), status(t, event.StateOffline, 2), show},
+		{top.Topic(event.LeafStatus), status(t, event.StateOffline, 3), show},
+		{top.Topic(event.LeafStatus), status(t, event.StateOnline, 1), show}, // the agent restarted
+		{top.Topic(event.LeafStatus), status(t, event.StateOffline, 1), show},
 		{top.Topic("cmd/foo"), []byte(`{}`), show}, // outside the contract: shown, not judged
 	}
 	for i, s := range steps {
@@ -65,7 +74,7 @@ func TestFilter(t *testing.T) {
 	// Without a validator nothing is invalid for its schema, but dedupe still works.
 	f = newFilter(nil)
 	for i, want := range []verdict{show, duplicate} {
-		if got, _ := f.handle(top.Topic(event.LeafTracks), track("00000000000000aa")); got != want {
+		if got, _ := f.handle(top.Topic(event.LeafTracks), track(t, "00000000000000aa")); got != want {
 			t.Errorf("no validation, delivery %d: %d", i, got)
 		}
 	}
@@ -131,7 +140,7 @@ func TestRun(t *testing.T) {
 	}
 	defer b.Close()
 	c := publisher(t, b.URL())
-	pub(t, c, top.Topic(event.LeafStatus), status(event.StateOnline, 2), true)
+	pub(t, c, top.Topic(event.LeafStatus), status(t, event.StateOnline, 2), true)
 
 	out := &lineWriter{lines: make(chan struct{}, 100)}
 	var errOut bytes.Buffer
@@ -146,13 +155,13 @@ func TestRun(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("retained status not printed")
 	}
-	pub(t, c, top.Topic(event.LeafStatus), status(event.StateOffline, 1), false) // stale
-	pub(t, c, top.Topic(event.LeafTracks), track("0123456789abcdef"), false)
-	pub(t, c, top.Topic(event.LeafTracks), track("0123456789abcdef"), false) // redelivery
-	pub(t, c, event.Topics{Store: top.Store, Sensor: "other"}.Topic(event.LeafTracks), track("ffffffffffffffff"), false)
+	pub(t, c, top.Topic(event.LeafStatus), status(t, event.StateOffline, 1), false) // stale
+	pub(t, c, top.Topic(event.LeafTracks), track(t, "0123456789abcdef"), false)
+	pub(t, c, top.Topic(event.LeafTracks), track(t, "0123456789abcdef"), false) // redelivery
+	pub(t, c, event.Topics{Store: top.Store, Sensor: "other"}.Topic(event.LeafTracks), track(t, "ffffffffffffffff"), false)
 	pub(t, c, top.Topic(event.LeafTracks), []byte(`{"v":1,"track":"x"}`), false) // invalid
 	pub(t, c, top.Topic(event.LeafStats), []byte(`not json`), false)             // invalid, and the 4th printed
-	pub(t, c, top.Topic(event.LeafTracks), track("0123456789abcdee"), false)     // after -count: not printed
+	pub(t, c, top.Topic(event.LeafTracks), track(t, "0123456789abcdee"), false)  // after -count: not printed
 	var code int
 	select {
 	case code = <-done:
@@ -171,8 +180,8 @@ func TestRun(t *testing.T) {
 		got = append(got, strings.TrimPrefix(l.Topic, top.Prefix()+"/")+" "+string(l.Payload))
 	}
 	want := []string{
-		"status " + string(status(event.StateOnline, 2)),
-		"tracks " + string(track("0123456789abcdef")),
+		"status " + string(status(t, event.StateOnline, 2)),
+		"tracks " + string(track(t, "0123456789abcdef")),
 		`tracks {"v":1,"track":"x"}`,
 		`stats "not json"`,
 	}

@@ -197,9 +197,14 @@ func TestReferenceCheck(t *testing.T) {
 		entry[k] = m[k]
 	}
 	write := func(e map[string]any) string {
-		b, _ := json.Marshal([]any{map[string]any{"mode": "foot"}, e})
+		b, err := json.Marshal([]any{map[string]any{"mode": "foot"}, e})
+		if err != nil {
+			t.Fatal(err)
+		}
 		p := filepath.Join(t.TempDir(), "ref.json")
-		os.WriteFile(p, b, 0o644)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		return p
 	}
 	var out, errb bytes.Buffer

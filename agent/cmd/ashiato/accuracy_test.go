@@ -188,7 +188,9 @@ func TestPETSDevReplay(t *testing.T) {
 			published[fmt.Sprintf("%d %.3f %.3f", p.F, p.X*float64(w), p.Y*float64(h))] = tr.Points
 		case strings.HasSuffix(l.Topic, "/status"):
 			var st event.Status
-			json.Unmarshal(l.Payload, &st)
+			if err := json.Unmarshal(l.Payload, &st); err != nil {
+				t.Fatalf("status payload %q: %v", l.Payload, err)
+			}
 			if st.State == event.StateStopped {
 				stopped = true
 				if st.Frames != 400 {

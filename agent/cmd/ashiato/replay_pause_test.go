@@ -61,7 +61,9 @@ func TestPauseResumePipedReplay(t *testing.T) {
 					var last event.Privacy
 					for _, msg := range bo.msgs {
 						if msg.Topic() == top.Topic(event.LeafPrivacy) {
-							json.Unmarshal(msg.Payload(), &last)
+							if err := json.Unmarshal(msg.Payload(), &last); err != nil {
+								t.Errorf("privacy payload %q: %v", msg.Payload(), err)
+							}
 						}
 					}
 					return last.State == state

@@ -254,7 +254,10 @@ func publishFence(t *testing.T, broker, id string) {
 	for i := range 40 {
 		tr.Points = append(tr.Points, event.Point{F: uint64(i), T: time.Now().UnixMilli() + int64(i)*100, X: float64(i) / 10, Y: 0})
 	}
-	b, _ := json.Marshal(tr)
+	b, err := json.Marshal(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if tok := c.Publish("ashiato/v1/store-1/fence/tracks", 1, false, b); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		t.Fatalf("fence: %v", tok.Error())
 	}
