@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -241,6 +243,8 @@ func TestBrokerWill(t *testing.T) {
 func TestBrokerLateStart(t *testing.T) {
 	addr := closedPort(t)
 	p := brokerPublisher(t, "tcp://"+addr)
+	var logs lockedBuffer
+	p.mq.log = slog.New(slog.NewTextHandler(&logs, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := runAsync(p, ctx)
@@ -248,7 +252,13 @@ func TestBrokerLateStart(t *testing.T) {
 		p.Enqueue(Message{Topic: testTopics.Topic(event.LeafTracks), Payload: fmt.Appendf(nil, `{"track":"%d"}`, i)})
 	}
 	p.SetRetained(testTopics.Topic(event.LeafPrivacy), []byte(`{"state":"capturing"}`))
-	time.Sleep(300 * time.Millisecond) // a few failed attempts
+	deadline := time.Now().Add(30 * time.Second)
+	for strings.Count(logs.String(), "publish: no connection") < 2 { // a few failed attempts
+		if time.Now().After(deadline) {
+			t.Fatalf("no two failed connection attempts within 30 s:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if c := p.Counters(); c.Connected || c.Published != 0 || c.OutboxDepth != 5 {
 		t.Fatalf("before the broker: %+v", c)
 	}

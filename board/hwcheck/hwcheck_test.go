@@ -414,12 +414,18 @@ func TestCameraStalling(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		r.led.Changed = make(chan bool, 16)
 		go func() {
-			// Cancel once the LED goes on for capture (after the blinks: on, off, on, off, off, on).
+			// Cancel once the camera streams, after the LED went on for capture (the blinks before it:
+			// on, off, on, off, off, on).
 			ons := 0
 			for on := range r.led.Changed {
 				if on {
 					if ons++; ons == 3 {
-						time.Sleep(10 * time.Millisecond)
+						for deadline := time.Now().Add(30 * time.Second); !r.cam.IsStreaming(); time.Sleep(time.Millisecond) {
+							if time.Now().After(deadline) {
+								t.Error("the camera did not start within 30 s of the LED going on")
+								break
+							}
+						}
 						cancel()
 						return
 					}

@@ -265,14 +265,28 @@ func TestSIGTERMClosesAndDeliversOpenTracks(t *testing.T) {
 	bin := agentBinary(t)
 	top := event.Topics{Store: "e2e", Sensor: "term"}
 	sub := subscribe(t, broker, top.Prefix()+"/#")
-	// 50 fps real time: people are in view when the signal arrives.
-	cmd := exec.Command(bin, "-source", "synth:fps=50,seed=3", "-broker", broker, "-store", "e2e", "-sensor", "term")
+	// 50 fps real time, stats every second: the signal is sent once stats say that people are in view.
+	cmd := exec.Command(bin, "-source", "synth:fps=50,seed=3", "-broker", broker, "-store", "e2e", "-sensor", "term",
+		"-stats-interval", "1s")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(6 * time.Second)
+	defer cmd.Process.Kill()
+	inView := time.Now().Add(60 * time.Second)
+	for seen := false; !seen; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(inView) {
+			t.Fatalf("no stats with people in view within 60 s\n%s", stderr.String())
+		}
+		for _, b := range sub.on(top.Topic(event.LeafStats)) {
+			var st event.Stats
+			if err := json.Unmarshal(b, &st); err != nil {
+				t.Fatalf("stats %q: %v", b, err)
+			}
+			seen = seen || st.InView > 0
+		}
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +332,9 @@ func TestLongTracksGoOutInSegments(t *testing.T) {
 		t.Skip("end-to-end")
 	}
 	cfg := filepath.Join(t.TempDir(), "seg.toml")
-	os.WriteFile(cfg, []byte("[mqtt]\nsegment_time = \"10s\"\n"), 0o600)
+	if err := os.WriteFile(cfg, []byte("[mqtt]\nsegment_time = \"10s\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(agentBinary(t), "-config", cfg, "-source", "synth:frames=1200,seed=7,pace=asap", "-sink", "stdout")
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr

@@ -532,10 +532,13 @@ func TestBrokerCrashNoLoss(t *testing.T) {
 	a := startAgent(t, nil, "-source", "synth:frames=500,seed=11,fps=50,w=320,h=240,rate=150",
 		"-broker", m.url(), "-store", top.Store, "-sensor", top.Sensor)
 	bo.waitFor("3 tracks before the crash", 20*time.Second, func() bool { return len(bo.sensorTracks("cam1")) >= 3 })
-	// Let an autosave record the back office's session.
-	if d := 2500*time.Millisecond - time.Since(subscribed); d > 0 {
-		time.Sleep(d)
-	}
+	// Wait for an autosave (every second) written after the back office subscribed: the saved state holds
+	// its session, so the broker still has it after the crash.
+	db := filepath.Join(m.dir, "mosquitto.db")
+	bo.waitFor("an autosave after the subscription", 20*time.Second, func() bool {
+		st, err := os.Stat(db)
+		return err == nil && st.ModTime().After(subscribed)
+	})
 	bo.mu.Lock()
 	before := len(bo.sensorTracks("cam1"))
 	bo.mu.Unlock()
