@@ -207,6 +207,10 @@ func (p *pipeline) run(ctx context.Context) error {
 	dctx, cancel := context.WithTimeout(context.Background(), p.drainTimeout)
 	defer cancel()
 	p.pub.RefreshStatus()
+	if c := p.pub.Counters(); c.OutboxDepth > 0 {
+		p.log.Info("waiting for the broker to acknowledge the outbox", "messages", c.OutboxDepth,
+			"connected", c.Connected, "timeout", p.drainTimeout)
+	}
 	if derr := p.pub.Drain(dctx); derr != nil {
 		c := p.pub.Counters()
 		err = errors.Join(err, fmt.Errorf("agent: %d closed tracks not acknowledged by the broker: %w", c.OutboxDepth, derr))

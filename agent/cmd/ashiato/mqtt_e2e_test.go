@@ -595,8 +595,8 @@ func brokerDownRun(t *testing.T, top event.Topics, spec, config string) (*agentP
 	cfg := writeConfig(t, fmt.Sprintf("[sensor]\nstore = %q\nid = %q\n[capture]\nsource = %q\n[mqtt]\nbroker = %q\n%s",
 		top.Store, top.Sensor, spec, m.url(), config))
 	a := startAgent(t, nil, "-config", cfg)
-	a.waitLog(t, "source ended", 30*time.Second)
-	time.Sleep(1500 * time.Millisecond) // the tracker flushes the last tracks into the outbox
+	// Once the last tracks are in the outbox, the agent says it waits for the broker.
+	a.waitLog(t, "waiting for the broker to acknowledge the outbox", 30*time.Second)
 	if !a.running() {
 		t.Fatalf("agent exited with the broker down:\n%s", a.stderr.String())
 	}
