@@ -114,6 +114,9 @@ func TestPurgeWALSwitch(t *testing.T) {
 // forensic plants, purges and searches; after the purge it calls push, then a checkpoint, until pg_wal/
 // holds none of the purged rows' markers (or 1 GB of WAL was written).
 func forensic(t *testing.T, push func(*testing.T, *pgx.Conn)) {
+	if testing.Short() {
+		t.Skip("the forensic tests write about 150 MB of WAL each: they run without -short")
+	}
 	c := pgtest.Start(t, pgtest.Options{})
 	db, name := openNamed(t, c, postgres.Options{Location: time.UTC})
 	su := c.Connect(t, name)

@@ -143,8 +143,8 @@ func TestPartitionRollover(t *testing.T) {
 }
 
 // TestShortPromiseOwnClass: sensors promising 1 day and 30 days write tracks into the same days. A purge
-// every hour never keeps a track past its promise, and never deletes the 30-day sensor's tracks with the
-// 1-day sensor's partitions.
+// every hour for 50 hours never keeps a track past its promise, and never deletes the 30-day sensor's
+// tracks with the 1-day sensor's partitions.
 func TestShortPromiseOwnClass(t *testing.T) {
 	c := pgtest.Start(t, pgtest.Options{})
 	db, name := openNamed(t, c, postgres.Options{Location: time.UTC})
@@ -173,7 +173,8 @@ func TestShortPromiseOwnClass(t *testing.T) {
 	if leaves["short-00"] != "tracks_c0001_d20300304" || leaves["long-00"] != "tracks_c0030_d20300304" {
 		t.Fatalf("partitions: short in %s, long in %s", leaves["short-00"], leaves["long-00"])
 	}
-	for now := day0; now.Before(day0.Add(3 * 24 * time.Hour)); now = now.Add(time.Hour) {
+	// Hourly, until the last 1-day track (started at 23:30) has been gone for a day.
+	for now := day0; now.Before(day0.Add(50 * time.Hour)); now = now.Add(time.Hour) {
 		ss, _ := db.Sensors(ctx)
 		if _, err := db.Purge(ctx, backoffice.Retention{}.Plan(now, ss)); err != nil {
 			t.Fatalf("Purge at %v: %v", now, err)
@@ -190,6 +191,6 @@ func TestShortPromiseOwnClass(t *testing.T) {
 		}
 	}
 	if n := len(ids(t, db, short)); n != 0 {
-		t.Errorf("the 1-day sensor keeps %d tracks after 3 days", n)
+		t.Errorf("the 1-day sensor keeps %d tracks after 50 hours", n)
 	}
 }
