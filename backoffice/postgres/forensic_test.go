@@ -254,3 +254,79 @@ func walSettings(t *testing.T, su *pgx.Conn) string {
 	}
 	return s
 }
+
+// TestShortenedPromiseRewrite: a sensor's promise becomes shorter (the office's limit drops from its
+// notice's 90 days to 10) after its tracks and dropped records were stored in 90-day partitions. The
+// purge removes those now too old from the partitions that are not due, and their markers are gone from
+// base/ after a checkpoint (the partition was rewritten, not DELETEd from), while the rest stay.
+func TestShortenedPromiseRewrite(t *testing.T) {
+	c := pgtest.Start(t, pgtest.Options{})
+	db, name := openNamed(t, c, postgres.Options{Location: time.UTC})
+	su := c.Connect(t, name)
+	k := backoffice.SensorKey{Store: "s", Sensor: "a"}
+	other := backoffice.SensorKey{Store: "s", Sensor: "b"} // promises 90 days, shares the partitions
+	now := time.Date(2030, 3, 4, 10, 0, 0, 0, time.UTC)
+	b := backoffice.Batch{Sensors: []backoffice.SensorUpdate{
+		{Kind: backoffice.UpdateNotice, SensorKey: k, At: now, RetentionDays: 90, NoticeHash: "x"},
+		{Kind: backoffice.UpdateNotice, SensorKey: other, At: now, RetentionDays: 90, NoticeHash: "x"},
+	}}
+	var gone, stay [][]byte
+	for _, age := range []int{20, 5} {
+		for _, key := range []backoffice.SensorKey{k, other} {
+			start := now.Add(-time.Duration(age) * 24 * time.Hour)
+			tr, ms := markedTrack(t, key, start, 90)
+			id := make([]byte, 12)
+			crand.Read(id)
+			d := backoffice.Dropped{Store: key.Store, Sensor: key.Sensor, ID: hex.EncodeToString(id), Reason: backoffice.DropExtent,
+				Day: start.Format(time.DateOnly), Expires: tr.Expires}
+			b.Tracks, b.Dropped = append(b.Tracks, tr), append(b.Dropped, d)
+			ms = append(ms, []byte(d.ID))
+			if age == 20 && key == k {
+				gone = append(gone, ms...)
+			} else {
+				stay = append(stay, ms...)
+			}
+		}
+	}
+	if _, err := db.Write(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	ss, err := db.Sensors(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := backoffice.Retention{}.Plan(now, ss)
+	for i := range req.Limits { // the office's limit for a alone, as a shorter notice would set it
+		if req.Limits[i].SensorKey == k {
+			req.Limits[i].Days, req.Limits[i].Cutoff = 10, now.Add(-10*24*time.Hour)
+		}
+	}
+	rep, err := db.Purge(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr, dr := rep.Total(); tr != 1 || dr != 1 {
+		t.Errorf("purged %d tracks and %d dropped records, want 1 and 1: %+v", tr, dr, rep.Sensors)
+	}
+	t.Logf("purge: %s", rep.Erasure)
+	if _, err := su.Exec(ctx, "CHECKPOINT"); err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Join(c.DataDir(), "base")
+	if n := newMarkers(gone).in(t, base); n != 0 {
+		t.Errorf("%d of %d markers of the removed rows are still in base/", n, len(gone))
+	}
+	if n := newMarkers(stay).in(t, base); n != len(stay) {
+		t.Errorf("only %d of %d markers of the kept rows are in base/", n, len(stay))
+	}
+	kept, _ := db.Kept(ctx)
+	for _, kp := range kept {
+		want := 2
+		if kp.SensorKey == k {
+			want = 1
+		}
+		if kp.Tracks != want || kp.Dropped != want {
+			t.Errorf("%s keeps %d tracks and %d dropped records, want %d of each", kp.SensorKey, kp.Tracks, kp.Dropped, want)
+		}
+	}
+}
