@@ -30,8 +30,25 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// BinDir is where Debian's postgresql-15 installs the server binaries.
+// BinDir is where Debian's postgresql-15 installs the server binaries. A later major version's directory
+// (/usr/lib/postgresql/N/bin, N > 15) is used when 15 is not installed.
 const BinDir = "/usr/lib/postgresql/15/bin"
+
+// binDir returns BinDir, or the newest later version's directory when only that is installed.
+func binDir() string {
+	if _, err := os.Stat(filepath.Join(BinDir, "postgres")); err == nil {
+		return BinDir
+	}
+	best, bestV := BinDir, 15
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	for _, d := range dirs {
+		v, err := strconv.Atoi(filepath.Base(filepath.Dir(d)))
+		if _, serr := os.Stat(filepath.Join(d, "postgres")); err == nil && serr == nil && v > bestV {
+			best, bestV = d, v
+		}
+	}
+	return best
+}
 
 // Superuser is the cluster's superuser; its password is Cluster.Password.
 const Superuser = "postgres"
@@ -64,7 +81,7 @@ type Cluster struct {
 // Bin returns the path of a PostgreSQL program, failing the test when it is not installed.
 func Bin(t testing.TB, name string) string {
 	t.Helper()
-	p := filepath.Join(BinDir, name)
+	p := filepath.Join(binDir(), name)
 	if _, err := os.Stat(p); err != nil {
 		t.Fatalf("pgtest: %s not found: install the Debian package postgresql-15 (apt-get install postgresql-15; "+
 			"make deps does it): %v", p, err)

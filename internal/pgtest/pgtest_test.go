@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -25,8 +26,8 @@ func TestCluster(t *testing.T) {
 	if err := conn.QueryRow(context.Background(), "SHOW server_version").Scan(&v); err != nil {
 		t.Fatal(err)
 	}
-	if v[:3] != "15." {
-		t.Errorf("server version %s, want 15.x", v)
+	if major, _, _ := strings.Cut(v, "."); major < "15" || len(major) != 2 {
+		t.Errorf("server version %s, want 15 or later", v)
 	}
 	c.Exec(t, a, "CREATE TABLE x (a int)")
 	c.Exec(t, b, "CREATE TABLE x (a int)") // b does not see a's table
