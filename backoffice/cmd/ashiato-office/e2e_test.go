@@ -103,6 +103,8 @@ type office struct {
 	health  string
 	dataDir string
 	p       *proc
+	// read reads the store's rows; nil means the SQLite database in dataDir.
+	read func() (tracks, dropped map[key]int)
 }
 
 func newOffice(t *testing.T, broker string) *office {
@@ -161,6 +163,9 @@ type key struct {
 // rows reads every key of tracks and dropped, read-only, while the office may be running.
 func (o *office) rows() (tracks, dropped map[key]int) {
 	o.t.Helper()
+	if o.read != nil {
+		return o.read()
+	}
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(o.dataDir, sqlite.FileName)+"?mode=ro&_busy_timeout=10000")
 	if err != nil {
 		o.t.Fatal(err)

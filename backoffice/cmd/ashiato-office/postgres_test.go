@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ashiato/ashiato/internal/mosquittotest"
 	"github.com/ashiato/ashiato/internal/pgtest"
 )
 
@@ -64,5 +68,64 @@ func TestPurgePostgres(t *testing.T) {
 	t.Setenv("PGPASSWORD", "wrong")
 	if code, _, errs := runCmd("purge", "-postgres", c.DSN(db)); code == 0 || !strings.Contains(errs, "postgres") {
 		t.Errorf("a wrong password: %d %s", code, errs)
+	}
+}
+
+// TestServePostgres runs the office on PostgreSQL (`serve -postgres URL`, the password in PGPASSWORD)
+// while a demo agent publishes as fast as it can, SIGKILLs the office once mid-stream and restarts it:
+// every published track is stored (or recorded as dropped) exactly once.
+func TestServePostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: runs without -short")
+	}
+	b := mosquittotest.Start(t, mosquittotest.Options{Persistence: true})
+	c := pgtest.Start(t, pgtest.Options{})
+	name := c.NewDatabase(t)
+	t.Setenv("PGPASSWORD", c.Password())
+	const fence = "feedfacefeedfacefeedfac1"
+	ob := newObserver(t, b.URL(), fence)
+	listen := fmt.Sprintf("127.0.0.1:%d", mosquittotest.FreePort(t))
+	o := &office{t: t, bin: binary(t, ".", "ashiato-office"), dataDir: filepath.Join(t.TempDir(), "data"),
+		health: "http://" + listen + "/healthz"}
+	o.args = []string{"serve", "-broker", b.URL(), "-postgres", c.DSN(name), "-data-dir", o.dataDir, "-listen", listen}
+	conn := c.Connect(t, name)
+	o.read = func() (tracks, dropped map[key]int) {
+		read := func(table string) map[key]int {
+			m := map[key]int{}
+			rows, err := conn.Query(context.Background(), "SELECT store, sensor, track, seg FROM "+table)
+			if err != nil {
+				return m // not created yet
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var k key
+				if err := rows.Scan(&k.store, &k.sensor, &k.track, &k.seg); err != nil {
+					t.Fatal(err)
+				}
+				m[k]++
+			}
+			return m
+		}
+		return read("tracks"), read("dropped")
+	}
+	o.start()
+	agent := startAgent(t, b.URL(), "cam-pg", "synth:frames=2000,seed=5,pace=asap,rate=30")
+	deadline := time.Now().Add(60 * time.Second)
+	for o.count() < 20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("office stored only %d rows:\n%s", o.count(), o.p.output())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	o.p.kill()
+	t.Logf("office SIGKILLed at %d rows", o.count())
+	o.start()
+	waitExit(t, agent, 2*time.Minute)
+	publishFence(t, b.URL(), fence)
+	waitFence(t, ob, o, fence)
+	o.stop()
+	checkExactlyOnce(t, ob, o)
+	if out := o.p.output(); strings.Contains(out, c.Password()) {
+		t.Errorf("the office logged the database password:\n%s", out)
 	}
 }
