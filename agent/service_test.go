@@ -1,84 +1,21 @@
+//go:build unix
+
 package agent
 
 import (
 	"context"
-	"errors"
 	"image"
-	"net"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/ashiato/ashiato/agent/config"
 	"github.com/ashiato/ashiato/agent/sdnotify"
+	"github.com/ashiato/ashiato/agent/sdnotify/sdnotifytest"
 	"github.com/ashiato/ashiato/hal/haltest"
 )
-
-// notifySocket opens a unixgram socket as systemd does, points $NOTIFY_SOCKET at it and, when watchdog is
-// not 0, sets $WATCHDOG_USEC. It must be called outside the synctest bubble.
-func notifySocket(t *testing.T, watchdog time.Duration) *net.UnixConn {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "notify")
-	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	t.Setenv("NOTIFY_SOCKET", path)
-	t.Setenv("WATCHDOG_PID", "")
-	if watchdog > 0 {
-		t.Setenv("WATCHDOG_USEC", strconv.FormatInt(watchdog.Microseconds(), 10))
-	} else {
-		t.Setenv("WATCHDOG_USEC", "")
-	}
-	return c
-}
-
-// received takes every datagram queued on c without waiting (a plain recvfrom with MSG_DONTWAIT, which
-// works inside a synctest bubble). After synctest.Wait every datagram sent so far is queued: sending on a
-// unixgram socket completes before the sender goes on.
-func received(t *testing.T, c *net.UnixConn) []string {
-	t.Helper()
-	rc, err := c.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	buf := make([]byte, 4096)
-	for {
-		var n int
-		var rerr error
-		if err := rc.Read(func(fd uintptr) bool {
-			n, _, rerr = syscall.Recvfrom(int(fd), buf, syscall.MSG_DONTWAIT)
-			return true
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if errors.Is(rerr, syscall.EAGAIN) {
-			return out
-		}
-		if rerr != nil {
-			t.Fatal(rerr)
-		}
-		out = append(out, string(buf[:n]))
-	}
-}
-
-// pings counts the watchdog pings among msgs.
-func pings(msgs []string) int {
-	n := 0
-	for _, m := range msgs {
-		if m == "WATCHDOG=1" {
-			n++
-		}
-	}
-	return n
-}
 
 // gatedPanel is the rig's panel whose draws wait until open is closed.
 type gatedPanel struct {
@@ -121,7 +58,7 @@ func TestServiceReadyAfterFirstState(t *testing.T) {
 			name = "panel stuck"
 		}
 		t.Run(name, func(t *testing.T) {
-			sock := notifySocket(t, 0)
+			sock := sdnotifytest.Listen(t, 0)
 			synctest.Test(t, func(t *testing.T) {
 				r := newRig()
 				gate := make(chan struct{})
@@ -137,7 +74,7 @@ func TestServiceReadyAfterFirstState(t *testing.T) {
 				if !r.led.IsOn() {
 					t.Fatal("the LED is not in its first state (on, capture about to start)")
 				}
-				if got := received(t, sock); len(got) != 0 {
+				if got := sock.Pending(t); len(got) != 0 {
 					t.Fatalf("sent %q while the panel has not drawn its first state", got)
 				}
 				if stuck {
@@ -146,7 +83,7 @@ func TestServiceReadyAfterFirstState(t *testing.T) {
 					open()
 				}
 				synctest.Wait()
-				got := received(t, sock)
+				got := sock.Pending(t)
 				if len(got) == 0 || !strings.HasPrefix(got[0], "READY=1\nSTATUS=capturing since ") {
 					t.Fatalf("after the first state: %q; want READY=1 with the state", got)
 				}
@@ -161,7 +98,7 @@ func TestServiceReadyAfterFirstState(t *testing.T) {
 				}
 				r.button.Press(time.Now())
 				synctest.Wait()
-				if got := received(t, sock); len(got) == 0 || !strings.HasPrefix(got[len(got)-1], "STATUS=paused (button) since ") {
+				if got := sock.Pending(t); len(got) == 0 || !strings.HasPrefix(got[len(got)-1], "STATUS=paused (button) since ") {
 					t.Errorf("after a press: %q; want the paused status", got)
 				}
 				open()
@@ -170,7 +107,7 @@ func TestServiceReadyAfterFirstState(t *testing.T) {
 					t.Fatal(err)
 				}
 				synctest.Wait()
-				if got := received(t, sock); len(got) == 0 || !strings.HasPrefix(got[0], "STOPPING=1") {
+				if got := sock.Pending(t); len(got) == 0 || !strings.HasPrefix(got[0], "STOPPING=1") {
 					t.Errorf("at shutdown: %q; want STOPPING=1 first", got)
 				}
 			})
@@ -182,7 +119,7 @@ func TestServiceReadyAfterFirstState(t *testing.T) {
 // while the tracker is stuck or the camera delivers nothing, resumes with progress, and is fed by the
 // controller's loop while paused, when no frames flow.
 func TestServiceWatchdogFollowsPipeline(t *testing.T) {
-	sock := notifySocket(t, 3*time.Second) // checked every second
+	sock := sdnotifytest.Listen(t, 3*time.Second) // checked every second
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig()
 		ctx, cancel := context.WithCancel(t.Context())
@@ -193,7 +130,7 @@ func TestServiceWatchdogFollowsPipeline(t *testing.T) {
 
 		time.Sleep(5 * time.Second)
 		synctest.Wait()
-		if n := pings(received(t, sock)); n < 3 {
+		if n := sdnotifytest.Pings(sock.Pending(t)); n < 3 {
 			t.Fatalf("%d pings in 5 s of capture checked every second; want at least 3", n)
 		}
 
@@ -204,16 +141,16 @@ func TestServiceWatchdogFollowsPipeline(t *testing.T) {
 		if _, stepping := r.tr.last(); !stepping {
 			t.Fatal("the tracker is not stuck in a step")
 		}
-		received(t, sock)
+		sock.Pending(t)
 		time.Sleep(10 * time.Second)
 		synctest.Wait()
-		if n := pings(received(t, sock)); n != 0 {
+		if n := sdnotifytest.Pings(sock.Pending(t)); n != 0 {
 			t.Fatalf("%d pings in 10 s with the tracker stuck", n)
 		}
 		r.tr.release()
 		time.Sleep(3 * time.Second)
 		synctest.Wait()
-		if n := pings(received(t, sock)); n == 0 {
+		if n := sdnotifytest.Pings(sock.Pending(t)); n == 0 {
 			t.Fatal("no ping after the tracker moved again")
 		}
 
@@ -221,10 +158,10 @@ func TestServiceWatchdogFollowsPipeline(t *testing.T) {
 		stopFeed()
 		time.Sleep(1500 * time.Millisecond)
 		synctest.Wait()
-		received(t, sock)
+		sock.Pending(t)
 		time.Sleep(10 * time.Second)
 		synctest.Wait()
-		if n := pings(received(t, sock)); n != 0 {
+		if n := sdnotifytest.Pings(sock.Pending(t)); n != 0 {
 			t.Fatalf("%d pings in 10 s without a frame", n)
 		}
 
@@ -235,7 +172,7 @@ func TestServiceWatchdogFollowsPipeline(t *testing.T) {
 		if r.cam.IsStreaming() {
 			t.Fatal("still streaming after the press")
 		}
-		if n := pings(received(t, sock)); n < 8 {
+		if n := sdnotifytest.Pings(sock.Pending(t)); n < 8 {
 			t.Fatalf("%d pings in 10 s of pause checked every second; want at least 8", n)
 		}
 		cancel()
@@ -260,7 +197,7 @@ func (c stopGate) Stop() error {
 // TestServiceWatchdogStarvesStuckController: a controller held up in a device call (here Camera.Stop
 // after a pause) does not answer, so the watchdog is not fed although no frames are expected.
 func TestServiceWatchdogStarvesStuckController(t *testing.T) {
-	sock := notifySocket(t, 3*time.Second)
+	sock := sdnotifytest.Listen(t, 3*time.Second)
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig()
 		gate := make(chan struct{})
@@ -275,22 +212,22 @@ func TestServiceWatchdogStarvesStuckController(t *testing.T) {
 		go r.feed(ctx)
 		time.Sleep(3 * time.Second)
 		synctest.Wait()
-		if n := pings(received(t, sock)); n == 0 {
+		if n := sdnotifytest.Pings(sock.Pending(t)); n == 0 {
 			t.Fatal("no ping while capturing")
 		}
 		r.button.Press(time.Now())
 		time.Sleep(1500 * time.Millisecond)
 		synctest.Wait()
-		received(t, sock)
+		sock.Pending(t)
 		time.Sleep(10 * time.Second)
 		synctest.Wait()
-		if n := pings(received(t, sock)); n != 0 {
+		if n := sdnotifytest.Pings(sock.Pending(t)); n != 0 {
 			t.Fatalf("%d pings in 10 s with the controller stuck in Camera.Stop", n)
 		}
 		open()
 		time.Sleep(3 * time.Second)
 		synctest.Wait()
-		if n := pings(received(t, sock)); n == 0 {
+		if n := sdnotifytest.Pings(sock.Pending(t)); n == 0 {
 			t.Fatal("no ping once the controller is back in its loop (paused)")
 		}
 	})

@@ -1,21 +1,20 @@
+//go:build unix
+
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/ashiato/ashiato/agent/sdnotify"
+	"github.com/ashiato/ashiato/agent/sdnotify/sdnotifytest"
 	"github.com/ashiato/ashiato/internal/mosquittotest"
 )
 
@@ -24,15 +23,7 @@ import (
 // which returns serveWith's error.
 func notified(t *testing.T, broker string) (next func() string, addr string, stop func() error) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "notify")
-	sock, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sock.Close() })
-	t.Setenv("NOTIFY_SOCKET", path)
-	t.Setenv("WATCHDOG_USEC", "300000")
-	t.Setenv("WATCHDOG_PID", "")
+	sock := sdnotifytest.Listen(t, 300*time.Millisecond)
 	addr = fmt.Sprintf("127.0.0.1:%d", mosquittotest.FreePort(t))
 	c := &Config{}
 	c.MQTT.Broker, c.Store.DataDir, c.HTTP.Listen = broker, t.TempDir(), addr
@@ -52,16 +43,7 @@ func notified(t *testing.T, broker string) (next func() string, addr string, sto
 		return <-done
 	}
 	t.Cleanup(func() { stop() })
-	next = func() string {
-		t.Helper()
-		sock.SetReadDeadline(time.Now().Add(30 * time.Second)) // bounds a broken run only
-		buf := make([]byte, 4096)
-		n, err := sock.Read(buf)
-		if err != nil {
-			t.Fatalf("no notification: %v", err)
-		}
-		return string(buf[:n])
-	}
+	next = func() string { t.Helper(); return sock.Next(t) }
 	return next, addr, stop
 }
 
@@ -139,47 +121,10 @@ func (p *progress) set(ingest, purge bool) {
 	p.mu.Unlock()
 }
 
-// pending takes every datagram queued on c without waiting (recvfrom with MSG_DONTWAIT, which works in a
-// synctest bubble; a datagram is queued as soon as its send returns).
-func pending(t *testing.T, c *net.UnixConn) []string {
-	t.Helper()
-	rc, err := c.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	buf := make([]byte, 4096)
-	for {
-		var n int
-		var rerr error
-		if err := rc.Read(func(fd uintptr) bool {
-			n, _, rerr = syscall.Recvfrom(int(fd), buf, syscall.MSG_DONTWAIT)
-			return true
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if errors.Is(rerr, syscall.EAGAIN) {
-			return out
-		}
-		if rerr != nil {
-			t.Fatal(rerr)
-		}
-		out = append(out, string(buf[:n]))
-	}
-}
-
 // TestWatchdogFollowsIngestAndPurge: the office pings only while both the ingest batcher and the purge
 // job are alive, and says the broker arrived once ingest is subscribed after READY.
 func TestWatchdogFollowsIngestAndPurge(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "notify")
-	sock, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sock.Close()
-	t.Setenv("NOTIFY_SOCKET", path)
-	t.Setenv("WATCHDOG_USEC", "3000000") // checked every second
-	t.Setenv("WATCHDOG_PID", "")
+	sock := sdnotifytest.Listen(t, 3*time.Second) // checked every second
 	sm, err := sdnotify.FromEnv()
 	if err != nil {
 		t.Fatal(err)
@@ -194,22 +139,16 @@ func TestWatchdogFollowsIngestAndPurge(t *testing.T) {
 		}()
 		time.Sleep(brokerWait)
 		synctest.Wait()
-		if got := pending(t, sock); len(got) != 1 || got[0] != "READY=1\nSTATUS=serving http://x; ingest waiting for the broker tcp://b" {
+		if got := sock.Pending(t); len(got) != 1 || got[0] != "READY=1\nSTATUS=serving http://x; ingest waiting for the broker tcp://b" {
 			t.Fatalf("after brokerWait: %q", got)
 		}
 		close(p.subscribed)
 		synctest.Wait()
-		if got := pending(t, sock); len(got) != 1 || got[0] != "STATUS=serving http://x; collecting from tcp://b" {
+		if got := sock.Pending(t); len(got) != 1 || got[0] != "STATUS=serving http://x; collecting from tcp://b" {
 			t.Fatalf("once subscribed: %q", got)
 		}
 		count := func() int {
-			n := 0
-			for _, m := range pending(t, sock) {
-				if m == "WATCHDOG=1" {
-					n++
-				}
-			}
-			return n
+			return sdnotifytest.Pings(sock.Pending(t))
 		}
 		for _, c := range []struct {
 			ingest, purge bool
@@ -225,7 +164,7 @@ func TestWatchdogFollowsIngestAndPurge(t *testing.T) {
 		cancel()
 		<-done
 		synctest.Wait()
-		if got := pending(t, sock); len(got) != 1 || !strings.HasPrefix(got[0], "STOPPING=1") {
+		if got := sock.Pending(t); len(got) != 1 || !strings.HasPrefix(got[0], "STOPPING=1") {
 			t.Errorf("at the end: %q", got)
 		}
 	})
