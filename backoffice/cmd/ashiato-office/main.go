@@ -4,6 +4,7 @@
 // Usage:
 //
 //	ashiato-office serve [-config FILE] [-broker URL] [-data-dir DIR | -postgres URL] [-listen ADDR] [-log-level LEVEL]
+//	                     [-client-id ID] [-share GROUP]
 //	ashiato-office purge [-config FILE] [-data-dir DIR | -postgres URL] [-now RFC3339] [-dry-run]
 //	ashiato-office check-config FILE
 //	ashiato-office hash-password            (reads the password from standard input)
@@ -52,6 +53,7 @@ func main() {
 
 const usage = `usage:
   ashiato-office serve [-config FILE] [-broker URL] [-data-dir DIR | -postgres URL] [-listen ADDR] [-log-level LEVEL]
+                       [-client-id ID] [-share GROUP]
   ashiato-office purge [-config FILE] [-data-dir DIR | -postgres URL] [-now RFC3339] [-dry-run]
   ashiato-office check-config FILE
   ashiato-office hash-password      reads a password on standard input, prints its bcrypt hash for [[operator]]
@@ -112,7 +114,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // overrides are the flags that override the configuration file.
 type overrides struct {
-	config, broker, dataDir, listen, logLevel, postgres string
+	config, broker, dataDir, listen, logLevel, clientID, share, postgres string
 }
 
 func (o *overrides) register(fs *flag.FlagSet, serve bool) {
@@ -124,6 +126,8 @@ func (o *overrides) register(fs *flag.FlagSet, serve bool) {
 		fs.StringVar(&o.broker, "broker", "", "MQTT broker, tcp://HOST:PORT or tls://HOST:PORT (overrides mqtt.broker and mqtt.brokers)")
 		fs.StringVar(&o.listen, "listen", "", "HTTP address of /healthz and /metrics (overrides http.listen)")
 		fs.StringVar(&o.logLevel, "log-level", "", "debug, info, warn or error (overrides log.level)")
+		fs.StringVar(&o.clientID, "client-id", "", "MQTT client id of this collector's persistent session (overrides mqtt.client_id)")
+		fs.StringVar(&o.share, "share", "", "shared-subscription group for tracks, split among collectors (overrides mqtt.share_group)")
 	}
 }
 
@@ -147,6 +151,8 @@ func (o *overrides) load() (*Config, error) {
 	set(&c.Store.DataDir, o.dataDir)
 	set(&c.HTTP.Listen, o.listen)
 	set(&c.Log.Level, o.logLevel)
+	set(&c.MQTT.ClientID, o.clientID)
+	set(&c.MQTT.ShareGroup, o.share)
 	if o.postgres != "" {
 		c.Store.Driver, c.Store.DSN = DriverPostgres, o.postgres
 	}
