@@ -52,6 +52,9 @@ type Config struct {
 	Seed uint64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Started, when set, is called once every sensor's retained messages are acknowledged, before the
+	// first track; the run waits for it (a benchmark waits there until the subscriber has taken them in).
+	Started func()
 	// Published, when set, is called for every track the broker acknowledged (every track at QoS 0),
 	// with the time Publish was called, from one goroutine per connection.
 	Published func(t Sent)
@@ -73,6 +76,7 @@ type Result struct {
 	Acked    int           // of which the broker acknowledged (all of them at QoS 0)
 	Failed   int           // of which the client reported an error
 	Other    int           // status, privacy, notice and stats messages
+	Refresh  int           // of which published while tracks were (every StatusEvery)
 	Bytes    int64         // payload bytes of the tracks
 	Elapsed  time.Duration // from the first track to the last acknowledgement
 	Behind   time.Duration // the largest delay of a track behind its schedule (the broker or this host too slow)
@@ -174,6 +178,7 @@ type generator struct {
 	hash    string
 
 	acked, failed, other atomic.Int64
+	refreshed            atomic.Int64
 	first, lastAck       atomic.Int64 // Unix ns of the first track and of the last acknowledgement
 }
 
@@ -199,6 +204,9 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	}
 	if err := g.retained(ctx, start, event.StateOnline, event.PrivacyCapturing, control.CauseNone); err != nil {
 		return Result{}, err
+	}
+	if c.Started != nil {
+		c.Started()
 	}
 	c.Logger.Info("sensors online", "sensors", c.Sensors, "stores", (c.Sensors+c.PerStore-1)/c.PerStore,
 		"connections", len(g.conns), "broker", c.Broker)
@@ -233,7 +241,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	err := g.retained(fctx, c.Now(), event.StateStopped, event.PrivacyStopped, control.CauseShutdown)
-	res.Other = int(g.other.Load())
+	res.Other, res.Refresh = int(g.other.Load()), int(g.refreshed.Load())
 	return res, err
 }
 
@@ -306,14 +314,11 @@ func (g *generator) refresh(ctx context.Context) {
 	if g.c.StatusEvery <= 0 {
 		return
 	}
-	every := g.c.StatusEvery / time.Duration(len(g.sensors))
-	t := time.NewTicker(max(every, time.Microsecond))
-	defer t.Stop()
-	for i := 0; ; i++ {
-		select {
-		case <-ctx.Done():
+	p := newPacer(g.c.Now, float64(len(g.sensors))/g.c.StatusEvery.Seconds())
+	defer p.stop()
+	for i := 1; ; i++ { // from 1: each sensor has just published its status
+		if _, ok := p.wait(ctx, i); !ok {
 			return
-		case <-t.C:
 		}
 		s := g.sensors[i%len(g.sensors)]
 		now := g.c.Now()
@@ -323,34 +328,63 @@ func (g *generator) refresh(ctx context.Context) {
 		s.conn.client.Publish(s.topics.Topic(event.LeafStatus), 1, true, mustJSON(g.status(s, event.StateOnline, now)))
 		s.conn.client.Publish(s.topics.Topic(event.LeafStats), 0, false, mustJSON(st))
 		g.other.Add(2)
+		g.refreshed.Add(2)
 	}
 }
+
+// pacer spaces events rate a second from its creation. Late events are not skipped: they follow each
+// other at once until the schedule is caught up. rate 0 means no pacing.
+type pacer struct {
+	start time.Time
+	rate  float64
+	now   func() time.Time
+	timer *time.Timer
+}
+
+func newPacer(now func() time.Time, rate float64) *pacer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &pacer{start: now(), rate: rate, now: now, timer: t}
+}
+
+// wait blocks until event i (0-based) is due, and returns how late it is then, or false when ctx ends.
+func (p *pacer) wait(ctx context.Context, i int) (late time.Duration, ok bool) {
+	if ctx.Err() != nil {
+		return 0, false
+	}
+	if p.rate <= 0 {
+		return 0, true
+	}
+	due := p.start.Add(time.Duration(float64(i) / p.rate * float64(time.Second)))
+	d := due.Sub(p.now())
+	if d <= 0 {
+		return -d, true
+	}
+	p.timer.Reset(d)
+	select {
+	case <-ctx.Done():
+		p.timer.Stop()
+		return 0, false
+	case <-p.timer.C:
+		return 0, true
+	}
+}
+
+func (p *pacer) stop() { p.timer.Stop() }
 
 // tracks publishes tracks on schedule until ctx ends or c.Tracks are out.
 func (g *generator) tracks(ctx context.Context) Result {
 	var res Result
 	w := newWalker(g.c.Seed, g.c.Hz)
-	start := g.c.Now()
-	g.first.Store(start.UnixNano())
-	timer := time.NewTimer(0)
-	defer timer.Stop()
+	p := newPacer(g.c.Now, g.c.Rate)
+	defer p.stop()
+	g.first.Store(p.start.UnixNano())
 	for i := 0; g.c.Tracks == 0 || i < g.c.Tracks; i++ {
-		if ctx.Err() != nil {
+		late, ok := p.wait(ctx, i)
+		if !ok {
 			break
 		}
-		if g.c.Rate > 0 {
-			due := start.Add(time.Duration(float64(i) / g.c.Rate * float64(time.Second)))
-			if d := due.Sub(g.c.Now()); d > 0 {
-				timer.Reset(d)
-				select {
-				case <-ctx.Done():
-					return res
-				case <-timer.C:
-				}
-			} else {
-				res.Behind = max(res.Behind, -d)
-			}
-		}
+		res.Behind = max(res.Behind, late)
 		s := g.sensors[i%len(g.sensors)]
 		now := g.c.Now()
 		// The tracker closes a track about a second after the shopper was last seen.
