@@ -21,7 +21,7 @@ ARM_PKGS  := ./drivers/... ./board/... ./agent/ring/... ./agent/tracker/... ./ag
 # with synthetic and replayed sources) must keep building there; device code has honest stubs.
 OTHER_OS  := darwin windows
 
-.PHONY: run test deps build office cross vet vet-other fmt-check unit race full arm privacy selfcontained bench armcount deb clean
+.PHONY: run test deps build office cross vet vet-other fmt-check unit race full arm privacy selfcontained bench bench-load armcount deb clean
 
 # The demo's loopback addresses: the agent's embedded broker, and the back office's /healthz and /metrics.
 DEMO_MQTT ?= 127.0.0.1:18830
@@ -140,6 +140,13 @@ ARMCOUNT_SRC ?= .
 armcount:
 	@mkdir -p $(BIN)
 	$(GO) run ./tools/armcount -src $(ARMCOUNT_SRC) -arch arm64,armv6,amd64 | tee $(BIN)/armcount.txt
+
+## bench-load: the back office under a chain's load (BenchmarkLoad in tools/ashiato-load: ashiato-load's
+## sensors, a real Mosquitto, the collector, the store), 20,000 tracks a case, 3 runs each, into
+## bin/bench-load.txt; about ten minutes. The figures in README come from it.
+bench-load:
+	@mkdir -p $(BIN)
+	$(GO) test -run '^$$' -bench BenchmarkLoad -benchtime 20000x -count 3 -timeout 60m ./tools/ashiato-load/ | tee $(BIN)/bench-load.txt
 
 clean:
 	rm -rf $(BIN)
