@@ -224,7 +224,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	sctx, stopStatus := context.WithCancel(rctx)
 	statusDone := make(chan struct{})
 	go func() { defer close(statusDone); g.refresh(sctx) }()
-	res := g.tracks(rctx)
+	res := g.tracks(rctx, ctx)
 	stopStatus()
 	<-statusDone
 	for _, cn := range g.conns {
@@ -372,15 +372,16 @@ func (p *pacer) wait(ctx context.Context, i int) (late time.Duration, ok bool) {
 
 func (p *pacer) stop() { p.timer.Stop() }
 
-// tracks publishes tracks on schedule until ctx ends or c.Tracks are out.
-func (g *generator) tracks(ctx context.Context) Result {
+// tracks publishes tracks on schedule until run ends or c.Tracks are out. A track already published is
+// handed to the acknowledgement waiter unless outer (the user's interrupt) ends.
+func (g *generator) tracks(run, outer context.Context) Result {
 	var res Result
 	w := newWalker(g.c.Seed, g.c.Hz)
 	p := newPacer(g.c.Now, g.c.Rate)
 	defer p.stop()
 	g.first.Store(p.start.UnixNano())
 	for i := 0; g.c.Tracks == 0 || i < g.c.Tracks; i++ {
-		late, ok := p.wait(ctx, i)
+		late, ok := p.wait(run, i)
 		if !ok {
 			break
 		}
@@ -395,7 +396,7 @@ func (g *generator) tracks(ctx context.Context) Result {
 		tok := s.conn.client.Publish(s.topics.Topic(event.LeafTracks), g.c.QoS, false, b)
 		select {
 		case s.conn.pending <- pendingTrack{tok, sent}:
-		case <-ctx.Done():
+		case <-outer.Done():
 			// Published, but nobody will wait for it: count it as sent, not acknowledged.
 		}
 		res.Tracks++
