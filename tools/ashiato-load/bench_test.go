@@ -11,8 +11,10 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/ashiato/ashiato/backoffice"
+	"github.com/ashiato/ashiato/backoffice/postgres"
 	"github.com/ashiato/ashiato/backoffice/sqlite"
 	"github.com/ashiato/ashiato/internal/mosquittotest"
+	"github.com/ashiato/ashiato/internal/pgtest"
 )
 
 // chainTracksPerDay is the chain the figures are for: 3,000 stores with 4 sensors each, about 3,000
@@ -30,6 +32,30 @@ type benchStore struct {
 
 var benchStores = []benchStore{
 	{name: "sqlite", collectors: []int{1}, open: openSQLite},
+	{name: "postgres", collectors: []int{1, 2}, open: openPostgres},
+}
+
+// openPostgres starts a PostgreSQL server of the benchmark's own (internal/pgtest: PostgreSQL's default
+// settings, fsync and synchronous_commit on).
+func openPostgres(b *testing.B) (backoffice.Store, func() int64) {
+	ctx := context.Background()
+	c := pgtest.Start(b, pgtest.Options{})
+	name := c.NewDatabase(b)
+	db, err := postgres.Open(ctx, c.DSN(name), postgres.Options{Password: c.Password()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db, func() int64 {
+		// Every leaf partition of tracks, with its indexes and TOAST.
+		var n int64
+		err := c.Connect(b, name).QueryRow(ctx, `SELECT coalesce(sum(pg_total_relation_size(relid)), 0)
+			FROM pg_partition_tree('tracks') WHERE isleaf`).Scan(&n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return n
+	}
 }
 
 func openSQLite(b *testing.B) (backoffice.Store, func() int64) {
@@ -149,5 +175,12 @@ func benchLoad(b *testing.B, s benchStore, collectors int, c Config) {
 	b.ReportMetric(float64(bytes)/float64(b.N), "B-stored/track")
 	b.ReportMetric(float64(bytes)/float64(b.N)*chainTracksPerDay/1e9, "GB/chain-day")
 	b.ReportMetric(float64(res.Behind.Microseconds())/1000, "behind-ms") // the generator itself late
+	// How the collectors committed: the mean time of a batch's transaction and the rows in it.
+	n, secs := histogram(b, cols.regs, "ashiato_office_batch_seconds")
+	_, rows := histogram(b, cols.regs, "ashiato_office_batch_rows")
+	if n > 0 {
+		b.ReportMetric(secs/float64(n)*1000, "batch-ms")
+		b.ReportMetric(rows/float64(n), "rows/batch")
+	}
 	b.ReportMetric(0, "ns/op")
 }

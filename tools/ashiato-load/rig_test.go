@@ -194,6 +194,26 @@ func counter(t testing.TB, g prometheus.Gatherer, name, label, value string) flo
 	return sum
 }
 
+// histogram is the count and sum of the metric's observations over every registry.
+func histogram(t testing.TB, regs []*prometheus.Registry, name string) (count uint64, sum float64) {
+	t.Helper()
+	for _, g := range regs {
+		mfs, err := g.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == name {
+				for _, m := range mf.GetMetric() {
+					count += m.GetHistogram().GetSampleCount()
+					sum += m.GetHistogram().GetSampleSum()
+				}
+			}
+		}
+	}
+	return count, sum
+}
+
 // waitCommitted waits until the store has committed n tracks.
 func waitCommitted(t testing.TB, s *timedStore, n int, within time.Duration) {
 	t.Helper()
