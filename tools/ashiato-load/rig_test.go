@@ -129,7 +129,7 @@ func startCollectors(t testing.TB, broker string, store backoffice.Store, n int)
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &collectors{cancel: cancel, done: make(chan error, n)}
 	for i := range n {
-		o := ingest.Options{Broker: broker, ClientID: fmt.Sprintf("load-office+%d", i+1),
+		o := ingest.Options{Brokers: []string{broker}, ClientID: fmt.Sprintf("load-office+%d", i+1),
 			Minimisation: backoffice.DefaultMinimisation()}
 		if n > 1 {
 			o.ShareGroup = "office"

@@ -281,7 +281,7 @@ func probe(t *testing.T, broker string) {
 	}
 }
 
-var statusCounter = regexp.MustCompile(`(?m)^ashiato_office_messages_total\{topic="status"\} (\d+)`)
+var statusCounter = regexp.MustCompile(`(?m)^ashiato_office_messages_total\{[^}]*topic="status"[^}]*\} (\d+)`)
 
 // waitSubscribed waits until o's /metrics counts a status message: its subscriptions are in place.
 func waitSubscribed(t *testing.T, o *office) {
