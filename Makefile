@@ -143,7 +143,7 @@ armcount:
 
 ## bench-load: the back office under a chain's load (BenchmarkLoad in tools/ashiato-load: ashiato-load's
 ## sensors, a real Mosquitto, the collector, the store), 20,000 tracks a case, 3 runs each, into
-## bin/bench-load.txt; about ten minutes. The figures in README come from it.
+## bin/bench-load.txt; about half an hour on 2 shared cores. The figures in README come from it.
 bench-load:
 	@mkdir -p $(BIN)
 	$(GO) test -run '^$$' -bench BenchmarkLoad -benchtime 20000x -count 3 -timeout 60m ./tools/ashiato-load/ | tee $(BIN)/bench-load.txt
