@@ -146,7 +146,7 @@ armcount:
 ## bin/bench-load.txt; about half an hour on 2 shared cores. The figures in README come from it.
 bench-load:
 	@mkdir -p $(BIN)
-	$(GO) test -run '^$$' -bench BenchmarkLoad -benchtime 20000x -count 3 -timeout 60m ./tools/ashiato-load/ | tee $(BIN)/bench-load.txt
+	$(GO) test -run '^$$' -bench BenchmarkLoad -benchtime 20000x -count 3 -timeout 90m ./tools/ashiato-load/ | tee $(BIN)/bench-load.txt
 
 clean:
 	rm -rf $(BIN)
