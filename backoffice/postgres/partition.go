@@ -87,8 +87,11 @@ func (db *DB) due(k leafKey, horizon time.Time) bool {
 	return !dayStart(k.day, db.zone(k.kind)).Add(time.Duration(k.class) * day).After(horizon)
 }
 
-// ensure creates the leaves of keys that do not exist yet (with their class's table when needed), in one
-// transaction under an advisory lock, so that two collectors do not create the same table at once.
+// ensure creates the leaves of keys that do not exist yet (with their class's table when needed), under a
+// session advisory lock, so that two collectors do not create the same table at once. Each CREATE is a
+// transaction of its own: creating a partition takes an ACCESS EXCLUSIVE lock on its parent, and a
+// transaction that held one parent's lock while it waited for another's (tracks and dropped, or two
+// classes) would deadlock with a batch or a reader that holds those parents in the other order.
 func (db *DB) ensure(ctx context.Context, keys []leafKey) error {
 	db.mu.Lock()
 	var missing []leafKey
@@ -102,12 +105,18 @@ func (db *DB) ensure(ctx context.Context, keys []leafKey) error {
 		return nil
 	}
 	slices.SortFunc(missing, func(a, b leafKey) int { return compareLeaves(a, b) })
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1, $2)", lockSpace, lockPartition); err != nil {
+	err := func() error {
+		conn, err := db.pool.Acquire(ctx)
+		if err != nil {
 			return err
 		}
+		defer conn.Release()
+		if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1, $2)", lockSpace, lockPartition); err != nil {
+			return err
+		}
+		defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1, $2)", lockSpace, lockPartition)
 		var attached []string
-		if err := queryStrings(ctx, tx, &attached, `SELECT c.relname::text FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid
+		if err := queryStrings(ctx, conn, &attached, `SELECT c.relname::text FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid
 		WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = ANY($1)`, leafNames(missing)); err != nil {
 			return err
 		}
@@ -115,18 +124,18 @@ func (db *DB) ensure(ctx context.Context, keys []leafKey) error {
 			if slices.Contains(attached, k.name()) {
 				continue
 			}
-			if _, err := tx.Exec(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF %s FOR VALUES IN (%d) PARTITION BY RANGE (day)`,
+			if _, err := conn.Exec(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF %s FOR VALUES IN (%d) PARTITION BY RANGE (day)`,
 				k.parent(), k.kind, k.class)); err != nil {
 				return fmt.Errorf("%s: %w", k.parent(), err)
 			}
-			if _, err := tx.Exec(ctx, fmt.Sprintf(`CREATE TABLE %s PARTITION OF %s FOR VALUES FROM ('%s') TO ('%s')`,
+			if _, err := conn.Exec(ctx, fmt.Sprintf(`CREATE TABLE %s PARTITION OF %s FOR VALUES FROM ('%s') TO ('%s')`,
 				k.name(), k.parent(), k.day.Format(time.DateOnly), k.day.AddDate(0, 0, 1).Format(time.DateOnly))); err != nil {
 				return fmt.Errorf("%s: %w", k.name(), err)
 			}
 			db.log.Debug("partition created", "table", k.name())
 		}
 		return nil
-	})
+	}()
 	if err != nil {
 		return fmt.Errorf("postgres: partitions: %w", err)
 	}
