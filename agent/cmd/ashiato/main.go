@@ -217,7 +217,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 			url = d.MQTT.Nodes()[0]
 		}
 		printHeader(stderr, url, brokerURL != "", d)
-		go showSummary(ctx, url, d, stderr, log)
+		// The summary writes to stderr until it is stopped, so it is stopped and waited for before run
+		// returns (and before the embedded broker closes): nothing writes to stderr after run.
+		sctx, stopSummary := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			showSummary(sctx, url, d, stderr, log)
+		}()
+		defer func() {
+			stopSummary()
+			<-done
+		}()
 	}
 
 	// Under systemd (Type=notify) the agent says when it is ready and feeds the watchdog from the
