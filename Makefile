@@ -94,8 +94,8 @@ arm:
 	GOARCH=arm64 $(GO) test -short -count=1 -exec qemu-aarch64-static $(ARM_PKGS)
 	GOARCH=arm GOARM=6 $(GO) test -short -count=1 -exec qemu-arm-static $(ARM_PKGS)
 	# The tracker's output on the PETS dev clip, bit for bit as on amd64 (about 15 s and 30 s under qemu).
-	GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static -run PETSDevGolden ./agent/tracker
-	GOARCH=arm GOARM=6 $(GO) test -count=1 -exec qemu-arm-static -run PETSDevGolden ./agent/tracker
+	GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static -run PETSDevGolden ./internal/trackeval
+	GOARCH=arm GOARM=6 $(GO) test -count=1 -exec qemu-arm-static -run PETSDevGolden ./internal/trackeval
 
 ## cross: the release binaries: linux arm64, armv6 (Pi Zero/1 and 32-bit Pi OS), armv7, and amd64.
 cross:
@@ -131,7 +131,7 @@ selfcontained:
 ## bin/bench.txt; compare two such files with benchstat (go run golang.org/x/perf/cmd/benchstat@latest A B).
 bench:
 	@mkdir -p $(BIN)
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./agent/tracker/... ./drivers/synth/... ./agent/publish/ | tee $(BIN)/bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./agent/tracker/... ./internal/trackeval/ ./drivers/synth/... ./agent/publish/ | tee $(BIN)/bench.txt
 
 ## armcount: instructions per tracker Step on arm64 and armv6 (GOARM=6) under qemu-user with an instruction-
 ## counting plugin, on the first 120 frames of the PETS dev clip, into bin/armcount.txt (not part of test).

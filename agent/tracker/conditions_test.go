@@ -478,3 +478,12 @@ func TestConditionObjectLeftBehind(t *testing.T) {
 		})
 	}
 }
+
+// skipShort leaves the long scene runs to the full test run: under -short (the race detector, which
+// slows this single-goroutine code tenfold, and qemu) they would take minutes.
+func skipShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("long scene run: runs without -short")
+	}
+}

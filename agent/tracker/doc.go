@@ -128,9 +128,9 @@
 // of testdata (frames 1–400, scored against its ground truth there) MOTA 80.6, IDF1 77.8 at 7 fps and
 // 79.6 / 61.1 as if at 10 fps, where the DIY MOG2 + SORT baseline gets 56.2 / 43.5 (IDF1 there moves by ±5
 // with small changes, being decided by a few switches in two crowded episodes); the synthetic scene of
-// drivers/synth, 1200 frames at 640×480 (synthscene_test.go, the same as the agent's accuracy test,
+// drivers/synth, 1200 frames at 640×480 (internal/trackeval, the same as the agent's accuracy test,
 // people whose feet are out of view scored as ignored) MOTA 92.3 (seed 1) and 90.8 (seed 7). Run
-// synthscene_test.go with -synthdiag (misses per person, matched one to one as the score does, identity
+// internal/trackeval's TestSynthScene with -synthdiag (misses per person, matched one to one as the score does, identity
 // switches and false-positive frames) or -synthdump seed:from-to (truth, detections, predicted boxes, blobs
 // and size model per frame) to see why; `moteval -switches` lists the switches of a run. What is left
 // there: one person straight behind another with no track for the one behind (the outline shows

@@ -1,4 +1,4 @@
-package tracker
+package trackeval
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ashiato/ashiato/agent/tracker/internal/hungarian"
+	"github.com/ashiato/ashiato/agent/tracker"
 	"github.com/ashiato/ashiato/drivers/synth"
 	"github.com/ashiato/ashiato/hal"
 	"github.com/ashiato/ashiato/tools/moteval/mot"
@@ -27,12 +27,12 @@ type synthRun struct {
 	frames int
 	gtBox  [][]synth.Box // the truth per 1-based frame
 	hyp    [][]mot.Row   // the tracks' points per 1-based frame
-	tracks []Track
+	tracks []tracker.Track
 }
 
 // runSynth renders frames [0, frames) of the synth scene with the given seed at 640×480 10 fps, tracks them
 // with cfg and returns the truth (foot points: bottom-centre of the clipped visible box) and the tracks.
-func runSynth(t testing.TB, cfg Config, seed uint64, frames int) *synthRun {
+func runSynth(t testing.TB, cfg tracker.Config, seed uint64, frames int) *synthRun {
 	t.Helper()
 	opts := synth.Options{Frames: frames, Seed: seed, Pace: synth.PaceASAP, Epoch: time.Unix(1_700_000_000, 0)}
 	cam := synth.New(opts)
@@ -44,9 +44,9 @@ func runSynth(t testing.TB, cfg Config, seed uint64, frames int) *synthRun {
 	r := &synthRun{w: format.Width, h: format.Height, frames: frames}
 	r.gtBox = make([][]synth.Box, frames+1)
 	r.hyp = make([][]mot.Row, frames+1)
-	tr := New(cfg)
+	tr := tracker.New(cfg)
 	f := hal.Frame{Pix: make([]byte, format.Size())}
-	add := func(ts []Track) {
+	add := func(ts []tracker.Track) {
 		for _, k := range ts {
 			r.tracks = append(r.tracks, k)
 			for _, p := range k.Points {
@@ -73,19 +73,7 @@ func runSynth(t testing.TB, cfg Config, seed uint64, frames int) *synthRun {
 				for _, g := range cam.Truth(k) {
 					s += fmt.Sprintf(" [%d %.0f,%.0f %.0fx%.0f]", g.ID, g.Left+g.Width/2, g.Top+g.Height, g.Width, g.Height)
 				}
-				s += "\n  dets:"
-				for _, d := range tr.dets {
-					s += fmt.Sprintf(" [%.0f,%.0f %.0fx%.0f ns%v]", d.X, d.Y, d.W, d.H, d.NoStart)
-				}
-				s += "\n  boxes:"
-				for _, bx := range tr.boxes {
-					s += fmt.Sprintf(" [%.0f,%.0f %.0fx%.0f c%v m%v miss%d]", bx.X, bx.Y, bx.W, bx.H, bx.Confirmed, bx.Moved, bx.MissMS)
-				}
-				s += "\n  cands:"
-				for _, c := range tr.cands {
-					s += fmt.Sprintf(" [x%d-%d y%d-%d a%d]", c.x0, c.x1, c.y0, c.y1, c.area)
-				}
-				s += fmt.Sprintf("\n  size a=%.1f b=%.3f med=%.0f n=%v", tr.size.a, tr.size.b, tr.size.med, tr.size.n)
+				s += "\n  " + tr.DebugState()
 				t.Log(s)
 			}
 		}
@@ -151,22 +139,21 @@ func (r *synthRun) diagnose(t *testing.T) {
 		missFrames           []int
 	}
 	st := map[int]*stat{}
-	var hs hungarian.Solver
 	for f := 1; f <= r.frames; f++ {
 		// One-to-one matching within thr, as the score does (one hypothesis between a pair is one hit).
 		gs, h := r.gtBox[f], r.hyp[f]
-		cost := make([]float64, len(gs)*len(h))
+		cost := make([][]float64, len(gs))
 		for i, a := range gs {
 			ax, ay := foot(a)
+			cost[i] = make([]float64, len(h))
 			for j, b := range h {
-				cost[i*len(h)+j] = 1e9
+				cost[i][j] = math.Inf(1)
 				if d := math.Hypot(ax-b.X, ay-b.Y); d <= thr {
-					cost[i*len(h)+j] = d
+					cost[i][j] = d
 				}
 			}
 		}
-		out := make([]int, len(gs))
-		hs.Solve(cost, len(gs), len(h), out)
+		out := mot.Assign(cost)
 		for i, g := range gs {
 			gx, gy := foot(g)
 			s := st[g.ID]
@@ -176,7 +163,7 @@ func (r *synthRun) diagnose(t *testing.T) {
 			}
 			s.last = f
 			s.n++
-			if j := out[i]; j >= 0 && cost[i*len(h)+j] < 1e9 {
+			if out[i] >= 0 {
 				continue
 			}
 			s.miss++
@@ -251,7 +238,7 @@ func TestSynthScene(t *testing.T) {
 	skipShort(t)
 	for _, seed := range []uint64{1, 7} {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
-			r := runSynth(t, Config{}, seed, 1200)
+			r := runSynth(t, tracker.Config{}, seed, 1200)
 			res := r.score(t, r.frames)
 			t.Logf("synthetic scene seed %d: %s", seed, motSummary(res))
 			if *synthDiag {

@@ -1,11 +1,10 @@
-package tracker
+package trackeval
 
 import (
 	"bytes"
 	"crypto/sha256"
 	"flag"
 	"fmt"
-	"hash"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ashiato/ashiato/agent/tracker"
 	"github.com/ashiato/ashiato/hal"
 	"github.com/ashiato/ashiato/tools/footage"
 	"github.com/ashiato/ashiato/tools/moteval/mot"
@@ -37,10 +37,10 @@ func petsClip(t testing.TB) *footage.Clip {
 // runClip tracks every frame of c as if captured at fps (a whole number; frame i at i/fps s, rounded down
 // to the nanosecond as the y4m source does) and returns the tracks in the order the tracker
 // gave them, and the time spent in Step. after, if not nil, is called after every Step.
-func runClip(t testing.TB, cfg Config, c *footage.Clip, fps int, after func(*Tracker)) ([]Track, time.Duration) {
+func runClip(t testing.TB, cfg tracker.Config, c *footage.Clip, fps int, after func(*tracker.Tracker)) ([]tracker.Track, time.Duration) {
 	t.Helper()
-	tr := New(cfg)
-	var out []Track
+	tr := tracker.New(cfg)
+	var out []tracker.Track
 	var busy time.Duration
 	t0 := time.Unix(1_700_000_000, 0)
 	err := c.Frames(0, func(i int, pix []byte) error {
@@ -72,7 +72,7 @@ func motSummary(r mot.Result) string {
 }
 
 // formatTracks writes tracks one point a line, "id frame x y", x and y to a thousandth of a pixel.
-func formatTracks(ts []Track) []byte {
+func formatTracks(ts []tracker.Track) []byte {
 	var b bytes.Buffer
 	for _, k := range ts {
 		for _, p := range k.Points {
@@ -93,7 +93,11 @@ func TestPETSDevGolden(t *testing.T) {
 	c := petsClip(t)
 	for _, fps := range []int{7, 10} {
 		masks := sha256.New()
-		ts, busy := runClip(t, Config{}, c, fps, func(tr *Tracker) { hashMask(masks, &tr.det) })
+		var mask []byte
+		ts, busy := runClip(t, tracker.Config{}, c, fps, func(tr *tracker.Tracker) {
+			mask = tr.AppendMask(mask[:0])
+			masks.Write(mask)
+		})
 		got := append([]byte(fmt.Sprintf("masks %x\n", masks.Sum(nil))), formatTracks(ts)...)
 		path := filepath.Join("testdata", fmt.Sprintf("pets-dev-%dfps.tracks", fps))
 		t.Logf("%d fps: %d tracks, %d points; %.2f ms/frame (wall, incl. contention)", fps, len(ts),
@@ -118,24 +122,6 @@ func TestPETSDevGolden(t *testing.T) {
 			t.Fatalf("%d fps: %d lines, %s has %d", fps, len(gl), path, len(wl))
 		}
 	}
-}
-
-// hashMask adds the cleaned mask to h, 8 pixels a byte in raster order (bit k of byte j is pixel 8j+k).
-func hashMask(h hash.Hash, d *detector) {
-	var b byte
-	n := 0
-	for y := range d.h {
-		for x := range d.w {
-			if d.maskAt(x, y) {
-				b |= 1 << (n & 7)
-			}
-			if n++; n&7 == 0 {
-				h.Write([]byte{b})
-				b = 0
-			}
-		}
-	}
-	h.Write([]byte{b})
 }
 
 // skipShort leaves the long scene runs to the full test run: under -short (the race detector, which
