@@ -22,69 +22,11 @@ import (
 	"github.com/ashiato/ashiato/hal/haltest"
 )
 
-// watchedCam is a haltest.Camera that records the LED's state whenever the camera is used, and can fail
-// after a number of frames.
-type watchedCam struct {
-	*haltest.Camera
-	ledOn func() bool // the LED's state as the hardware (or fake) shows it
-
-	failAfter int   // fail the read after this many frames when failErr is set
-	failErr   error // returned by ReadFrame after failAfter frames
-
-	mu        sync.Mutex
-	ledStart  []bool // LED state at each Start
-	ledReads  []bool // LED state at each ReadFrame
-	ledStops  []bool // LED state at each Stop
-	frameReqs int
-	dirty     int // ReadFrame calls that found the caller's buffer not wiped since the last frame
-}
-
-func (c *watchedCam) Start(ctx context.Context) (hal.Format, error) {
-	c.mu.Lock()
-	c.ledStart = append(c.ledStart, c.ledOn())
-	c.mu.Unlock()
-	return c.Camera.Start(ctx)
-}
-
-func (c *watchedCam) ReadFrame(ctx context.Context, f *hal.Frame) error {
-	c.mu.Lock()
-	c.ledReads = append(c.ledReads, c.ledOn())
-	for _, v := range f.Pix {
-		if v != 0 {
-			c.dirty++
-			break
-		}
-	}
-	n := c.frameReqs
-	c.frameReqs++
-	c.mu.Unlock()
-	if c.failErr != nil && n >= c.failAfter {
-		return c.failErr
-	}
-	return c.Camera.ReadFrame(ctx, f)
-}
-
-func (c *watchedCam) Stop() error {
-	c.mu.Lock()
-	c.ledStops = append(c.ledStops, c.ledOn())
-	c.mu.Unlock()
-	return c.Camera.Stop()
-}
-
-// ledAlwaysOn reports whether every recorded state during streaming was on, and that there was at least one.
-func (c *watchedCam) ledAlwaysOn(t *testing.T) {
+// ledAlwaysOn fails t unless the camera was started and stopped with the LED lit at every one of its calls.
+func ledAlwaysOn(t *testing.T, c *haltest.WatchedCamera) {
 	t.Helper()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	all := append(append(append([]bool{}, c.ledStart...), c.ledReads...), c.ledStops...)
-	if len(c.ledStart) == 0 || len(c.ledStops) == 0 {
-		t.Fatalf("camera started %d and stopped %d times; want both", len(c.ledStart), len(c.ledStops))
-	}
-	for i, on := range all {
-		if !on {
-			t.Errorf("LED off at camera call %d (start %v, reads %v, stops %v)", i, c.ledStart, c.ledReads, c.ledStops)
-			return
-		}
+	if err := c.Watched().Dark(true, true); err != nil {
+		t.Error(err)
 	}
 }
 
@@ -97,7 +39,7 @@ type rig struct {
 	led    *haltest.LED
 	panel  *haltest.Panel
 	button *haltest.Button
-	cam    *watchedCam
+	cam    *haltest.WatchedCamera
 	bufs   [][]byte // every buffer Run allocated
 }
 
@@ -124,7 +66,7 @@ func newRig(t *testing.T, frames int) *rig {
 		}
 		hc.Frames <- f
 	}
-	r.cam = &watchedCam{Camera: hc, ledOn: r.led.IsOn}
+	r.cam = &haltest.WatchedCamera{Camera: hc, Lit: r.led.IsOn}
 	cfg := filepath.Join(t.TempDir(), "config.txt")
 	if err := os.WriteFile(cfg, []byte("[all]\ndtparam=i2c_arm=on,spi=on\ndtparam=strict_gpiod\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -209,12 +151,12 @@ func TestAllPass(t *testing.T) {
 		t.Errorf("allocated %d buffers; want one of %d bytes", len(r.bufs), fw*fh)
 	}
 	r.checkWiped(t)
-	if r.cam.dirty != 0 {
-		t.Errorf("%d frames found the buffer still holding the previous frame; it must be wiped right after its statistics", r.cam.dirty)
+	if d := r.cam.Watched().Dirty; d != 0 {
+		t.Errorf("%d frames found the buffer still holding the previous frame; it must be wiped right after its statistics", d)
 	}
 
 	// The invariant: LED on at Start, every read and Stop; off afterwards; the blinks came first.
-	r.cam.ledAlwaysOn(t)
+	ledAlwaysOn(t, r.cam)
 	r.led.Mu.Lock()
 	hist := fmt.Sprint(r.led.History)
 	r.led.Mu.Unlock()
@@ -256,7 +198,7 @@ func TestGenericBoardLEDClass(t *testing.T) {
 	}
 	d := FromBoard(devs)
 	r := newRig(t, 5)
-	r.cam.ledOn = led.On
+	r.cam.Lit = led.On
 	d.Camera, d.Formats = r.cam, r.d.Formats
 	o := r.o
 	o.BootConfig = "" // search the usual places: the generic board has no config.txt to check
@@ -274,7 +216,7 @@ func TestGenericBoardLEDClass(t *testing.T) {
 	if !rep.OK {
 		t.Errorf("report not OK on a working generic board: %+v", rep)
 	}
-	r.cam.ledAlwaysOn(t)
+	ledAlwaysOn(t, r.cam)
 	if led.On() || led.Trigger() != "none" {
 		t.Errorf("after hwcheck: brightness %d, trigger %q; want off and no kernel trigger", led.Brightness(), led.Trigger())
 	}
@@ -387,7 +329,7 @@ func TestCameraStalling(t *testing.T) {
 		if res.Capture != nil {
 			t.Errorf("stats %+v for zero frames", *res.Capture)
 		}
-		r.cam.ledAlwaysOn(t)
+		ledAlwaysOn(t, r.cam)
 		if r.led.IsOn() || r.cam.IsStreaming() {
 			t.Error("LED left on or camera left streaming after a stall")
 		}
@@ -395,13 +337,13 @@ func TestCameraStalling(t *testing.T) {
 	})
 	t.Run("stalls after two frames", func(t *testing.T) {
 		r := newRig(t, 5)
-		r.cam.failAfter, r.cam.failErr = 2, fmt.Errorf("v4l2: /dev/video0: no usable frame for 3s: %w", hal.ErrStalled)
+		r.cam.FailAfter, r.cam.FailErr = 2, fmt.Errorf("v4l2: /dev/video0: no usable frame for 3s: %w", hal.ErrStalled)
 		rep := Run(context.Background(), r.d, r.o)
 		res := want(t, rep, CheckCapture, Fail, "after 2 frames", "sent no frames")
 		if res.Capture == nil || res.Capture.Frames != 2 {
 			t.Errorf("capture stats %+v; want 2 frames", res.Capture)
 		}
-		r.cam.ledAlwaysOn(t)
+		ledAlwaysOn(t, r.cam)
 		r.checkWiped(t)
 		if r.led.IsOn() {
 			t.Error("LED left on")

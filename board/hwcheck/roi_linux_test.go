@@ -37,14 +37,14 @@ func TestShowROIDrawsTheLastFrame(t *testing.T) {
 	if other := roiview.Render(nil, roiview.Frame{Pix: haltest.Walker(w, hh, 0), Width: w, Height: hh, Stride: w}, 32, roiView); string(other) == string(want) {
 		t.Fatal("the frames are not told apart by their drawings")
 	}
-	r.cam.ledAlwaysOn(t)
+	ledAlwaysOn(t, r.cam)
 	h.Check(t)
 	r.checkWiped(t)
 	if r.led.IsOn() || r.cam.IsStreaming() {
 		t.Error("LED on or camera streaming afterwards")
 	}
-	if r.cam.dirty != 0 {
-		t.Errorf("%d frames were read into a buffer that still held the previous one", r.cam.dirty)
+	if d := r.cam.Watched().Dirty; d != 0 {
+		t.Errorf("%d frames were read into a buffer that still held the previous one", d)
 	}
 }
 
@@ -63,7 +63,7 @@ func TestShowROIMissingDevices(t *testing.T) {
 		t.Errorf("without a camera: %v", err)
 	}
 	r = newRig(t, 3)
-	r.cam.failErr, r.cam.failAfter = hal.ErrGone, 1
+	r.cam.FailErr, r.cam.FailAfter = hal.ErrGone, 1
 	if err := ShowROI(context.Background(), r.d, r.o, p.Term, 32, roiView); !errors.Is(err, hal.ErrGone) {
 		t.Errorf("camera gone: %v", err)
 	}

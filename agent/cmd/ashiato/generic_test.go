@@ -145,39 +145,6 @@ func (l *watchedLED) Lit() bool {
 	return l.lit
 }
 
-// ledWatchCam is a scripted camera that records, at every call, whether the LED is lit (watchedLED.Lit).
-type ledWatchCam struct {
-	*haltest.Camera
-	lit func() bool
-
-	mu                  sync.Mutex
-	starts, reads, stop []bool
-}
-
-func (c *ledWatchCam) record(s *[]bool) {
-	c.mu.Lock()
-	*s = append(*s, c.lit())
-	c.mu.Unlock()
-}
-
-func (c *ledWatchCam) Start(ctx context.Context) (hal.Format, error) {
-	c.record(&c.starts)
-	return c.Camera.Start(ctx)
-}
-
-func (c *ledWatchCam) ReadFrame(ctx context.Context, f *hal.Frame) error {
-	err := c.Camera.ReadFrame(ctx, f)
-	if err == nil {
-		c.record(&c.reads)
-	}
-	return err
-}
-
-func (c *ledWatchCam) Stop() error {
-	c.record(&c.stop)
-	return c.Camera.Stop()
-}
-
 // The generic board's LED-class LED keeps the LED invariant exactly as a GPIO LED on a Pi: the agent,
 // with the LED from board.Open, has it lit at every camera start and every frame, through a pause and a
 // resume, and dark once the camera has stopped.
@@ -199,8 +166,8 @@ func TestGenericBoardKeepsLEDInvariant(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := &haltest.History{}
 		wled := &watchedLED{LED: devs.LED.Dev, file: led.On, log: h}
-		cam := &ledWatchCam{Camera: &haltest.Camera{Format: hal.Format{Width: 64, Height: 48, FPS: 10}, Frames: make(chan []byte), Log: h},
-			lit: wled.Lit}
+		cam := &haltest.WatchedCamera{Camera: &haltest.Camera{Format: hal.Format{Width: 64, Height: 48, FPS: 10}, Frames: make(chan []byte), Log: h},
+			Lit: wled.Lit}
 		button := haltest.NewButton()
 		var out bytes.Buffer
 		ctx, cancel := context.WithCancel(t.Context())
@@ -244,15 +211,12 @@ func TestGenericBoardKeepsLEDInvariant(t *testing.T) {
 		if err := <-errc; err != nil {
 			t.Fatalf("Run: %v", err)
 		}
-		cam.mu.Lock()
-		defer cam.mu.Unlock()
-		if len(cam.starts) != 2 || len(cam.reads) < 50 {
-			t.Fatalf("%d starts, %d frames; want 2 starts and about 100 frames", len(cam.starts), len(cam.reads))
+		w := cam.Watched()
+		if len(w.Starts) != 2 || len(w.Frames) < 50 {
+			t.Fatalf("%d starts, %d frames; want 2 starts and about 100 frames", len(w.Starts), len(w.Frames))
 		}
-		for i, on := range append(append([]bool{}, cam.starts...), cam.reads...) {
-			if !on {
-				t.Fatalf("camera call %d with the LED dark (starts %v)\n%s", i, cam.starts, h)
-			}
+		if err := w.Dark(false, false); err != nil {
+			t.Fatalf("%v\n%s", err, h)
 		}
 		h.Check(t) // LED on before each start, off only after each stop and within a second of it
 		wled.mu.Lock()
