@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
@@ -148,35 +149,44 @@ func TestGlitchRejectedThenPress(t *testing.T) {
 }
 
 func TestContextCancel(t *testing.T) {
-	p := newPin()
-	b, err := New(p, fast)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		_, err := b.WaitPress(ctx)
-		done <- err
-	}()
-	time.Sleep(30 * time.Millisecond)
-	start := time.Now()
-	cancel()
-	select {
-	case err := <-done:
+	// In a bubble, synctest.Wait returns once WaitPress is blocked waiting for an edge, and the clock
+	// moves only when every goroutine is blocked, so the time to notice the cancellation is exact.
+	synctest.Test(t, func(t *testing.T) {
+		p := newPin()
+		b, err := New(p, fast)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() {
+			_, err := b.WaitPress(ctx)
+			done <- err
+		}()
+		synctest.Wait()
+		select {
+		case err := <-done:
+			t.Fatalf("WaitPress returned %v before cancel", err)
+		default:
+		}
+		start := time.Now()
+		cancel()
+		err = <-done
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("WaitPress = %v, want context.Canceled", err)
 		}
-		if el := time.Since(start); el > time.Second {
-			t.Errorf("cancellation noticed after %v, want within about Poll (%v)", el, fast.Poll)
+		if el := time.Since(start); el > fast.Poll {
+			t.Errorf("cancellation noticed after %v, want within Poll (%v)", el, fast.Poll)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("WaitPress did not return after cancel")
-	}
-	// An already-cancelled ctx returns at once without waiting.
-	if _, err := b.WaitPress(ctx); !errors.Is(err, context.Canceled) {
-		t.Fatalf("WaitPress(cancelled) = %v", err)
-	}
+		// An already-cancelled ctx returns at once without waiting.
+		start = time.Now()
+		if _, err := b.WaitPress(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("WaitPress(cancelled) = %v", err)
+		}
+		if el := time.Since(start); el != 0 {
+			t.Errorf("WaitPress(cancelled) waited %v", el)
+		}
+	})
 }
 
 func TestChatterIsBounded(t *testing.T) {
