@@ -284,6 +284,7 @@ type subOpts struct {
 	username, password string
 	clean              bool
 	tls                *tls.Config // for an ssl:// broker; nil means paho's default
+	ordered            bool        // handle messages one at a time in the order they arrive (see barrier)
 }
 
 func newBackOffice(t *testing.T, broker, filter string, o subOpts) *backOffice {
@@ -296,7 +297,7 @@ func newBackOffice(t *testing.T, broker, filter string, o subOpts) *backOffice {
 	opts := paho.NewClientOptions().AddBroker(broker).SetClientID(fmt.Sprintf("backoffice-%d", time.Now().UnixNano())).
 		SetCleanSession(o.clean).SetAutoReconnect(true).SetConnectRetry(true).
 		SetConnectRetryInterval(200 * time.Millisecond).SetMaxReconnectInterval(500 * time.Millisecond).
-		SetOrderMatters(false).SetUsername(o.username).SetPassword(o.password)
+		SetOrderMatters(o.ordered).SetUsername(o.username).SetPassword(o.password)
 	if o.tls != nil {
 		opts.SetTLSConfig(o.tls)
 	}
@@ -342,6 +343,26 @@ func (b *backOffice) add(m paho.Message) {
 	case b.change <- struct{}{}:
 	default:
 	}
+}
+
+// barrier publishes a marker to topic (which the back office's filter must match) from the back office's own
+// client and waits until the back office has handled it. The broker queues a session's messages in the
+// order it received them, and an ordered back office handles them in that order, so once the marker is in,
+// so is every message the broker held for the back office before it.
+func (b *backOffice) barrier(topic string, d time.Duration) {
+	b.t.Helper()
+	marker := fmt.Sprintf("barrier %d", time.Now().UnixNano())
+	if tok := b.c.Publish(topic, 1, false, marker); !tok.WaitTimeout(d) || tok.Error() != nil {
+		b.t.Fatalf("barrier: publish to %s: %v", topic, tok.Error())
+	}
+	b.waitFor("the barrier on "+topic, d, func() bool {
+		for _, m := range b.msgs {
+			if m.Topic() == topic && string(m.Payload()) == marker {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // waitFor waits until cond (called under b.mu) holds.
@@ -587,7 +608,7 @@ func TestBrokerCrashNoLoss(t *testing.T) {
 func brokerDownRun(t *testing.T, top event.Topics, spec, config string) (*agentProc, event.Status, []event.Track) {
 	t.Helper()
 	m := startMosq(t, 0, "persistence true\npersistence_location {{dir}}/\n")
-	bo := newBackOffice(t, m.url(), top.Prefix()+"/#", subOpts{})
+	bo := newBackOffice(t, m.url(), top.Prefix()+"/#", subOpts{ordered: true})
 	m.stop(syscall.SIGTERM) // saves the back office's subscription
 	if _, err := os.Stat(filepath.Join(m.dir, "mosquitto.db")); err != nil {
 		t.Fatalf("mosquitto did not save its state: %v\n%s", err, m.log.String())
@@ -609,7 +630,9 @@ func brokerDownRun(t *testing.T, top event.Topics, spec, config string) (*agentP
 	bo.waitFor("published tracks", 20*time.Second, func() bool {
 		return uint64(len(bo.sensorTracks(top.Sensor))) >= st.TracksPublished
 	})
-	time.Sleep(300 * time.Millisecond) // anything extra would show up now
+	// The agent has exited with its outbox acknowledged: anything extra is already queued for the back
+	// office, ahead of the barrier.
+	bo.barrier(top.Topic("cmd/barrier"), 20*time.Second)
 	bo.checkValid()
 	bo.mu.Lock()
 	defer bo.mu.Unlock()
