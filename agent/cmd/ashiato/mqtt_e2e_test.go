@@ -565,7 +565,7 @@ func TestBrokerCrashNoLoss(t *testing.T) {
 	bo.mu.Unlock()
 	m.stop(syscall.SIGKILL)
 	down := time.Now()
-	time.Sleep(3 * time.Second)
+	time.Sleep(3 * time.Second) // the outage itself: the broker stays down 3 s while the agent runs
 	if !a.running() {
 		t.Fatalf("agent exited while the broker was down:\n%s", a.stderr.String())
 	}
