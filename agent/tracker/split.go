@@ -219,7 +219,6 @@ func (d *detector) colStats(label, x0, x1 int32) {
 // tracks predicted inside it (track-guided split) or, with no more than one, the expected width at its
 // foot row, and a blob that neither cuts, its outline (headSplit, tallSplit).
 func (t *Tracker) emitSplit(c cand) {
-	d := &t.det
 	he := t.size.height(float64(c.y1 + 1))
 	bw := float64(c.x1 - c.x0 + 1)
 	if he == 0 || c.merged {
@@ -227,8 +226,28 @@ func (t *Tracker) emitSplit(c cand) {
 		return
 	}
 	we := widthRatio * he
-	s := float64(d.s)
-	// Confirmed tracks whose predicted foot point falls in the blob's lower part.
+	xs, rows := t.trackColumns(t.predictedFeet(c, he, we), we)
+	k := len(xs)
+	n := int(math.Round(bw / (splitW * we)))
+	if bw < splitMin*we {
+		n = 1
+	}
+	if bw < trackSplitMin*we {
+		k = min(k, 1)
+	}
+	if k < 2 && n < 2 {
+		t.emitUncut(c, k, rows, he, we)
+		return
+	}
+	t.det.colStats(c.label, c.x0, c.x1)
+	t.emitParts(c, t.splitCuts(c, xs[:k], n, we), rows, k >= 2, he)
+}
+
+// predictedFeet returns the foot points (x, y in detector pixels, and the track's MissMS) of the confirmed
+// tracks predicted in the lower part of candidate c, sorted by x. he and we are the expected height and
+// width at its foot row. The result is t.splitPts, reused from frame to frame.
+func (t *Tracker) predictedFeet(c cand, he, we float64) [][3]float64 {
+	s := float64(t.det.s)
 	pts := t.splitPts[:0]
 	for _, b := range t.pred {
 		if !b.Confirmed || b.MissMS > 1500 {
@@ -245,12 +264,19 @@ func (t *Tracker) emitSplit(c cand) {
 	}
 	slices.SortFunc(pts, func(a, b [3]float64) int { return cmp.Compare(a[0], b[0]) })
 	t.splitPts = pts
-	// Tracks closer than splitSep person widths are one behind the other: one part for them (one column).
-	// Within a column, the rearmost and the frontmost track are stacked when their feet are at least
-	// rowSep expected heights apart: from an elevated camera the person behind stands higher in the
-	// picture. Such a part is cut by rows (emitRows) rather than given one foot point. Only tracks seen
-	// within the last rowFreshMS count: people who walked into the group, not a track that has been
-	// coasting on its motion model for a while and may be anywhere.
+	return pts
+}
+
+// trackColumns groups the foot points pts (sorted by x) into columns and returns the x of each column and
+// its rearmost and frontmost fresh foot point (t.splitX and t.splitRows, reused).
+//
+// Tracks closer than splitSep person widths are one behind the other: one part for them (one column).
+// Within a column, the rearmost and the frontmost track are stacked when their feet are at least
+// rowSep expected heights apart: from an elevated camera the person behind stands higher in the
+// picture. Such a part is cut by rows (emitRows) rather than given one foot point. Only tracks seen
+// within the last rowFreshMS count: people who walked into the group, not a track that has been
+// coasting on its motion model for a while and may be anywhere.
+func (t *Tracker) trackColumns(pts [][3]float64, we float64) ([]float64, [][2][2]float64) {
 	xs := t.splitX[:0]
 	rows := t.splitRows[:0]
 	for i, p := range pts {
@@ -270,57 +296,67 @@ func (t *Tracker) emitSplit(c cand) {
 			r[1] = q
 		}
 	}
-	t.splitRows = rows
-	k := len(xs)
-	n := int(math.Round(bw / (splitW * we)))
-	if bw < splitMin*we {
-		n = 1
-	}
-	if bw < trackSplitMin*we {
-		k = min(k, 1)
-	}
-	t.splitX = xs
-	if k < 2 && n < 2 {
-		if k == 1 && stacked(rows[0], he) {
-			d.colStats(c.label, c.x0, c.x1)
-			if t.emitRows(c, rows[0]) {
-				return
-			}
+	t.splitRows, t.splitX = rows, xs
+	return xs, rows
+}
+
+// emitUncut emits candidate c, which is too narrow for a width split and holds k ≤ 1 track columns: cut
+// by rows if its one column is stacked, else by its outline if that shows two people, else whole.
+func (t *Tracker) emitUncut(c cand, k int, rows [][2][2]float64, he, we float64) {
+	d := &t.det
+	if k == 1 && stacked(rows[0], he) {
+		d.colStats(c.label, c.x0, c.x1)
+		if t.emitRows(c, rows[0]) {
+			return
 		}
-		// Two people side by side, or one a little behind the other, can stay one blob too narrow for
-		// the width split and with at most one confirmed track in it; their outline still shows two
-		// heads or two foot levels. (With two tracks in the blob the track-guided split is steadier.)
-		if bw >= headMinW*we && float64(c.y1-c.y0+1) >= headMinH*he {
-			d.colStats(c.label, c.x0, c.x1)
-			if t.headSplit(c, he) || t.tallSplit(c, he) {
-				return
-			}
-		}
-		t.emit(c)
-		return
 	}
-	d.colStats(c.label, c.x0, c.x1)
-	// Part boundaries: midpoints between tracks, or equal widths moved to the emptiest nearby column.
+	// Two people side by side, or one a little behind the other, can stay one blob too narrow for
+	// the width split and with at most one confirmed track in it; their outline still shows two
+	// heads or two foot levels. (With two tracks in the blob the track-guided split is steadier.)
+	if float64(c.x1-c.x0+1) >= headMinW*we && float64(c.y1-c.y0+1) >= headMinH*he {
+		d.colStats(c.label, c.x0, c.x1)
+		if t.headSplit(c, he) || t.tallSplit(c, he) {
+			return
+		}
+	}
+	t.emit(c)
+}
+
+// splitCuts returns the part boundaries of candidate c (t.cuts, reused): the midpoints between the track
+// columns xs when there are two or more, else n (at most 6) equal widths, each cut moved to the emptiest
+// column within a quarter of the expected width we. The column statistics of c must be current.
+func (t *Tracker) splitCuts(c cand, xs []float64, n int, we float64) []int32 {
+	d := &t.det
 	cuts := t.cuts[:0]
-	if k >= 2 {
-		for i := 1; i < k; i++ {
+	if len(xs) >= 2 {
+		for i := 1; i < len(xs); i++ {
 			cuts = append(cuts, int32((xs[i-1]+xs[i])/2))
 		}
-	} else {
-		n = min(n, 6)
-		r := int32(0.25 * we)
-		for i := 1; i < n; i++ {
-			x := c.x0 + int32(float64(i)*bw/float64(n))
-			best, bx := int32(1<<30), x
-			for xx := max(x-r, c.x0+1); xx <= min(x+r, c.x1-1); xx++ {
-				if d.colCnt[xx] < best {
-					best, bx = d.colCnt[xx], xx
-				}
+		t.cuts = cuts
+		return cuts
+	}
+	bw := float64(c.x1 - c.x0 + 1)
+	n = min(n, 6)
+	r := int32(0.25 * we)
+	for i := 1; i < n; i++ {
+		x := c.x0 + int32(float64(i)*bw/float64(n))
+		best, bx := int32(1<<30), x
+		for xx := max(x-r, c.x0+1); xx <= min(x+r, c.x1-1); xx++ {
+			if d.colCnt[xx] < best {
+				best, bx = d.colCnt[xx], xx
 			}
-			cuts = append(cuts, bx)
 		}
+		cuts = append(cuts, bx)
 	}
 	t.cuts = cuts
+	return cuts
+}
+
+// emitParts emits the parts of candidate c between the cuts that are big enough; with byTracks (the cuts
+// fall between track columns), a part whose column rows says is stacked is cut by rows. The column
+// statistics of c must be current.
+func (t *Tracker) emitParts(c cand, cuts []int32, rows [][2][2]float64, byTracks bool, he float64) {
+	d := &t.det
 	lo := c.x0
 	for i := 0; i <= len(cuts); i++ {
 		hi := c.x1
@@ -347,7 +383,7 @@ func (t *Tracker) emitSplit(c cand) {
 		p.cx = float64(sx)/float64(area) + 0.5
 		p.split = true
 		if p.area >= int32(d.w*d.h/1500)/2 {
-			if k >= 2 && stacked(rows[i], he) && t.emitRows(p, rows[i]) {
+			if byTracks && stacked(rows[i], he) && t.emitRows(p, rows[i]) {
 				continue
 			}
 			t.emit(p)
