@@ -312,39 +312,59 @@ func (c Calibration) empty() bool {
 
 // check validates a non-empty calibration and returns its homography, or one error per problem.
 func (c Calibration) check() (floor.Homography, []error) {
-	var errs []error
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
-	}
 	if len(c.Matrix) > 0 {
-		if len(c.Image) > 0 || len(c.Floor) > 0 {
-			bad("calibration.matrix", "give either matrix or image and floor, not both")
-			return floor.Homography{}, errs
-		}
-		if len(c.Matrix) != 9 {
-			bad("calibration.matrix", "has %d numbers, want 9 (a 3×3 matrix, row by row)", len(c.Matrix))
-			return floor.Homography{}, errs
-		}
-		h := floor.Homography(c.Matrix)
-		if err := h.Validate(); err != nil {
-			bad("calibration.matrix", "%s", strings.TrimPrefix(err.Error(), "floor: "))
-			return floor.Homography{}, errs
-		}
-		maps := false
-		for _, p := range [][2]float64{{0.5, 0.5}, {0, 0}, {1, 0}, {0, 1}, {1, 1}} {
-			_, _, ok := h.Apply(p[0], p[1])
-			maps = maps || ok
-		}
-		if !maps {
-			bad("calibration.matrix", "maps no part of the image to the floor (w ≤ 0 at its centre and corners; is the sign flipped?)")
-			return floor.Homography{}, errs
+		h, err := c.checkMatrix()
+		if err != nil {
+			return floor.Homography{}, []error{err}
 		}
 		return h, nil
 	}
-	if len(c.Image) == 0 || len(c.Floor) == 0 {
-		bad("calibration", "image and floor go together: give both, with the same points in the same order")
+	if errs := c.checkPairs(); len(errs) > 0 {
 		return floor.Homography{}, errs
 	}
+	h, err := c.fit()
+	if err != nil {
+		return floor.Homography{}, []error{err}
+	}
+	return h, nil
+}
+
+// calErr is an error about the calibration key key.
+func calErr(key, format string, args ...any) error {
+	return fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...))
+}
+
+// checkMatrix validates a calibration given as a matrix and returns it.
+func (c Calibration) checkMatrix() (floor.Homography, error) {
+	if len(c.Image) > 0 || len(c.Floor) > 0 {
+		return floor.Homography{}, calErr("calibration.matrix", "give either matrix or image and floor, not both")
+	}
+	if len(c.Matrix) != 9 {
+		return floor.Homography{}, calErr("calibration.matrix", "has %d numbers, want 9 (a 3×3 matrix, row by row)", len(c.Matrix))
+	}
+	h := floor.Homography(c.Matrix)
+	if err := h.Validate(); err != nil {
+		return floor.Homography{}, calErr("calibration.matrix", "%s", strings.TrimPrefix(err.Error(), "floor: "))
+	}
+	maps := false
+	for _, p := range [][2]float64{{0.5, 0.5}, {0, 0}, {1, 0}, {0, 1}, {1, 1}} {
+		_, _, ok := h.Apply(p[0], p[1])
+		maps = maps || ok
+	}
+	if !maps {
+		return floor.Homography{}, calErr("calibration.matrix", "maps no part of the image to the floor (w ≤ 0 at its centre and corners; is the sign flipped?)")
+	}
+	return h, nil
+}
+
+// checkPairs validates the image and floor points of a calibration given as point pairs, one error per
+// problem.
+func (c Calibration) checkPairs() []error {
+	if len(c.Image) == 0 || len(c.Floor) == 0 {
+		return []error{calErr("calibration", "image and floor go together: give both, with the same points in the same order")}
+	}
+	var errs []error
+	bad := func(key, format string, args ...any) { errs = append(errs, calErr(key, format, args...)) }
 	if len(c.Image) < floor.MinPairs {
 		bad("calibration.image", "needs at least %d points, has %d", floor.MinPairs, len(c.Image))
 	}
@@ -364,29 +384,31 @@ func (c Calibration) check() (floor.Homography, []error) {
 			bad("calibration.floor", "point %d (%g, %g) is not finite", i, p[0], p[1])
 		}
 	}
-	if len(errs) > 0 {
-		return floor.Homography{}, errs
-	}
+	return errs
+}
+
+// fit fits the homography to valid point pairs (checkPairs) and checks that they agree with it within
+// MaxCalibrationRMS.
+func (c Calibration) fit() (floor.Homography, error) {
 	h, err := floor.Fit(c.Image, c.Floor)
 	if err != nil {
-		bad("calibration", "%s", strings.TrimPrefix(err.Error(), "floor: "))
-		return floor.Homography{}, errs
+		return floor.Homography{}, calErr("calibration", "%s", strings.TrimPrefix(err.Error(), "floor: "))
+	}
+	rms := h.RMS(c.Image, c.Floor)
+	if rms <= MaxCalibrationRMS {
+		return h, nil
 	}
 	es := h.Errors(c.Image, c.Floor)
-	if rms := h.RMS(c.Image, c.Floor); !(rms <= MaxCalibrationRMS) {
-		w := 0
-		for i, e := range es {
-			if e > es[w] {
-				w = i
-			}
+	w := 0
+	for i, e := range es {
+		if e > es[w] {
+			w = i
 		}
-		X, Y, _ := h.Apply(c.Image[w][0], c.Image[w][1])
-		bad("calibration.floor", "the points disagree with one another by %.2f m RMS, more than %.2f m; the worst is "+
-			"point %d, measured (%g, %g) but fitted at (%.2f, %.2f): re-measure it, or check the order of the points",
-			rms, MaxCalibrationRMS, w, c.Floor[w][0], c.Floor[w][1], X, Y)
-		return floor.Homography{}, errs
 	}
-	return h, nil
+	X, Y, _ := h.Apply(c.Image[w][0], c.Image[w][1])
+	return floor.Homography{}, calErr("calibration.floor", "the points disagree with one another by %.2f m RMS, more than %.2f m; the worst is "+
+		"point %d, measured (%g, %g) but fitted at (%.2f, %.2f): re-measure it, or check the order of the points",
+		rms, MaxCalibrationRMS, w, c.Floor[w][0], c.Floor[w][1], X, Y)
 }
 
 // Load reads and strictly decodes path, then validates it. All problems are returned together.
