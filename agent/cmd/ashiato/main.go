@@ -117,48 +117,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	f.register(fs)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {} // errors get one line below; -h gets the whole usage
-	if len(args) > 0 {
-		switch args[0] {
-		case "hwcheck": // the installer's self-test
-			return hwcheck.Main(args[1:], stdout, stderr, loadBoard)
-		case "led-off": // systemd's ExecStopPost: the LED must not stay lit after a crash
-			return hwcheck.LEDOffMain(args[1:], stderr, loadBoard)
-		case "help":
-			if len(args) > 1 && args[1] == "hwcheck" {
-				return hwcheck.Main([]string{"-h"}, stdout, stdout, loadBoard)
-			}
-			usage(stdout, fs)
-			return 0
-		}
+	if code, done := subcommand(args, fs, stdout, stderr); done {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			usage(stdout, fs)
-			return 0
-		}
-		fmt.Fprintf(stderr, "ashiato: %v (ashiato -h lists the flags)\n", err)
-		return 2
+	if code, done := parseArgs(fs, args, stdout, stderr); done {
+		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "ashiato: unexpected argument %q: subcommands are %s, and come first "+
-			"(ashiato -h shows the usage)\n", fs.Arg(0), subcommands)
-		return 2
-	}
-	if f.showVersion {
-		fmt.Fprintln(stdout, "ashiato", version)
-		return 0
-	}
-	if f.checkConfig != "" {
-		c, err := config.Load(f.checkConfig)
-		if err == nil {
-			err = checkEmbedded(c)
-		}
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		fmt.Fprintf(stdout, "%s: ok\n", f.checkConfig)
-		return 0
+	if code, done := f.oneShot(stdout, stderr); done {
+		return code
 	}
 	log, err := newLogger(stderr, f.logLevel, f.logFormat)
 	if err != nil {
@@ -168,28 +134,102 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if herr != nil {
 		log.Warn("process hardening incomplete", "err", herr)
 	}
+	cfg, code := startConfig(f, stderr)
+	if code != 0 {
+		return code
+	}
+	return serve(f, cfg, hard, log, stdout, stderr)
+}
 
-	// A live camera is checked before anything else can fail, so that a missing camera is named whatever
-	// else is wrong too (a missing notice, a board without an LED, the embedded broker).
+// subcommand runs the subcommand args names, if it names one, and returns its exit code and true.
+func subcommand(args []string, fs *flag.FlagSet, stdout, stderr io.Writer) (int, bool) {
+	if len(args) == 0 {
+		return 0, false
+	}
+	switch args[0] {
+	case "hwcheck": // the installer's self-test
+		return hwcheck.Main(args[1:], stdout, stderr, loadBoard), true
+	case "led-off": // systemd's ExecStopPost: the LED must not stay lit after a crash
+		return hwcheck.LEDOffMain(args[1:], stderr, loadBoard), true
+	case "help":
+		if len(args) > 1 && args[1] == "hwcheck" {
+			return hwcheck.Main([]string{"-h"}, stdout, stdout, loadBoard), true
+		}
+		usage(stdout, fs)
+		return 0, true
+	}
+	return 0, false
+}
+
+// parseArgs parses the flags in args into fs. It returns true, with the exit code, when the program is to
+// exit now: -h (the usage on stdout), a bad flag or a stray argument (one line on stderr).
+func parseArgs(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage(stdout, fs)
+			return 0, true
+		}
+		fmt.Fprintf(stderr, "ashiato: %v (ashiato -h lists the flags)\n", err)
+		return 2, true
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "ashiato: unexpected argument %q: subcommands are %s, and come first "+
+			"(ashiato -h shows the usage)\n", fs.Arg(0), subcommands)
+		return 2, true
+	}
+	return 0, false
+}
+
+// oneShot does what -version and -check-config ask, if either is set, and returns its exit code and true.
+func (f *flags) oneShot(stdout, stderr io.Writer) (int, bool) {
+	if f.showVersion {
+		fmt.Fprintln(stdout, "ashiato", version)
+		return 0, true
+	}
+	if f.checkConfig == "" {
+		return 0, false
+	}
+	c, err := config.Load(f.checkConfig)
+	if err == nil {
+		err = checkEmbedded(c)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1, true
+	}
+	fmt.Fprintf(stdout, "%s: ok\n", f.checkConfig)
+	return 0, true
+}
+
+// startConfig loads and checks the configuration the flags name, and probes a live camera. A live camera
+// is checked before anything else can fail, so that a missing camera is named whatever else is wrong too
+// (a missing notice, a board without an LED, the embedded broker). On failure it says why on stderr and
+// returns the exit code: 1 for the camera, 2 for the configuration.
+func startConfig(f flags, stderr io.Writer) (*config.Config, int) {
 	cfg, cfgErr := loadConfig(f)
 	if cfgErr == nil {
 		cfgErr = checkEmbedded(cfg)
 	}
 	camErr := probeLiveCamera(f, cfg)
-	if camErr != nil || cfgErr != nil {
-		if camErr != nil {
-			fmt.Fprintf(stderr, "ashiato: camera: %v\n", camErr)
-		}
-		if cfgErr != nil {
-			fmt.Fprintln(stderr, cfgErr)
-		}
-		if camErr != nil {
-			return 1
-		}
-		return 2
+	if camErr != nil {
+		fmt.Fprintf(stderr, "ashiato: camera: %v\n", camErr)
 	}
-	d := cfg.WithDefaults()
+	if cfgErr != nil {
+		fmt.Fprintln(stderr, cfgErr)
+	}
+	switch {
+	case camErr != nil:
+		return cfg, 1
+	case cfgErr != nil:
+		return cfg, 2
+	}
+	return cfg, 0
+}
 
+// serve opens the devices and, if the configuration asks for it, the embedded broker, and runs the agent
+// until SIGINT or SIGTERM. It returns the exit code.
+func serve(f flags, cfg *config.Config, hard harden.State, log *slog.Logger, stdout, stderr io.Writer) int {
+	d := cfg.WithDefaults()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
