@@ -481,26 +481,61 @@ func (t *Tracker) feetInView(c *cand) bool {
 // row of the columns near its head, unless that is further below its head than the front person is tall
 // (it would be the front person's leg), in which case it is its head plus the front person's height.
 func (t *Tracker) headSplit(c cand, he float64) bool {
+	a1, b1 := t.firstHead(c)
+	xh1 := float64(a1+b1) / 2
+	a2, b2, top2, ok := t.secondHead(c, xh1, he)
+	if !ok {
+		return false
+	}
+	cut, ok := t.headCut(c, [2]int32{a1, b1}, [2]int32{a2, b2}, top2, he)
+	if !ok {
+		return false
+	}
+	var heads [2]float64
+	xh2 := float64(a2+b2) / 2
+	if xh1 < xh2 {
+		heads = [2]float64{xh1, xh2}
+	} else {
+		heads = [2]float64{xh2, xh1}
+	}
+	ps, ok := t.headParts(c, cut, heads)
+	if !ok {
+		return false
+	}
+	t.placeBackFeet(&ps, heads, he)
+	t.emit(ps[0])
+	t.emit(ps[1])
+	return true
+}
+
+// firstHead returns the columns [a, b] of the first head of candidate c: the run of columns at its top row.
+func (t *Tracker) firstHead(c cand) (a, b int32) {
 	d := &t.det
 	top := c.y0
-	// First head: the run of columns at the top row.
-	a1 := c.x0
-	for a1 <= c.x1 && d.colTop[a1] > top {
-		a1++
+	a = c.x0
+	for a <= c.x1 && d.colTop[a] > top {
+		a++
 	}
-	b1 := a1
-	for b1+1 <= c.x1 && d.colTop[b1+1] <= top+1 {
-		b1++
+	b = a
+	for b+1 <= c.x1 && d.colTop[b+1] <= top+1 {
+		b++
 	}
-	for a1-1 >= c.x0 && d.colTop[a1-1] <= top+1 {
-		a1--
+	for a-1 >= c.x0 && d.colTop[a-1] <= top+1 {
+		a--
 	}
-	xh1 := float64(a1+b1) / 2
-	// Second head: the highest full column far enough from the first.
+	return a, b
+}
+
+// secondHead returns the columns [a, b] and the top row of the second head of candidate c: the highest
+// full column at least headApart·he from the first head's centre xh1 and at most headDrop·he below the
+// top, widened to the flat top around it. ok is false when there is none.
+func (t *Tracker) secondHead(c cand, xh1, he float64) (a, b, top2 int32, ok bool) {
+	d := &t.det
 	apart, drop, full := headApart*he, int32(headDrop*he), int32(headCol*he)
-	x2, top2 := int32(-1), int32(1<<30)
+	x2 := int32(-1)
+	top2 = 1 << 30
 	for x := c.x0; x <= c.x1; x++ {
-		if math.Abs(float64(x)-xh1) < apart || d.colCnt[x] < full || d.colTop[x] > top+drop {
+		if math.Abs(float64(x)-xh1) < apart || d.colCnt[x] < full || d.colTop[x] > c.y0+drop {
 			continue
 		}
 		if d.colTop[x] < top2 || d.colTop[x] == top2 && d.colCnt[x] > d.colCnt[x2] {
@@ -508,22 +543,30 @@ func (t *Tracker) headSplit(c cand, he float64) bool {
 		}
 	}
 	if x2 < 0 {
-		return false
+		return 0, 0, 0, false
 	}
-	a2, b2 := x2, x2
-	for b2+1 <= c.x1 && d.colTop[b2+1] <= top2+1 && d.colTop[b2+1] >= top2 {
-		b2++
+	a, b = x2, x2
+	for b+1 <= c.x1 && d.colTop[b+1] <= top2+1 && d.colTop[b+1] >= top2 {
+		b++
 	}
-	for a2-1 >= c.x0 && d.colTop[a2-1] <= top2+1 && d.colTop[a2-1] >= top2 {
-		a2--
+	for a-1 >= c.x0 && d.colTop[a-1] <= top2+1 && d.colTop[a-1] >= top2 {
+		a--
 	}
-	// A dip in the outline between the heads; the cut is at its deepest column.
+	return a, b, top2, true
+}
+
+// headCut returns the column at which candidate c divides between the heads h1 and h2 (each [a, b]; h2's
+// top row is top2): the deepest column of a dip in the outline between them, or, with no dip, the edge
+// of the lower head when it touches the shoulder of the person behind. ok is false when neither holds.
+func (t *Tracker) headCut(c cand, h1, h2 [2]int32, top2 int32, he float64) (int32, bool) {
+	d := &t.det
+	a1, b1, a2, b2 := h1[0], h1[1], h2[0], h2[1]
 	lo, hi := b1+1, a2-1
 	if a2 < a1 {
 		lo, hi = b2+1, a1-1
 	}
 	if lo > hi {
-		return false
+		return 0, false
 	}
 	cut, dip := lo, int32(-1)
 	mid := float64(lo+hi) / 2
@@ -532,31 +575,30 @@ func (t *Tracker) headSplit(c cand, he float64) bool {
 			cut, dip = x, v
 		}
 	}
-	if dip < top2+headDip {
-		// No dip: the lower head may touch the shoulder of the person behind. Then the blob is taller
-		// than one person, the lower head is a flat top at least two columns wide, and the outline
-		// steps up sharply from it towards the other head (a shoulder or an arm slopes).
-		next := b2 + 1
-		if a2 > a1 {
-			next = a2 - 1
-		}
-		if float64(c.y1-c.y0+1) < headTall*he || b2 == a2 || float64(top2-d.colTop[next]) < headStep*he {
-			return false
-		}
-		cut = b2
-		if a2 > a1 {
-			cut = a2 - 1
-		}
+	if dip >= top2+headDip {
+		return cut, true
 	}
-	// The two parts: [c.x0, cut] and [cut+1, c.x1].
+	// No dip: the lower head may touch the shoulder of the person behind. Then the blob is taller
+	// than one person, the lower head is a flat top at least two columns wide, and the outline
+	// steps up sharply from it towards the other head (a shoulder or an arm slopes).
+	next := b2 + 1
+	if a2 > a1 {
+		next = a2 - 1
+	}
+	if float64(c.y1-c.y0+1) < headTall*he || b2 == a2 || float64(top2-d.colTop[next]) < headStep*he {
+		return 0, false
+	}
+	if a2 > a1 {
+		return a2 - 1, true
+	}
+	return b2, true
+}
+
+// headParts returns the two parts of candidate c, [c.x0, cut] and [cut+1, c.x1], centred on heads (left
+// to right). ok is false when either is too small to be a person.
+func (t *Tracker) headParts(c cand, cut int32, heads [2]float64) ([2]cand, bool) {
+	d := &t.det
 	var ps [2]cand
-	var heads [2]float64
-	xh2 := float64(a2+b2) / 2
-	if xh1 < xh2 {
-		heads = [2]float64{xh1, xh2}
-	} else {
-		heads = [2]float64{xh2, xh1}
-	}
 	for i := range ps {
 		p := &ps[i]
 		*p = cand{x0: 1 << 30, x1: -1, y0: 1 << 30, y1: -1, label: c.label, split: true, cx: heads[i] + 0.5}
@@ -574,9 +616,18 @@ func (t *Tracker) headSplit(c cand, he float64) bool {
 			p.y1 = max(p.y1, d.colBot[x])
 		}
 		if p.area < int32(d.w*d.h/1500)/2 {
-			return false
+			return ps, false
 		}
 	}
+	return ps, true
+}
+
+// placeBackFeet sets the foot row of the person behind: the part whose lowest row is higher. It stands on
+// the lowest row of the columns within headFoot·he of its head, unless that is further below its head
+// than the front person is tall (it would be the front person's leg), in which case its foot row is its
+// head plus the front person's height.
+func (t *Tracker) placeBackFeet(ps *[2]cand, heads [2]float64, he float64) {
+	d := &t.det
 	front, back := 0, 1
 	if ps[1].y1 > ps[0].y1 {
 		front, back = 1, 0
@@ -594,9 +645,6 @@ func (t *Tracker) headSplit(c cand, he float64) bool {
 		yb = b.y0 + hf - 1
 	}
 	b.y1 = yb
-	t.emit(ps[0])
-	t.emit(ps[1])
-	return true
 }
 
 // tallSplit looks for two people one a little behind the other in candidate c (one component, colStats
