@@ -386,70 +386,85 @@ func loadConfig(f flags) (*config.Config, error) {
 func openDevices(cfg *config.Config, f flags, log *slog.Logger) (agent.Devices, func(), error) {
 	d := cfg.WithDefaults()
 	kind, arg, _ := strings.Cut(d.Capture.Source, ":")
-	pace := d.Capture.Pace
-	vled := &agent.VirtualLED{Log: log}
 	nop := func() {}
 	switch kind {
 	case "synth":
-		opts, err := synth.ParseSpec(d.Capture.Source)
-		if err != nil {
-			return agent.Devices{}, nop, err
-		}
-		if pace == "asap" && !strings.Contains(d.Capture.Source, "pace=") {
-			opts.Pace = synth.PaceASAP
-		}
-		return agent.Devices{Camera: synth.New(opts), LED: vled, Indicator: "virtual", Panel: pngPanel(d, log),
-			Backpressure: opts.Pace == synth.PaceASAP, Finite: true}, nop, nil
+		devs, err := openSynth(d, log)
+		return devs, nop, err
 	case "y4m":
-		opts := y4m.Options{Pace: y4m.PaceRealtime}
-		if pace == "asap" {
-			opts.Pace = y4m.PaceASAP
-		}
-		cam, err := y4m.Open(arg, opts)
-		if err != nil {
-			return agent.Devices{}, nop, err
-		}
-		return agent.Devices{Camera: cam, LED: vled, Indicator: "virtual", Panel: pngPanel(d, log),
-				Backpressure: opts.Pace == y4m.PaceASAP, Finite: true},
-			func() { cam.Close() }, nil
+		return openY4M(d, arg, log)
 	case "v4l2":
-		bo := boardOptions(d, arg)
-		bo.Logger = log.With("component", "board")
-		devs, err := board.Open(bo)
-		if err != nil {
-			return agent.Devices{}, nop, err
-		}
-		var button hal.Button
-		switch devs.Button.State {
-		case board.Opened:
-			button = devs.Button.Dev
-		case board.Failed:
-			log.Warn("pause button not working; the sensor runs without it", "err", devs.Button.Err)
-		}
-		var panel hal.Panel
-		switch devs.Panel.State {
-		case board.Opened:
-			panel = devs.Panel.Dev
-		case board.Failed:
-			log.Warn("notice panel not working; status reports it", "err", devs.Panel.Err)
-		case board.Absent:
-			log.Info("no notice panel: status reports it; shoppers rely on the printed poster")
-		}
-		if p := pngPanel(d, log); p != nil {
-			if panel == nil {
-				panel = p
-			} else {
-				panel = teePanel{panel, p}
-			}
-		}
-		return agent.Devices{Camera: devs.Camera, LED: devs.LED.Dev, Indicator: devs.Indicator, Panel: panel, Button: button},
-			func() {
-				if err := devs.Close(); err != nil {
-					log.Error("closing devices", "err", err)
-				}
-			}, nil
+		return openBoard(d, arg, log)
 	}
 	return agent.Devices{}, nop, errors.New("ashiato: unknown source " + d.Capture.Source)
+}
+
+// openSynth returns the synthetic camera of d's capture source with a virtual LED.
+func openSynth(d config.Config, log *slog.Logger) (agent.Devices, error) {
+	opts, err := synth.ParseSpec(d.Capture.Source)
+	if err != nil {
+		return agent.Devices{}, err
+	}
+	if d.Capture.Pace == "asap" && !strings.Contains(d.Capture.Source, "pace=") {
+		opts.Pace = synth.PaceASAP
+	}
+	return agent.Devices{Camera: synth.New(opts), LED: &agent.VirtualLED{Log: log}, Indicator: "virtual",
+		Panel: pngPanel(d, log), Backpressure: opts.Pace == synth.PaceASAP, Finite: true}, nil
+}
+
+// openY4M returns the video at path (- for stdin) as a camera with a virtual LED, and what closes it.
+func openY4M(d config.Config, path string, log *slog.Logger) (agent.Devices, func(), error) {
+	opts := y4m.Options{Pace: y4m.PaceRealtime}
+	if d.Capture.Pace == "asap" {
+		opts.Pace = y4m.PaceASAP
+	}
+	cam, err := y4m.Open(path, opts)
+	if err != nil {
+		return agent.Devices{}, func() {}, err
+	}
+	return agent.Devices{Camera: cam, LED: &agent.VirtualLED{Log: log}, Indicator: "virtual", Panel: pngPanel(d, log),
+			Backpressure: opts.Pace == y4m.PaceASAP, Finite: true},
+		func() { cam.Close() }, nil
+}
+
+// openBoard opens the board's devices with the camera at path, and returns them and what closes them. A
+// button or panel that fails is left out, with a warning; the LED and camera must work.
+func openBoard(d config.Config, path string, log *slog.Logger) (agent.Devices, func(), error) {
+	bo := boardOptions(d, path)
+	bo.Logger = log.With("component", "board")
+	devs, err := board.Open(bo)
+	if err != nil {
+		return agent.Devices{}, func() {}, err
+	}
+	var button hal.Button
+	switch devs.Button.State {
+	case board.Opened:
+		button = devs.Button.Dev
+	case board.Failed:
+		log.Warn("pause button not working; the sensor runs without it", "err", devs.Button.Err)
+	}
+	var panel hal.Panel
+	switch devs.Panel.State {
+	case board.Opened:
+		panel = devs.Panel.Dev
+	case board.Failed:
+		log.Warn("notice panel not working; status reports it", "err", devs.Panel.Err)
+	case board.Absent:
+		log.Info("no notice panel: status reports it; shoppers rely on the printed poster")
+	}
+	if p := pngPanel(d, log); p != nil {
+		if panel == nil {
+			panel = p
+		} else {
+			panel = teePanel{panel, p}
+		}
+	}
+	return agent.Devices{Camera: devs.Camera, LED: devs.LED.Dev, Indicator: devs.Indicator, Panel: panel, Button: button},
+		func() {
+			if err := devs.Close(); err != nil {
+				log.Error("closing devices", "err", err)
+			}
+		}, nil
 }
 
 // pngPanel returns the panel that writes the notice image to cfg.Panel.PNG, or nil if none is asked for.
