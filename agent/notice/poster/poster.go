@@ -314,11 +314,29 @@ func (b *builder) labelled(f field, x, y, w, jaSize, enSize float64) float64 {
 func layoutA4(n notice.Notice, scale float64) (Page, bool) {
 	b := &builder{p: Page{Paper: A4, Blocks: map[string]Rect{}, Scale: scale}, scale: scale}
 	fs := fields(n)
-	W, H := A4.W, A4.H
-	inner := W - 2*margin
+	if !b.headlineBand() {
+		return b.p, false
+	}
+	y := b.stateHint(band + 8)
+	y = b.recorded(fs, y)
+	y = b.facts(fs, y)
+	if !b.contact(n, fs, y+2) {
+		return b.p, false
+	}
+	b.footer(n)
+	return b.p, true
+}
 
-	// Headline band with the de-identified mark on the right.
-	const band, markW = 66.0, 44.0
+// The headline band's height and the width of the de-identified mark on its right, in mm.
+const band, markW = 66.0, 44.0
+
+// inner is the width of the A4 sheet inside its margins, and footTop the top of its footer, in mm.
+var inner, footTop = A4.W - 2*margin, A4.H - margin - 7
+
+// headlineBand adds the headline band with the de-identified mark on the right. The headline has its
+// own fixed sizes; only the body grows or shrinks. It reports false if the headline overflows the band.
+func (b *builder) headlineBand() bool {
+	W := A4.W
 	b.rect(Rect{0, 0, W, band}, Blue)
 	markC := Pt{W - margin - markW/2, band / 2}
 	hex := Shape{Fill: White}
@@ -338,30 +356,30 @@ func layoutA4(n notice.Notice, scale float64) (Page, bool) {
 		my += m.size * mmPerPt * 1.3
 	}
 	headW := inner - markW - 6
-	// The headline has its own fixed sizes; only the body grows or shrinks.
+	scale := b.scale
 	b.scale = 1
 	defer func() { b.scale = scale }()
 	y := b.text("headline", HeadlineJA, margin, margin+HeadlineSize*scale*mmPerPt*0.8, headW, HeadlineSize, White, true)
 	y = b.text("headline", HeadlineEN, margin, y+1, headW, 17, White, false)
-	if y > band {
-		return b.p, false
-	}
-	b.scale = scale
+	return y <= band
+}
 
-	// The live-state hint: a lit red light.
-	y = band + 8
+// stateHint adds the live-state hint, a lit red light and its words, at y, and returns the y below it.
+func (b *builder) stateHint(y float64) float64 {
+	W := A4.W
 	led := Pt{margin + 7, y + 5}
 	b.circle(led, 7, Pale)
 	b.circle(led, 4, Red)
 	tx := margin + 18
 	y = b.text("state", StateJA, tx, y+3, W-margin-tx, 13, Ink, false)
 	y = b.text("state", StateEN, tx, y, W-margin-tx, 10.5, Ink, false)
-	y = math.Max(y, led.Y+10) + 2
+	return math.Max(y, led.Y+10) + 2
+}
 
-	// Purpose, large.
+// recorded adds, from y, the purpose (large), what is recorded and what never is (side by side on pale
+// boxes) and the raw-image statement, and returns the y below them.
+func (b *builder) recorded(fs map[string]field, y float64) float64 {
 	y = b.labelled(fs["purpose"], margin, y+2, inner, 18, 12.5) + 2
-
-	// What is recorded and what never is, side by side on pale boxes.
 	colW := (inner - 6) / 2
 	boxTop := y
 	var ys [2]float64
@@ -380,9 +398,12 @@ func layoutA4(n notice.Notice, scale float64) (Page, bool) {
 	}
 	b.p.Shapes = append(b.p.Shapes, boxes...)
 	y = boxTop + boxH + 4
-	y = b.labelled(fs["raw_image"], margin, y+2, inner, 12.5, 10) + 1
+	return b.labelled(fs["raw_image"], margin, y+2, inner, 12.5, 10) + 1
+}
 
-	// A rule, then the facts in two columns: label left, values right.
+// facts adds, from y, a rule and then the facts in two columns, label left and values right, and returns
+// the y below them.
+func (b *builder) facts(fs map[string]field, y float64) float64 {
 	b.rect(Rect{margin, y, inner, 0.4}, Blue)
 	y += 6
 	const labW = 44.0
@@ -392,18 +413,21 @@ func layoutA4(n notice.Notice, scale float64) (Page, bool) {
 		b.text(f.key+"_label", f.labelEN, margin, ly, labW-2, 8.5, Blue, false)
 		vy := b.text(f.key, f.ja, margin+labW, y, inner-labW, 11.5, Ink, false)
 		vy = b.text(f.key, f.en, margin+labW, vy, inner-labW, 9.5, Ink, false)
-		y = math.Max(vy, ly+8.5*scale*mmPerPt*1.35) + 1
+		y = math.Max(vy, ly+8.5*b.scale*mmPerPt*1.35) + 1
 	}
+	return y
+}
 
-	// Contact and the QR code to the policy, side by side.
-	y += 2
+// contact adds, from y, the contact and the QR code to the policy side by side. It reports false if they
+// do not fit above the footer.
+func (b *builder) contact(n notice.Notice, fs map[string]field, y float64) bool {
+	W := A4.W
 	code, _ := qr.Encode(n.PolicyURL, qr.M)
-	footTop := H - margin - 7
 	qrSize := qrTarget
 	if code != nil {
 		qrSize = math.Min(qrTarget, footTop-2-y)
 		if qrSize < 20 {
-			return b.p, false
+			return false
 		}
 		b.p.Code = code
 		b.p.QR = Rect{W - margin - qrSize, y, qrSize, qrSize}
@@ -414,16 +438,17 @@ func layoutA4(n notice.Notice, scale float64) (Page, bool) {
 	cy = b.text("policy_url", PolicyJA, margin, cy+2, left, 10.5, Ink, false)
 	cy = b.text("policy_url", PolicyEN, margin, cy, left, 9.5, Ink, false)
 	cy = b.text("policy_url", n.PolicyURL, margin, cy, left, 10.5, Blue, false)
-	if math.Max(cy, y+qrSize) > footTop {
-		return b.p, false
-	}
+	return math.Max(cy, y+qrSize) <= footTop
+}
 
-	// Footer: where the sheet comes from, and the notice hash to check it against the sensor. Its sizes
-	// do not scale.
+// footer adds where the sheet comes from, and the notice hash to check it against the sensor. Its sizes do
+// not scale.
+func (b *builder) footer(n notice.Notice) {
 	fy := footTop + 3
 	b.rect(Rect{margin, footTop, inner, 0.3}, Ink)
+	scale := b.scale
 	b.scale = 1
+	defer func() { b.scale = scale }()
 	fy = b.text("footer", FooterJA, margin, fy, inner, 7, Ink, false)
 	b.text("footer", FooterEN+" "+n.Hash(), margin, fy, inner, 6.5, Ink, false)
-	return b.p, true
 }
