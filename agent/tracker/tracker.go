@@ -136,10 +136,7 @@ func (t *Tracker) Step(f *hal.Frame) []Track {
 	if d.w < MinProcSize || d.h < MinProcSize {
 		return nil // too small to hold a person at the processing resolution: nothing to track
 	}
-	if !t.clocked {
-		t.origin, t.originMS, t.clocked = f.Time, f.Time.UnixMilli(), true
-	}
-	timeMS := t.originMS + f.Time.Sub(t.origin).Milliseconds()
+	timeMS := t.frameMS(f.Time)
 	d.downscale(f)
 	if d.frames > 0 && timeMS < d.lastMS {
 		// Time went backwards (a clock step, a replay restarted): close everything and start afresh.
@@ -153,25 +150,52 @@ func (t *Tracker) Step(f *hal.Frame) []Track {
 		d.seed(timeMS)
 	}
 	t.pred = t.as.Boxes(timeMS, t.pred[:0])
+	t.detect(timeMS)
+	closed := t.as.Update(f.Seq, timeMS, t.dets)
+	t.boxes = t.as.Boxes(timeMS, t.boxes[:0])
+	if t.cfg.HoldCoasting {
+		t.holdCoasting()
+	}
+	t.learn(timeMS)
+	if len(closed) == 0 {
+		return nil
+	}
+	return closed
+}
+
+// frameMS returns the time of a frame taken at ft in milliseconds on the tracker's clock: the first
+// frame's Unix time, then monotonic offsets from it (ft's monotonic reading, when it has one).
+func (t *Tracker) frameMS(ft time.Time) int64 {
+	if !t.clocked {
+		t.origin, t.originMS, t.clocked = ft, ft.UnixMilli(), true
+	}
+	return t.originMS + ft.Sub(t.origin).Milliseconds()
+}
+
+// detect finds the people in the downscaled frame, taken at timeMS, into t.dets: foreground against the
+// background model, cleaned, labelled and split into detections. A sudden global change (lights,
+// exposure) instead re-seeds the background and detects nothing; the tracks coast meanwhile.
+func (t *Tracker) detect(timeMS int64) {
+	d := &t.det
 	if d.frames > 0 {
 		d.relight()
 	}
 	n := d.foreground()
 	t.dets = t.dets[:0]
 	if d.frames > 0 && n*100 > globalReset*len(d.cur) {
-		// Sudden global change (lights, exposure): relearn the background; tracks coast meanwhile.
 		d.seed(timeMS)
-	} else {
-		d.clean(d.tune.clean)
-		d.label()
-		d.ghosts()
-		t.blobsToDetections()
+		return
 	}
-	closed := t.as.Update(f.Seq, timeMS, t.dets)
-	t.boxes = t.as.Boxes(timeMS, t.boxes[:0])
-	if t.cfg.HoldCoasting {
-		t.holdCoasting()
-	}
+	d.clean(d.tune.clean)
+	d.label()
+	d.ghosts()
+	t.blobsToDetections()
+}
+
+// learn updates the background model with the frame taken at timeMS, sparing the tracked boxes, and keeps
+// the downscaled frame only as the previous one for the next frame's motion test.
+func (t *Tracker) learn(timeMS int64) {
+	d := &t.det
 	d.protect(t.boxes)
 	if d.frames > 0 {
 		dt := max(timeMS-d.lastMS, 1)
@@ -184,10 +208,6 @@ func (t *Tracker) Step(f *hal.Frame) []Track {
 	clear(d.cur)
 	d.lastMS = timeMS
 	d.frames++
-	if len(closed) == 0 {
-		return nil
-	}
-	return closed
 }
 
 // holdCoasting keeps coasting tracks inside the blob that swallowed them: every blob that holds the foot
