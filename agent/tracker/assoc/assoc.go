@@ -333,7 +333,37 @@ const (
 	stageTentative
 )
 
+// match assigns the detections not yet used (detUse) to the tracks of one stage, at least total cost, and
+// corrects each matched track with its detection.
 func (t *Tracker) match(dets []Detection, detUse []bool, frame uint64, timeMS int64, stage int) {
+	rows := t.stageRows(stage)
+	n, m := len(rows), len(dets)
+	if n == 0 || m == 0 {
+		return
+	}
+	cost, ok := t.costs(rows, dets, detUse, timeMS)
+	if !ok {
+		return
+	}
+	if cap(t.rowOf) < n {
+		t.rowOf = make([]int, n, 2*n)
+	}
+	out := t.rowOf[:n]
+	t.solver.Solve(cost, n, m, out)
+	if t.cfg.LookTie > 0 {
+		t.lookTies(dets, rows, cost, m, out, timeMS)
+	}
+	for r, j := range out {
+		if j < 0 || cost[r*m+j] >= forbidden {
+			continue
+		}
+		detUse[j] = true
+		t.correct(t.tracks[rows[r]], dets[j], frame, timeMS)
+	}
+}
+
+// stageRows returns the indices in t.tracks of the tracks of stage (t.rows, reused).
+func (t *Tracker) stageRows(stage int) []int {
 	rows := t.rows[:0]
 	for i, tr := range t.tracks {
 		var in bool
@@ -352,19 +382,20 @@ func (t *Tracker) match(dets []Detection, detUse []bool, frame uint64, timeMS in
 		}
 	}
 	t.rows = rows
+	return rows
+}
+
+// forbidden is the cost of a pair that must not match: the detection is used or outside the track's gate.
+const forbidden = 1e6
+
+// costs returns the row-major len(rows)×len(dets) cost matrix (t.cost, reused) of matching the tracks
+// t.tracks[rows[r]] to the detections at timeMS, and whether any pair is allowed.
+func (t *Tracker) costs(rows []int, dets []Detection, detUse []bool, timeMS int64) ([]float64, bool) {
 	n, m := len(rows), len(dets)
-	if n == 0 || m == 0 {
-		return
-	}
-	const forbidden = 1e6
 	if cap(t.cost) < n*m {
 		t.cost = make([]float64, n*m, 2*n*m)
 	}
 	cost := t.cost[:n*m]
-	if cap(t.rowOf) < n {
-		t.rowOf = make([]int, n, 2*n)
-	}
-	out := t.rowOf[:n]
 	any := false
 	for r, ti := range rows {
 		tr := t.tracks[ti]
@@ -384,33 +415,18 @@ func (t *Tracker) match(dets []Detection, detUse []bool, frame uint64, timeMS in
 					if t.cfg.IoUWeight > 0 {
 						c += t.cfg.IoUWeight * (1 - iou(tr.predX, tr.predY, tr.w, tr.h, d.X, d.Y, d.W, d.H))
 					}
-
 					any = true
 				}
 			}
 			cost[r*m+j] = c
 		}
 	}
-	if !any {
-		return
-	}
-	t.solver.Solve(cost, n, m, out)
-	if t.cfg.LookTie > 0 {
-		t.lookTies(dets, rows, cost, m, out, timeMS)
-	}
-	for r, j := range out {
-		if j < 0 || cost[r*m+j] >= forbidden {
-			continue
-		}
-		detUse[j] = true
-		t.correct(t.tracks[rows[r]], dets[j], frame, timeMS)
-	}
+	return cost, any
 }
 
 // lookTies swaps the detections of pairs of tracks that were just in a group when the motion costs
 // nearly tie and the appearance clearly prefers the swap (see Config.LookTie).
 func (t *Tracker) lookTies(dets []Detection, rows []int, cost []float64, m int, out []int, timeMS int64) {
-	const forbidden = 1e6
 	ok := func(r int) bool {
 		j := out[r]
 		if j < 0 || cost[r*m+j] >= forbidden || !dets[j].Solo || !dets[j].HasLook {
