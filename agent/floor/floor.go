@@ -42,34 +42,65 @@ const disagree = "are the image and floor points listed in the same order, and a
 // on a line), image points on both sides of the fitted horizon, and a singular result. It does not
 // judge how well the pairs agree with each other: check that with Errors or RMS.
 func Fit(image, floor [][2]float64) (Homography, error) {
+	if err := checkPairs(image, floor); err != nil {
+		return Homography{}, err
+	}
+	ti, _ := normaliser(image)
+	tf, tfInv := normaliser(floor)
+	sol, ok := solve8(normalEquations(image, floor, ti, tf))
+	if !ok {
+		return Homography{}, errors.New("floor: the point pairs determine no homography with the image points " +
+			"in front of the camera: " + disagree)
+	}
+	hn := Homography{sol[0], sol[1], sol[2], sol[3], sol[4], sol[5], sol[6], sol[7], 1}
+	// Undo the normalisations: H = Tf⁻¹ · Hn · Ti. Both keep w, so w = 1 at the image centroid.
+	h := tfInv.mul(hn).mul(ti)
+	if !h.finite() || h.singular() {
+		return Homography{}, errors.New("floor: the fitted homography is singular")
+	}
+	for i, p := range image {
+		if w := h.w(p[0], p[1]); !(w > h.tiny()) {
+			return Homography{}, fmt.Errorf("floor: image point %d (%g, %g) falls beyond the horizon of the fit: %s",
+				i, p[0], p[1], disagree)
+		}
+	}
+	return h, nil
+}
+
+// checkPairs returns what Fit rejects in its input before fitting, or nil: the number of pairs,
+// non-finite values, and points with no four in general position.
+func checkPairs(image, floor [][2]float64) error {
 	if len(image) != len(floor) {
-		return Homography{}, fmt.Errorf("floor: %d image points but %d floor points", len(image), len(floor))
+		return fmt.Errorf("floor: %d image points but %d floor points", len(image), len(floor))
 	}
 	if len(image) < MinPairs {
-		return Homography{}, fmt.Errorf("floor: a homography needs at least %d point pairs, have %d", MinPairs, len(image))
+		return fmt.Errorf("floor: a homography needs at least %d point pairs, have %d", MinPairs, len(image))
 	}
 	if len(image) > MaxPairs {
-		return Homography{}, fmt.Errorf("floor: at most %d point pairs, have %d", MaxPairs, len(image))
+		return fmt.Errorf("floor: at most %d point pairs, have %d", MaxPairs, len(image))
 	}
 	for i := range image {
 		if !finite(image[i][0], image[i][1]) {
-			return Homography{}, fmt.Errorf("floor: image point %d (%g, %g) is not finite", i, image[i][0], image[i][1])
+			return fmt.Errorf("floor: image point %d (%g, %g) is not finite", i, image[i][0], image[i][1])
 		}
 		if !finite(floor[i][0], floor[i][1]) {
-			return Homography{}, fmt.Errorf("floor: floor point %d (%g, %g) is not finite", i, floor[i][0], floor[i][1])
+			return fmt.Errorf("floor: floor point %d (%g, %g) is not finite", i, floor[i][0], floor[i][1])
 		}
 	}
 	if !generalPosition(image) {
-		return Homography{}, errors.New("floor: three of the image points lie on a line (of more than four points, some four must have no three on a line)")
+		return errors.New("floor: three of the image points lie on a line (of more than four points, some four must have no three on a line)")
 	}
 	if !generalPosition(floor) {
-		return Homography{}, errors.New("floor: three of the floor points lie on a line (of more than four points, some four must have no three on a line)")
+		return errors.New("floor: three of the floor points lie on a line (of more than four points, some four must have no three on a line)")
 	}
+	return nil
+}
 
-	ti, _ := normaliser(image)
-	tf, tfInv := normaliser(floor)
-	// In normalised coordinates the image centroid is the origin, where w is the mean of w over the
-	// points; for a valid calibration they all have w > 0, so fixing h8 = 1 loses no solution.
+// normalEquations returns AᵀA and Aᵀb of the direct linear transform of the pairs, in the coordinates
+// normalised by ti (image) and tf (floor), with h8 fixed at 1. In normalised coordinates the image
+// centroid is the origin, where w is the mean of w over the points; for a valid calibration they all have
+// w > 0, so fixing h8 = 1 loses no solution.
+func normalEquations(image, floor [][2]float64, ti, tf Homography) ([8][8]float64, [8]float64) {
 	var ata [8][8]float64
 	var atb [8]float64
 	for i := range image {
@@ -89,24 +120,7 @@ func Fit(image, floor [][2]float64) (Homography, error) {
 			}
 		}
 	}
-	sol, ok := solve8(ata, atb)
-	if !ok {
-		return Homography{}, errors.New("floor: the point pairs determine no homography with the image points " +
-			"in front of the camera: " + disagree)
-	}
-	hn := Homography{sol[0], sol[1], sol[2], sol[3], sol[4], sol[5], sol[6], sol[7], 1}
-	// Undo the normalisations: H = Tf⁻¹ · Hn · Ti. Both keep w, so w = 1 at the image centroid.
-	h := tfInv.mul(hn).mul(ti)
-	if !h.finite() || h.singular() {
-		return Homography{}, errors.New("floor: the fitted homography is singular")
-	}
-	for i, p := range image {
-		if w := h.w(p[0], p[1]); !(w > h.tiny()) {
-			return Homography{}, fmt.Errorf("floor: image point %d (%g, %g) falls beyond the horizon of the fit: %s",
-				i, p[0], p[1], disagree)
-		}
-	}
-	return h, nil
+	return ata, atb
 }
 
 // Apply maps the image point (x, y) to the floor. ok is false, and X and Y are 0, when the point does
