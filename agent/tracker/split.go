@@ -668,8 +668,31 @@ func (t *Tracker) tallSplit(c cand, he float64) bool {
 	if float64(c.y1) < est+0.15*he {
 		return false
 	}
-	// The feet behind: a flat level (at least tallFlat columns whose lowest rows are within a pixel of
-	// each other) near the head's column; a leg's slanting edge gives no such level.
+	yb, ok := t.backFeet(c, xh, est, he)
+	if !ok {
+		return false
+	}
+	fx := t.frontFeetX(c, he)
+	if math.Abs(fx-xh) < tallDx*he {
+		// Feet straight below the head: more likely one tall person (or a shadow) than two.
+		return false
+	}
+	hw := int32(0.2 * he)
+	back := cand{x0: max(c.x0, int32(xh)-hw), x1: min(c.x1, int32(xh)+hw), y0: c.y0, y1: yb, label: c.label,
+		split: true, cx: xh + 0.5, area: c.area / 2}
+	front := cand{x0: max(c.x0, int32(fx)-hw), x1: min(c.x1, int32(fx)+hw), y0: max(c.y0, c.y1-int32(he)+1),
+		y1: c.y1, label: c.label, split: true, cx: fx + 0.5, area: c.area / 2}
+	t.emit(back)
+	t.emit(front)
+	return true
+}
+
+// backFeet returns the row of the feet of the person behind in candidate c, whose head is at column xh
+// and whose feet are expected at row est: a flat level (at least tallFlat columns whose lowest rows are
+// within a pixel of each other) within tallWin·he of the head's column, near est; a leg's slanting edge
+// gives no such level. ok is false when there is none.
+func (t *Tracker) backFeet(c cand, xh, est, he float64) (int32, bool) {
+	d := &t.det
 	r := tallWin * he
 	lo, hi := max(c.x0, int32(xh-r)), min(c.x1, int32(xh+r))
 	yb, best := int32(-1), int32(0)
@@ -688,10 +711,13 @@ func (t *Tracker) tallSplit(c cand, he float64) bool {
 			best, yb = n, l
 		}
 	}
-	if best < tallFlat {
-		return false
-	}
-	// The person in front stands on the columns that reach (nearly) the lowest row.
+	return yb, best >= tallFlat
+}
+
+// frontFeetX returns the mean column of the feet of the person in front in candidate c: the columns that
+// reach (nearly) its lowest row.
+func (t *Tracker) frontFeetX(c cand, he float64) float64 {
+	d := &t.det
 	var fn int32
 	var fx float64
 	for x := c.x0; x <= c.x1; x++ {
@@ -700,17 +726,5 @@ func (t *Tracker) tallSplit(c cand, he float64) bool {
 			fx += float64(x)
 		}
 	}
-	fx /= float64(fn)
-	if math.Abs(fx-xh) < tallDx*he {
-		// Feet straight below the head: more likely one tall person (or a shadow) than two.
-		return false
-	}
-	hw := int32(0.2 * he)
-	back := cand{x0: max(c.x0, int32(xh)-hw), x1: min(c.x1, int32(xh)+hw), y0: c.y0, y1: yb, label: c.label,
-		split: true, cx: xh + 0.5, area: c.area / 2}
-	front := cand{x0: max(c.x0, int32(fx)-hw), x1: min(c.x1, int32(fx)+hw), y0: max(c.y0, c.y1-int32(he)+1),
-		y1: c.y1, label: c.label, split: true, cx: fx + 0.5, area: c.area / 2}
-	t.emit(back)
-	t.emit(front)
-	return true
+	return fx / float64(fn)
 }
