@@ -113,39 +113,46 @@ func TestPressWithBounce(t *testing.T) {
 }
 
 func TestGlitchRejectedThenPress(t *testing.T) {
-	p := newPin()
-	b, err := New(p, fast)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A glitch: the line dips and comes back High before the debounce ends.
-	p.EdgesChan <- gpio.Low
-	p.EdgesChan <- gpio.High
-	type result struct {
-		t   time.Time
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		t, err := b.WaitPress(ctx)
-		done <- result{t, err}
-	}()
-	select {
-	case r := <-done:
-		t.Fatalf("glitch reported as press: %v %v", r.t, r.err)
-	case <-time.After(120 * time.Millisecond):
-	}
-	pressed := time.Now()
-	p.EdgesChan <- gpio.Low
-	r := <-done
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	if r.t.Before(pressed) {
-		t.Errorf("press time %v is before the real press at %v: the glitch was taken", r.t, pressed)
-	}
+	// In a bubble the 120 ms without a press pass on the fake clock, and synctest.Wait returns once
+	// WaitPress has handled the glitch and is blocked again.
+	synctest.Test(t, func(t *testing.T) {
+		p := newPin()
+		b, err := New(p, fast)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A glitch: the line dips and comes back High before the debounce ends.
+		p.EdgesChan <- gpio.Low
+		p.EdgesChan <- gpio.High
+		type result struct {
+			t   time.Time
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			t, err := b.WaitPress(ctx)
+			done <- result{t, err}
+		}()
+		// 120 ms without a press, then every goroutine idle: a glitch taken as a press would be in done.
+		time.Sleep(120 * time.Millisecond)
+		synctest.Wait()
+		select {
+		case r := <-done:
+			t.Fatalf("glitch reported as press: %v %v", r.t, r.err)
+		default:
+		}
+		pressed := time.Now()
+		p.EdgesChan <- gpio.Low
+		r := <-done
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if r.t.Before(pressed) {
+			t.Errorf("press time %v is before the real press at %v: the glitch was taken", r.t, pressed)
+		}
+	})
 }
 
 func TestContextCancel(t *testing.T) {
