@@ -19,6 +19,31 @@ func WritePDF(w io.Writer, n notice.Notice, paper Paper) error {
 	if err != nil {
 		return err
 	}
+	nd := n.WithDefaults()
+	pdf := newPDF(nd, paper)
+	drawPDF(pdf, p)
+	if err := pdf.Error(); err != nil {
+		return fmt.Errorf("poster: pdf: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := pdf.Output(&buf); err != nil {
+		return fmt.Errorf("poster: pdf: %w", err)
+	}
+	// fpdf embeds only the glyphs used but names the font without the subset tag that ISO 32000-1 9.6.4
+	// asks for ("ABCDEF+Name"). Both names have the same length, so no byte offset moves.
+	old, tagged := []byte("/utf8"+pdfFamily), []byte("/"+subsetTag(nd.Hash())+"+"+FontName)
+	if len(old) != len(tagged) || bytes.Count(buf.Bytes(), old) == 0 {
+		return fmt.Errorf("poster: BUG: font name %s not found in fpdf's output", old)
+	}
+	if _, err := w.Write(bytes.ReplaceAll(buf.Bytes(), old, tagged)); err != nil {
+		return fmt.Errorf("poster: pdf: %w", err)
+	}
+	return nil
+}
+
+// newPDF returns a one-page document of paper's size for the notice nd (defaults applied), with fixed
+// dates, so that the same notice gives the same bytes, and the font embedded.
+func newPDF(nd notice.Notice, paper Paper) *fpdf.Fpdf {
 	pdf := fpdf.NewCustom(&fpdf.InitType{
 		OrientationStr: "P",
 		UnitStr:        "mm",
@@ -31,14 +56,17 @@ func WritePDF(w io.Writer, n notice.Notice, paper Paper) error {
 	pdf.SetCompression(true)
 	pdf.SetAutoPageBreak(false, 0)
 	pdf.SetMargins(0, 0, 0)
-	nd := n.WithDefaults()
 	pdf.SetTitle(HeadlineJA+" / "+HeadlineEN+" — "+nd.OperatorEN, true)
 	pdf.SetSubject("notice "+nd.Hash(), true)
 	pdf.SetCreator("Ashiato poster", true)
 	pdf.SetLang("ja")
 	pdf.AddUTF8FontFromBytes(pdfFamily, "", ttf)
 	pdf.AddPage()
+	return pdf
+}
 
+// drawPDF draws the laid-out page p: shapes, then the QR code, then the text on top.
+func drawPDF(pdf *fpdf.Fpdf, p Page) {
 	for _, s := range p.Shapes {
 		pts := make([]fpdf.PointType, len(s.Poly))
 		for i, q := range s.Poly {
@@ -64,23 +92,6 @@ func WritePDF(w io.Writer, n notice.Notice, paper Paper) error {
 			pdf.SetTextRenderingMode(0)
 		}
 	}
-	if err := pdf.Error(); err != nil {
-		return fmt.Errorf("poster: pdf: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := pdf.Output(&buf); err != nil {
-		return fmt.Errorf("poster: pdf: %w", err)
-	}
-	// fpdf embeds only the glyphs used but names the font without the subset tag that ISO 32000-1 9.6.4
-	// asks for ("ABCDEF+Name"). Both names have the same length, so no byte offset moves.
-	old, tagged := []byte("/utf8"+pdfFamily), []byte("/"+subsetTag(nd.Hash())+"+"+FontName)
-	if len(old) != len(tagged) || bytes.Count(buf.Bytes(), old) == 0 {
-		return fmt.Errorf("poster: BUG: font name %s not found in fpdf's output", old)
-	}
-	if _, err := w.Write(bytes.ReplaceAll(buf.Bytes(), old, tagged)); err != nil {
-		return fmt.Errorf("poster: pdf: %w", err)
-	}
-	return nil
 }
 
 // pdfFamily is the family name given to fpdf: lower case (fpdf lowercases it) and 7 bytes longer than
