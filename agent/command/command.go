@@ -77,12 +77,9 @@ const MaxReason = 64
 // the MQTT 3.1.1 client cannot tell the two apart. What must never happen, acting on it again later, is
 // what the rejection of flagged messages prevents.
 func Parse(top event.Topics, topic string, payload []byte, retained bool) (Command, error) {
-	reject := func(format string, args ...any) (Command, error) {
-		return Command{}, fmt.Errorf("%w: %s", ErrRejected, fmt.Sprintf(format, args...))
-	}
 	leaf, ok := top.Leaf(topic)
 	if !ok {
-		return reject("topic %.80q is not under this sensor's prefix", topic)
+		return Command{}, rejected("topic %.80q is not under this sensor's prefix", topic)
 	}
 	var c Command
 	switch leaf {
@@ -91,54 +88,83 @@ func Parse(top event.Topics, topic string, payload []byte, retained bool) (Comma
 	case event.LeafResume:
 		c.Kind = Resume
 	default:
-		return reject("unknown command %.40q", leaf)
+		return Command{}, rejected("unknown command %.40q", leaf)
 	}
 	if retained {
-		return reject("retained %s ignored: commands must be sent live", c.Kind)
+		return Command{}, rejected("retained %s ignored: commands must be sent live", c.Kind)
 	}
+	f, err := decodePayload(payload)
+	if err != nil {
+		return Command{}, err
+	}
+	if f.hasFor {
+		if c.Kind != Pause {
+			return Command{}, rejected("\"for\" only applies to pause")
+		}
+		if c.For, err = pauseFor(f.forStr); err != nil {
+			return Command{}, err
+		}
+	}
+	if f.hasReason {
+		if err := checkReason(f.reason); err != nil {
+			return Command{}, err
+		}
+		c.Reason = f.reason
+	}
+	return c, nil
+}
+
+// rejected is an ErrRejected error saying why.
+func rejected(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrRejected, fmt.Sprintf(format, args...))
+}
+
+// decodePayload checks a command's payload (size, UTF-8, not empty, version) and returns its fields.
+func decodePayload(payload []byte) (fields, error) {
 	if len(payload) > MaxPayload {
-		return reject("payload of %d bytes exceeds %d", len(payload), MaxPayload)
+		return fields{}, rejected("payload of %d bytes exceeds %d", len(payload), MaxPayload)
 	}
 	if !utf8.Valid(payload) {
-		return reject("payload is not UTF-8")
+		return fields{}, rejected("payload is not UTF-8")
 	}
 	if len(bytes.Trim(payload, jsonSpace)) == 0 {
 		// An empty payload is how a retained message is cleared, and a broker forwards it to live
 		// subscribers without the retain flag: it must never act as a command. Defaults are sent as {}.
-		return reject("empty payload (send {} for a command with default values)")
+		return fields{}, rejected("empty payload (send {} for a command with default values)")
 	}
 	f, err := decode(payload)
 	if err != nil {
-		return reject("%v", err)
+		return fields{}, rejected("%v", err)
 	}
 	if f.v != nil && !isOne(string(f.v)) {
-		return reject("version %.20s; this sensor speaks %d", f.v, event.Version)
+		return fields{}, rejected("version %.20s; this sensor speaks %d", f.v, event.Version)
 	}
-	if f.hasFor {
-		if c.Kind != Pause {
-			return reject("\"for\" only applies to pause")
-		}
-		d, err := time.ParseDuration(f.forStr)
-		if err != nil || f.forStr[0] == '+' || f.forStr[0] == '-' || d <= 0 || d > MaxPause {
-			return reject("\"for\" must be a duration between 1s and %s, e.g. \"15m\"", MaxPause)
-		}
-		if d < time.Second {
-			return reject("\"for\" must be at least 1s")
-		}
-		c.For = d
+	return f, nil
+}
+
+// pauseFor returns the duration of a pause given as "for": unsigned Go duration syntax, between 1s and
+// MaxPause.
+func pauseFor(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil || s[0] == '+' || s[0] == '-' || d <= 0 || d > MaxPause {
+		return 0, rejected("\"for\" must be a duration between 1s and %s, e.g. \"15m\"", MaxPause)
 	}
-	if f.hasReason {
-		r := f.reason
-		if utf8.RuneCountInString(r) > MaxReason {
-			return reject("reason longer than %d characters", MaxReason)
-		}
-		if i := strings.IndexFunc(r, func(r rune) bool { return !Printable(r) }); i >= 0 {
-			ch, _ := utf8.DecodeRuneInString(r[i:])
-			return reject("reason contains %U, which is not a printable character (controls, format characters such as bidi overrides and zero-width marks, separators and invisible fillers are refused)", ch)
-		}
-		c.Reason = r
+	if d < time.Second {
+		return 0, rejected("\"for\" must be at least 1s")
 	}
-	return c, nil
+	return d, nil
+}
+
+// checkReason checks a reason: at most MaxReason characters, all printable (see Printable).
+func checkReason(r string) error {
+	if utf8.RuneCountInString(r) > MaxReason {
+		return rejected("reason longer than %d characters", MaxReason)
+	}
+	if i := strings.IndexFunc(r, func(r rune) bool { return !Printable(r) }); i >= 0 {
+		ch, _ := utf8.DecodeRuneInString(r[i:])
+		return rejected("reason contains %U, which is not a printable character (controls, format characters such as bidi overrides and zero-width marks, separators and invisible fillers are refused)", ch)
+	}
+	return nil
 }
 
 // Printable reports whether r may appear in a reason, which shoppers read on the panel: a graphic
