@@ -141,14 +141,7 @@ func (d *Display) Status() Status {
 // drawn yet, so the panel is left showing the final state (such as "stopped"). It returns nil.
 func (d *Display) Run(ctx context.Context) error {
 	defer close(d.done)
-	var (
-		shown     uint64    // version on the panel
-		lastDraw  time.Time // last draw attempt
-		lastFull  time.Time // last successful full refresh
-		partials  int       // successful partial refreshes since the last full one
-		forceFull bool      // the last draw failed
-		failing   bool
-	)
+	var sch schedule
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -156,28 +149,12 @@ func (d *Display) Run(ctx context.Context) error {
 		ver, st := d.wantVer, d.want
 		d.mu.Unlock()
 		now := time.Now()
-		due := lastDraw.Add(d.opts.Interval)
-		if failing {
-			due = lastDraw.Add(min(d.opts.RetryAfter, d.opts.Interval))
-		}
-		if ver != 0 && (ver != shown || !now.Before(due)) {
-			full := ver != shown || forceFull || partials+1 >= d.opts.FullEvery ||
-				now.Sub(lastFull) >= d.opts.FullAtLeast
+		due := sch.due(d.opts)
+		if ver != 0 && (ver != sch.shown || !now.Before(due)) {
+			full := sch.full(ver, now, d.opts)
 			ok := d.draw(st, full)
-			lastDraw, shown = time.Now(), ver
-			failing, forceFull = !ok, !ok
-			if ok && full {
-				lastFull, partials = lastDraw, 0
-			} else if ok {
-				partials++
-			}
-			d.mu.Lock()
-			if ver > d.drawnVer {
-				d.drawnVer = ver
-				close(d.drawn)
-				d.drawn = make(chan struct{})
-			}
-			d.mu.Unlock()
+			sch.drew(ver, time.Now(), ok, full)
+			d.markDrawn(ver)
 			continue
 		}
 		var tc <-chan time.Time
@@ -190,7 +167,7 @@ func (d *Display) Run(ctx context.Context) error {
 			d.mu.Lock()
 			ver, st = d.wantVer, d.want
 			d.mu.Unlock()
-			if ver != shown {
+			if ver != sch.shown {
 				d.draw(st, true)
 			}
 			return nil
@@ -198,6 +175,53 @@ func (d *Display) Run(ctx context.Context) error {
 		case <-tc:
 		}
 		timer.Stop()
+	}
+}
+
+// schedule is what Run remembers of its draws to decide when the next is due and whether it is full.
+type schedule struct {
+	shown     uint64    // version on the panel
+	lastDraw  time.Time // last draw attempt
+	lastFull  time.Time // last successful full refresh
+	partials  int       // successful partial refreshes since the last full one
+	forceFull bool      // the last draw failed
+	failing   bool
+}
+
+// due returns when the panel is next to be redrawn with an unchanged state: Interval after the last draw,
+// or sooner (RetryAfter) after a failed one.
+func (s *schedule) due(o Options) time.Time {
+	if s.failing {
+		return s.lastDraw.Add(min(o.RetryAfter, o.Interval))
+	}
+	return s.lastDraw.Add(o.Interval)
+}
+
+// full reports whether a draw of version ver at now is a full refresh: a new state, a retry, every
+// FullEvery-th refresh, and at least every FullAtLeast.
+func (s *schedule) full(ver uint64, now time.Time, o Options) bool {
+	return ver != s.shown || s.forceFull || s.partials+1 >= o.FullEvery || now.Sub(s.lastFull) >= o.FullAtLeast
+}
+
+// drew records a draw of version ver at now, and whether it succeeded and was full.
+func (s *schedule) drew(ver uint64, now time.Time, ok, full bool) {
+	s.lastDraw, s.shown = now, ver
+	s.failing, s.forceFull = !ok, !ok
+	if ok && full {
+		s.lastFull, s.partials = now, 0
+	} else if ok {
+		s.partials++
+	}
+}
+
+// markDrawn records that the draw of version ver was attempted, waking Sync.
+func (d *Display) markDrawn(ver uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if ver > d.drawnVer {
+		d.drawnVer = ver
+		close(d.drawn)
+		d.drawn = make(chan struct{})
 	}
 }
 
