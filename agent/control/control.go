@@ -366,8 +366,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	c.running = true
 	c.mu.Unlock()
 
-	backoff := c.opts.MinBackoff
-	failed := false
+	r := retry{backoff: c.opts.MinBackoff}
 	for {
 		if ctx.Err() != nil {
 			if !c.settle(State{Mode: Stopped, Cause: CauseShutdown}) {
@@ -386,40 +385,57 @@ func (c *Controller) Run(ctx context.Context) error {
 			c.wait(ctx, c.wakeAt(now))
 			continue
 		}
-		if failed {
+		if r.failed {
 			c.mu.Lock()
 			c.restarts++
 			c.mu.Unlock()
 		}
 		started := time.Now()
 		end := c.session(ctx)
-		switch end.kind {
-		case endRequested, endShutdown:
-			backoff, failed, c.retryAt = c.opts.MinBackoff, false, time.Time{}
-		case endEOF:
-			c.log.Info("control: source ended")
-			if !c.settle(State{Mode: Stopped, Cause: CauseEnd}) {
-				return errors.New("control: indicator LED could not be switched off at the end of the source")
-			}
-			return nil
-		case endFatal:
-			c.settle(State{Mode: Fault, Cause: end.cause})
-			return end.err
-		case endFault:
-			c.settle(State{Mode: Fault, Cause: end.cause})
-			if c.opts.Finite {
-				return end.err
-			}
-			if time.Since(started) > c.opts.MaxBackoff {
-				backoff = c.opts.MinBackoff // it ran for a while: a fresh failure
-			}
-			wait := backoff/2 + rand.N(backoff/2+1)
-			c.log.Warn("control: capture stopped", "cause", end.cause.String(), "err", end.err, "retry_in", wait)
-			c.retryAt = time.Now().Add(wait)
-			backoff = min(2*backoff, c.opts.MaxBackoff)
-			failed = true
+		if done, err := c.ended(end, started, &r); done {
+			return err
 		}
 	}
+}
+
+// retry is how Run retries a capture that failed.
+type retry struct {
+	backoff time.Duration // the next wait before a retry, before jitter
+	failed  bool          // the last session ended in a fault: the next one is a restart
+}
+
+// ended settles the state after a capture session that began at started ended with end, and reports
+// whether Run is to return, with what. After a fault that Run survives it sets when to retry
+// (c.retryAt), with a jittered exponential backoff reset when the session had run longer than
+// MaxBackoff.
+func (c *Controller) ended(end sessionEnd, started time.Time, r *retry) (bool, error) {
+	switch end.kind {
+	case endRequested, endShutdown:
+		r.backoff, r.failed, c.retryAt = c.opts.MinBackoff, false, time.Time{}
+	case endEOF:
+		c.log.Info("control: source ended")
+		if !c.settle(State{Mode: Stopped, Cause: CauseEnd}) {
+			return true, errors.New("control: indicator LED could not be switched off at the end of the source")
+		}
+		return true, nil
+	case endFatal:
+		c.settle(State{Mode: Fault, Cause: end.cause})
+		return true, end.err
+	case endFault:
+		c.settle(State{Mode: Fault, Cause: end.cause})
+		if c.opts.Finite {
+			return true, end.err
+		}
+		if time.Since(started) > c.opts.MaxBackoff {
+			r.backoff = c.opts.MinBackoff // it ran for a while: a fresh failure
+		}
+		wait := r.backoff/2 + rand.N(r.backoff/2+1)
+		c.log.Warn("control: capture stopped", "cause", end.cause.String(), "err", end.err, "retry_in", wait)
+		c.retryAt = time.Now().Add(wait)
+		r.backoff = min(2*r.backoff, c.opts.MaxBackoff)
+		r.failed = true
+	}
+	return false, nil
 }
 
 // session runs one capture: LED on, notice, camera start, stream, then camera stop and LED off.
