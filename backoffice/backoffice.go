@@ -11,6 +11,7 @@
 //	backoffice/sqlite     Store on SQLite (modernc.org/sqlite, pure Go), the default
 //	backoffice/postgres   Store on PostgreSQL (pgx v5), for a chain: day partitions dropped whole
 //	backoffice/storetest  the test suite every Store must pass
+//	backoffice/internal/migrate  the numbering of both stores' versioned schema files
 //	backoffice/ingest     the MQTT collector (paho): validate, minimise, batch, commit, then acknowledge
 //	backoffice/retention  the purge job: the plan from the notices, run on a schedule or once
 //	backoffice/watch      flags sensors an operator must look at

@@ -52,10 +52,10 @@ func TestMigrations(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range ms[:len(ms)-1] {
-		if _, err := raw.Exec(ctx, m.sql); err != nil {
-			t.Fatalf("%s: %v", m.name, err)
+		if _, err := raw.Exec(ctx, m.SQL); err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
 		}
-		if _, err := raw.Exec(ctx, "INSERT INTO schema_migrations VALUES ($1, $2, 0)", m.version, m.name); err != nil {
+		if _, err := raw.Exec(ctx, "INSERT INTO schema_migrations VALUES ($1, $2, 0)", m.Version, m.Name); err != nil {
 			t.Fatal(err)
 		}
 	}

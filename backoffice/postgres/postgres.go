@@ -54,12 +54,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/url"
-	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -69,6 +65,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ashiato/ashiato/backoffice"
+	"github.com/ashiato/ashiato/backoffice/internal/migrate"
 )
 
 // Options configure Open. The zero value of each field means its default.
@@ -193,38 +190,9 @@ CREATE TEMP TABLE stage_dropped (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations() ([]migration, error) {
-	files, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, f := range files {
-		base := strings.TrimSuffix(filepath.Base(f), ".sql")
-		num, _, _ := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if err != nil || v <= 0 {
-			return nil, fmt.Errorf("postgres: migration %s: name must start with a positive number", f)
-		}
-		b, err := migrations.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i := range ms {
-		if ms[i].version != i+1 {
-			return nil, fmt.Errorf("postgres: migration %s: want number %d", ms[i].name, i+1)
-		}
-	}
-	return ms, nil
+// loadMigrations returns the schema files embedded in the program, in order.
+func loadMigrations() ([]migrate.Migration, error) {
+	return migrate.Load(migrations, "migrations", "postgres")
 }
 
 // SchemaVersion is the newest schema this program knows.
@@ -278,17 +246,17 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 	}
 	for _, m := range ms[min(have, len(ms)):] {
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
 			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name, applied_ms) VALUES ($1, $2, $3)",
-				m.version, m.name, db.now().UnixMilli())
+				m.Version, m.Name, db.now().UnixMilli())
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("postgres: migration %s: %w", m.name, err)
+			return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
 		}
-		db.log.Info("database schema migrated", "version", m.version, "name", m.name)
+		db.log.Info("database schema migrated", "version", m.Version, "name", m.Name)
 	}
 	return nil
 }

@@ -48,18 +48,15 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"modernc.org/sqlite"
 
 	"github.com/ashiato/ashiato/backoffice"
+	"github.com/ashiato/ashiato/backoffice/internal/migrate"
 )
 
 // FileName is the database file's name in the data directory.
@@ -160,39 +157,9 @@ func (db *DB) init(ctx context.Context) error {
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// migration is one numbered schema file.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations() ([]migration, error) {
-	files, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, f := range files {
-		base := strings.TrimSuffix(filepath.Base(f), ".sql")
-		num, _, _ := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if err != nil || v <= 0 {
-			return nil, fmt.Errorf("sqlite: migration %s: name must start with a positive number", f)
-		}
-		b, err := migrations.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i := range ms {
-		if ms[i].version != i+1 {
-			return nil, fmt.Errorf("sqlite: migration %s: want number %d", ms[i].name, i+1)
-		}
-	}
-	return ms, nil
+// loadMigrations returns the schema files embedded in the program, in order.
+func loadMigrations() ([]migrate.Migration, error) {
+	return migrate.Load(migrations, "migrations", "sqlite")
 }
 
 // SchemaVersion is the newest schema this program knows.
@@ -223,17 +190,17 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	for _, m := range ms[have:] {
 		err := db.tx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)",
-				m.version, m.name, db.now().UnixMilli())
+				m.Version, m.Name, db.now().UnixMilli())
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
+			return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
 		}
-		db.log.Info("database schema migrated", "version", m.version, "name", m.name)
+		db.log.Info("database schema migrated", "version", m.Version, "name", m.Name)
 	}
 	return nil
 }
