@@ -2,84 +2,18 @@ package postgres_test
 
 import (
 	crand "crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
-	"io/fs"
-	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/ashiato/ashiato/agent/event"
 	"github.com/ashiato/ashiato/backoffice"
 	"github.com/ashiato/ashiato/backoffice/postgres"
+	"github.com/ashiato/ashiato/backoffice/storetest"
 	"github.com/ashiato/ashiato/internal/pgtest"
 )
-
-// markers is a set of byte strings (each at least 8 bytes long) to search files for in one pass.
-type markers struct {
-	byPrefix map[uint64][][]byte
-	n        int
-}
-
-func newMarkers(ms [][]byte) *markers {
-	s := &markers{byPrefix: map[uint64][][]byte{}, n: len(ms)}
-	for _, m := range ms {
-		k := binary.LittleEndian.Uint64(m)
-		s.byPrefix[k] = append(s.byPrefix[k], m)
-	}
-	return s
-}
-
-// in returns how many distinct markers occur in the files under dir.
-func (s *markers) in(t *testing.T, dir string) int {
-	t.Helper()
-	seen := map[string]bool{}
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		for i := 0; i+8 <= len(b); i++ {
-			for _, m := range s.byPrefix[binary.LittleEndian.Uint64(b[i:])] {
-				if len(b)-i >= len(m) && string(b[i:i+len(m)]) == string(m) {
-					seen[string(m)] = true
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(seen)
-}
-
-// markedTrack is a track whose id and points blob are unique byte strings.
-func markedTrack(t *testing.T, k backoffice.SensorKey, start time.Time, days int) (backoffice.Track, [][]byte) {
-	t.Helper()
-	id := make([]byte, 12)
-	crand.Read(id)
-	tr := backoffice.Track{Store: k.Store, Sensor: k.Sensor, ID: hex.EncodeToString(id), Final: true, Space: event.SpaceFloor,
-		W: 640, H: 480, Start: start, Minimised: true, Expires: start.Add(time.Duration(days) * 24 * time.Hour)}
-	x, y := 0.0, 0.0
-	for i := range 240 { // a 2-minute track at 2 Hz
-		x += float64(rand.N(400)-200) / 1000
-		y += float64(rand.N(400)-200) / 1000
-		tr.Points = append(tr.Points, backoffice.Point{T: int64(i) * 500, X: x, Y: y})
-	}
-	blob, err := backoffice.EncodePoints(tr.Space, tr.Points)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tr, [][]byte{[]byte(tr.ID), blob[:32], blob[len(blob)/2 : len(blob)/2+32]}
-}
 
 // TestPurgeLeavesNoTraceInBase is the forensic test: tracks (and dropped records) of an expired day are
 // planted with unique markers, found in the cluster's base/ directory after a checkpoint (the control:
@@ -152,7 +86,7 @@ func forensic(t *testing.T, push func(*testing.T, *pgx.Conn)) {
 			if old {
 				start = start.Add(-31 * 24 * time.Hour)
 			}
-			tr, ms := markedTrack(t, k, start, 30)
+			tr, ms := storetest.MarkedTrack(t, k, start, 30)
 			b.Tracks = append(b.Tracks, tr)
 			if old {
 				expired = append(expired, ms...)
@@ -171,12 +105,11 @@ func forensic(t *testing.T, push func(*testing.T, *pgx.Conn)) {
 			t.Fatal(err)
 		}
 	}
-	gone, stay := newMarkers(expired), newMarkers(kept)
 	checkpoint()
-	if n := gone.in(t, base); n != gone.n {
-		t.Fatalf("before the purge only %d of %d markers are in base/: the search is broken", n, gone.n)
+	if n := storetest.Found(t, base, expired); n != len(expired) {
+		t.Fatalf("before the purge only %d of %d markers are in base/: the search is broken", n, len(expired))
 	}
-	walBefore := gone.in(t, wal)
+	walBefore := storetest.Found(t, wal, expired)
 	ss, err := db.Sensors(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -190,11 +123,11 @@ func forensic(t *testing.T, push func(*testing.T, *pgx.Conn)) {
 	}
 	t.Logf("purge: %s", rep.Erasure)
 	checkpoint()
-	if n := gone.in(t, base); n != 0 {
-		t.Errorf("%d of %d markers of purged tracks are still in base/", n, gone.n)
+	if n := storetest.Found(t, base, expired); n != 0 {
+		t.Errorf("%d of %d markers of purged tracks are still in base/", n, len(expired))
 	}
-	if n := stay.in(t, base); n != stay.n {
-		t.Errorf("only %d of %d markers of kept tracks were found in base/: the search is broken", n, stay.n)
+	if n := storetest.Found(t, base, kept); n != len(kept) {
+		t.Errorf("only %d of %d markers of kept tracks were found in base/: the search is broken", n, len(kept))
 	}
 
 	// What the WAL still holds, and how much more WAL the server writes before it holds none of it.
@@ -206,9 +139,9 @@ func forensic(t *testing.T, push func(*testing.T, *pgx.Conn)) {
 	if err := su.QueryRow(ctx, "SELECT array_agg(name ORDER BY name) FROM pg_ls_waldir()").Scan(&segs); err != nil {
 		t.Fatal(err)
 	}
-	left := gone.in(t, wal)
+	left := storetest.Found(t, wal, expired)
 	t.Logf("pg_wal/ after the purge and a checkpoint: %d of %d markers of purged rows (%d before the purge), in %d segments; "+
-		"settings: %s", left, gone.n, walBefore, len(segs), walSettings(t, su))
+		"settings: %s", left, len(expired), walBefore, len(segs), walSettings(t, su))
 	start := time.Now()
 	var written int64
 	round := 0
@@ -219,7 +152,7 @@ func forensic(t *testing.T, push func(*testing.T, *pgx.Conn)) {
 		if err := su.QueryRow(ctx, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint", lsn0).Scan(&written); err != nil {
 			t.Fatal(err)
 		}
-		left = gone.in(t, wal)
+		left = storetest.Found(t, wal, expired)
 		t.Logf("WAL written since the purge: %5.1f MB, %3d checkpoints, %4.1f s: %d markers left in pg_wal/",
 			float64(written)/(1<<20), round, time.Since(start).Seconds(), left)
 	}
@@ -238,8 +171,8 @@ func forensic(t *testing.T, push func(*testing.T, *pgx.Conn)) {
 		t.Fatal(err)
 	}
 	checkpoint()
-	n := stay.in(t, base)
-	t.Logf("after DELETE and VACUUM, %d of %d markers of the deleted rows are still in base/", n, stay.n)
+	n := storetest.Found(t, base, kept)
+	t.Logf("after DELETE and VACUUM, %d of %d markers of the deleted rows are still in base/", n, len(kept))
 	if n == 0 {
 		t.Error("no marker survived a plain DELETE: the test cannot tell dropping partitions from deleting rows")
 	}
@@ -274,7 +207,7 @@ func TestShortenedPromiseRewrite(t *testing.T) {
 	for _, age := range []int{20, 5} {
 		for _, key := range []backoffice.SensorKey{k, other} {
 			start := now.Add(-time.Duration(age) * 24 * time.Hour)
-			tr, ms := markedTrack(t, key, start, 90)
+			tr, ms := storetest.MarkedTrack(t, key, start, 90)
 			id := make([]byte, 12)
 			crand.Read(id)
 			d := backoffice.Dropped{Store: key.Store, Sensor: key.Sensor, ID: hex.EncodeToString(id), Reason: backoffice.DropExtent,
@@ -313,10 +246,10 @@ func TestShortenedPromiseRewrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := filepath.Join(c.DataDir(), "base")
-	if n := newMarkers(gone).in(t, base); n != 0 {
+	if n := storetest.Found(t, base, gone); n != 0 {
 		t.Errorf("%d of %d markers of the removed rows are still in base/", n, len(gone))
 	}
-	if n := newMarkers(stay).in(t, base); n != len(stay) {
+	if n := storetest.Found(t, base, stay); n != len(stay) {
 		t.Errorf("only %d of %d markers of the kept rows are in base/", n, len(stay))
 	}
 	kept, _ := db.Kept(ctx)

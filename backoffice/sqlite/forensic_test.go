@@ -1,18 +1,15 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
-	crand "crypto/rand"
 	"encoding/hex"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/ashiato/ashiato/agent/event"
 	"github.com/ashiato/ashiato/backoffice"
+	"github.com/ashiato/ashiato/backoffice/storetest"
 )
 
 // openWithoutErasure opens dir as SQLite does by default: no secure_delete, no auto_vacuum, and a purge that
@@ -24,63 +21,6 @@ func openWithoutErasure(t *testing.T, dir string) *DB {
 		t.Fatal(err)
 	}
 	return db
-}
-
-// markedTrack is a track whose id and points blob are unique byte strings to search the files for.
-type markedTrack struct {
-	tr      backoffice.Track
-	markers [][]byte
-}
-
-func newMarkedTrack(t *testing.T, k backoffice.SensorKey, start time.Time, days int) markedTrack {
-	t.Helper()
-	id := make([]byte, 12)
-	crand.Read(id)
-	tr := backoffice.Track{Store: k.Store, Sensor: k.Sensor, ID: hex.EncodeToString(id), Final: true, Space: event.SpaceFloor,
-		W: 640, H: 480, Start: start, Minimised: true, Expires: start.Add(time.Duration(days) * 24 * time.Hour)}
-	x, y := 0.0, 0.0
-	for i := range 240 { // a 2-minute track at 2 Hz
-		x += float64(rand.N(400)-200) / 1000
-		y += float64(rand.N(400)-200) / 1000
-		tr.Points = append(tr.Points, backoffice.Point{T: int64(i) * 500, X: x, Y: y})
-	}
-	blob, err := backoffice.EncodePoints(tr.Space, tr.Points)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The id as stored (text), and two slices of the blob: its start and its middle.
-	return markedTrack{tr: tr, markers: [][]byte{[]byte(tr.ID), blob[:32], blob[len(blob)/2 : len(blob)/2+32]}}
-}
-
-// found counts the markers present in any file of dir. With -v and FORENSIC_DEBUG set, it logs where each
-// one is (file and offset), to find which structure kept it.
-func found(t *testing.T, dir string, markers [][]byte) int {
-	t.Helper()
-	var files [][]byte
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, b)
-	}
-	n := 0
-	for _, m := range markers {
-		for i, f := range files {
-			if j := bytes.Index(f, m); j >= 0 {
-				if testing.Verbose() && os.Getenv("FORENSIC_DEBUG") != "" {
-					t.Logf("marker %q in %s at %d", m, entries[i].Name(), j)
-				}
-				n++
-				break
-			}
-		}
-	}
-	return n
 }
 
 // plantAndPurge fills db with tracks that will expire and tracks that will not, in several batches with a
@@ -101,17 +41,17 @@ func plantAndPurge(t *testing.T, dir string, reopen func() *DB) (expired, kept [
 			if old {
 				start = start.Add(-31 * 24 * time.Hour)
 			}
-			m := newMarkedTrack(t, k, start, 30)
-			b.Tracks = append(b.Tracks, m.tr)
+			tr, markers := storetest.MarkedTrack(t, k, start, 30)
+			b.Tracks = append(b.Tracks, tr)
 			if old {
-				expired = append(expired, m.markers...)
+				expired = append(expired, markers...)
 				// A dropped record of an expired day carries a track id too.
-				d := backoffice.Dropped{Store: k.Store, Sensor: k.Sensor, ID: hex.EncodeToString([]byte(m.tr.ID)[:12]),
-					Reason: backoffice.DropDuration, Day: start.Format(time.DateOnly), Expires: m.tr.Expires}
+				d := backoffice.Dropped{Store: k.Store, Sensor: k.Sensor, ID: hex.EncodeToString([]byte(tr.ID)[:12]),
+					Reason: backoffice.DropDuration, Day: start.Format(time.DateOnly), Expires: tr.Expires}
 				b.Dropped = append(b.Dropped, d)
 				expired = append(expired, []byte(d.ID))
 			} else {
-				kept = append(kept, m.markers...)
+				kept = append(kept, markers...)
 			}
 		}
 		if _, err := db.Write(ctx, &b); err != nil {
@@ -122,7 +62,7 @@ func plantAndPurge(t *testing.T, dir string, reopen func() *DB) (expired, kept [
 			db = reopen()
 		}
 	}
-	if n := found(t, dir, expired); n != len(expired) {
+	if n := storetest.Found(t, dir, expired); n != len(expired) {
 		t.Fatalf("before the purge only %d of %d markers are in the files: the search is broken", n, len(expired))
 	}
 	ss, err := db.Sensors(ctx)
@@ -153,7 +93,7 @@ func TestPurgeLeavesNoTrace(t *testing.T) {
 		}
 		return db
 	})
-	if n := found(t, dir, expired); n != 0 {
+	if n := storetest.Found(t, dir, expired); n != 0 {
 		t.Errorf("%d of %d markers of purged tracks are still in the data directory", n, len(expired))
 		if keep := os.Getenv("FORENSIC_KEEP"); keep != "" { // a directory to copy the files to, for sqlite3's dbstat
 
@@ -164,7 +104,7 @@ func TestPurgeLeavesNoTrace(t *testing.T) {
 			}
 		}
 	}
-	if n := found(t, dir, kept); n != len(kept) {
+	if n := storetest.Found(t, dir, kept); n != len(kept) {
 		t.Errorf("only %d of %d markers of kept tracks were found: the search is broken", n, len(kept))
 	}
 }
@@ -174,7 +114,7 @@ func TestPurgeLeavesNoTrace(t *testing.T) {
 func TestPurgeWithoutErasureLeavesTraces(t *testing.T) {
 	dir := t.TempDir()
 	expired, _ := plantAndPurge(t, dir, func() *DB { return openWithoutErasure(t, dir) })
-	n := found(t, dir, expired)
+	n := storetest.Found(t, dir, expired)
 	t.Logf("without the erasure settings, %d of %d markers of purged tracks survive", n, len(expired))
 	if n == 0 {
 		t.Error("no marker survived a plain DELETE: the forensic test cannot tell erasure from none")

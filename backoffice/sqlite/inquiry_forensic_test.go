@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ashiato/ashiato/backoffice"
+	"github.com/ashiato/ashiato/backoffice/storetest"
 )
 
 // TestPurgeInquiriesLeavesNoTrace plants random markers in the messages and reply addresses of inquiries
@@ -54,10 +55,10 @@ func TestPurgeInquiriesLeavesNoTrace(t *testing.T) {
 	if n, err := db.PurgeInquiries(ctx, now); err != nil || n != 60 {
 		t.Fatalf("purged %d, %v; want 60", n, err)
 	}
-	if n := found(t, dir, expired); n != 0 {
+	if n := storetest.Found(t, dir, expired); n != 0 {
 		t.Errorf("%d of %d markers of purged inquiries are still in the files", n, len(expired))
 	}
-	if n := found(t, dir, kept); n != len(kept) {
+	if n := storetest.Found(t, dir, kept); n != len(kept) {
 		t.Errorf("only %d of %d markers of kept inquiries found: the search does not see the data", n, len(kept))
 	}
 }
