@@ -197,7 +197,7 @@ func (p *pipeline) run(ctx context.Context) error {
 		g.Go(func() error { p.inputs.button(inCtx, p.button); return nil })
 	}
 	if p.svc != nil {
-		g.Go(func() error { p.svc.run(inCtx); return nil })
+		g.Go(func() error { p.svc.run(inCtx, gctx); return nil })
 	}
 	err := g.Wait()
 	stopDisplay()

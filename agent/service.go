@@ -57,8 +57,10 @@ func (s *service) stateChanged() {
 }
 
 // run waits for the first state, then for the panel to show it (bounded by panelWait, as capture is),
-// says ready, feeds the watchdog and updates the status line until ctx ends, and then says stopping.
-func (s *service) run(ctx context.Context) {
+// says ready, feeds the watchdog and updates the status line until ctx ends (capture is over) or shutdown
+// does (the agent was told to stop), and then says stopping. A state the controller publishes once
+// shutdown is done is the shutdown itself: it is said as STOPPING, not as a status line before it.
+func (s *service) run(ctx, shutdown context.Context) {
 	select {
 	case <-s.changed:
 	case <-ctx.Done():
@@ -81,12 +83,16 @@ func (s *service) run(ctx context.Context) {
 	for {
 		select {
 		case <-s.changed:
-			s.send("status", s.sm.Status(s.status()))
+			if shutdown.Err() == nil {
+				s.send("status", s.sm.Status(s.status()))
+				continue
+			}
 		case <-ctx.Done():
-			<-feedDone
-			s.stopping()
-			return
+		case <-shutdown.Done():
 		}
+		<-feedDone
+		s.stopping()
+		return
 	}
 }
 
