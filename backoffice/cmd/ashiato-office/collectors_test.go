@@ -301,14 +301,20 @@ func waitSubscribed(t *testing.T, o *office) {
 // waitRows waits until count reaches n, failing with the offices' output after a minute.
 func waitRows(t *testing.T, count func() int, n int, offices []*office) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
+	waitRowsWithin(t, time.Minute, count, n, offices)
+}
+
+// waitRowsWithin waits until count reaches n, failing with the offices' output when it has not within d.
+func waitRowsWithin(t *testing.T, d time.Duration, count func() int, n int, offices []*office) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for count() < n {
 		if time.Now().After(deadline) {
 			var out strings.Builder
 			for _, o := range offices {
 				out.WriteString(o.p.output())
 			}
-			t.Fatalf("%d rows after a minute, want %d:\n%s", count(), n, out.String())
+			t.Fatalf("%d rows after %v, want %d:\n%s", count(), d, n, out.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

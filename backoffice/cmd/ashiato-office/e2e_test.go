@@ -358,13 +358,7 @@ func TestOfficeKilledMidBatch(t *testing.T) {
 	o := newOffice(t, b.URL())
 	agent := startAgent(t, b.URL(), "cam-1", "synth:frames=4000,seed=7,pace=asap,rate=30")
 	for _, at := range []int{15, 60, 110} {
-		deadline := time.Now().Add(60 * time.Second)
-		for o.count() < at {
-			if time.Now().After(deadline) {
-				t.Fatalf("office stored only %d rows:\n%s", o.count(), o.p.output())
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		waitRows(t, o.count, at, []*office{o})
 		o.p.kill()
 		t.Logf("office SIGKILLed at %d rows", o.count())
 		o.start()
@@ -388,13 +382,7 @@ func TestBrokerKilledMidStream(t *testing.T) {
 	o := newOffice(t, b.URL())
 	agent := startAgent(t, b.URL(), "cam-2", "synth:frames=300,seed=3,rate=120")
 	for _, at := range []int{8, 20} {
-		deadline := time.Now().Add(90 * time.Second)
-		for o.count() < at {
-			if time.Now().After(deadline) {
-				t.Fatalf("office stored only %d rows:\n%s", o.count(), o.p.output())
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		waitRowsWithin(t, 90*time.Second, o.count, at, []*office{o})
 		b.Stop(syscall.SIGKILL)
 		t.Logf("broker SIGKILLed at %d rows", o.count())
 		b.Restart()

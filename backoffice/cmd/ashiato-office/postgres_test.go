@@ -110,13 +110,7 @@ func TestServePostgres(t *testing.T) {
 	}
 	o.start()
 	agent := startAgent(t, b.URL(), "cam-pg", "synth:frames=2000,seed=5,pace=asap,rate=30")
-	deadline := time.Now().Add(60 * time.Second)
-	for o.count() < 20 {
-		if time.Now().After(deadline) {
-			t.Fatalf("office stored only %d rows:\n%s", o.count(), o.p.output())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitRows(t, o.count, 20, []*office{o})
 	o.p.kill()
 	t.Logf("office SIGKILLed at %d rows", o.count())
 	o.start()
