@@ -1,28 +1,14 @@
 package postgres_test
 
 import (
-	"fmt"
-	"math"
 	"testing"
 	"time"
 
 	"github.com/ashiato/ashiato/backoffice"
 	"github.com/ashiato/ashiato/backoffice/postgres"
+	"github.com/ashiato/ashiato/backoffice/storetest"
 	"github.com/ashiato/ashiato/internal/pgtest"
 )
-
-// minimisedTrack is a 2-minute floor track as stored after minimisation: 240 points at 2 Hz on a 0.1 m
-// grid (the same as the SQLite store's benchmark).
-func minimisedTrack(k backoffice.SensorKey, i int, start time.Time) backoffice.Track {
-	tr := backoffice.Track{Store: k.Store, Sensor: k.Sensor, ID: fmt.Sprintf("%024x", i+1), Final: true, Space: "floor",
-		W: 640, H: 480, Start: start, Minimised: true, Expires: start.Add(90 * 24 * time.Hour)}
-	for j := range 240 {
-		a := float64(j) / 20
-		tr.Points = append(tr.Points, backoffice.Point{T: int64(j) * 500, X: math.Round(50+40*math.Cos(a)+float64(i%7)) / 10,
-			Y: math.Round(50+30*math.Sin(1.3*a)) / 10})
-	}
-	return tr
-}
 
 func benchDB(b *testing.B) (*postgres.DB, *pgtest.Cluster, string) {
 	c := pgtest.Start(b, pgtest.Options{})
@@ -45,7 +31,7 @@ func BenchmarkWrite(b *testing.B) {
 	for n := range b.N {
 		batch := backoffice.Batch{Sensors: []backoffice.SensorUpdate{{Kind: backoffice.UpdateSeen, SensorKey: k, At: start, Live: true}}}
 		for i := range 100 {
-			batch.Tracks = append(batch.Tracks, minimisedTrack(k, n*100+i, start))
+			batch.Tracks = append(batch.Tracks, storetest.MinimisedTrack(k, n*100+i, start))
 		}
 		if _, err := db.Write(ctx, &batch); err != nil {
 			b.Fatal(err)
@@ -67,7 +53,7 @@ func BenchmarkPurge(b *testing.B) {
 	day := func(d int) {
 		batch := backoffice.Batch{Sensors: []backoffice.SensorUpdate{notice}}
 		for range 1000 {
-			batch.Tracks = append(batch.Tracks, minimisedTrack(k, id, now.Add(-time.Duration(d)*24*time.Hour)))
+			batch.Tracks = append(batch.Tracks, storetest.MinimisedTrack(k, id, now.Add(-time.Duration(d)*24*time.Hour)))
 			id++
 		}
 		if _, err := db.Write(ctx, &batch); err != nil {

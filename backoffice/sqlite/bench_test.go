@@ -2,27 +2,14 @@ package sqlite_test
 
 import (
 	"context"
-	"fmt"
-	"math"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/ashiato/ashiato/backoffice"
 	"github.com/ashiato/ashiato/backoffice/sqlite"
+	"github.com/ashiato/ashiato/backoffice/storetest"
 )
-
-// minimisedTrack is a 2-minute floor track as stored after minimisation: 240 points at 2 Hz on a 0.1 m grid.
-func minimisedTrack(k backoffice.SensorKey, i int, start time.Time) backoffice.Track {
-	tr := backoffice.Track{Store: k.Store, Sensor: k.Sensor, ID: fmt.Sprintf("%024x", i+1), Final: true, Space: "floor",
-		W: 640, H: 480, Start: start, Minimised: true, Expires: start.Add(90 * 24 * time.Hour)}
-	for j := range 240 {
-		a := float64(j) / 20
-		tr.Points = append(tr.Points, backoffice.Point{T: int64(j) * 500, X: math.Round(50+40*math.Cos(a)+float64(i%7)) / 10,
-			Y: math.Round(50+30*math.Sin(1.3*a)) / 10})
-	}
-	return tr
-}
 
 // BenchmarkWrite is the store alone: batches of 100 minimised 2-minute tracks, one transaction each.
 func BenchmarkWrite(b *testing.B) {
@@ -37,7 +24,7 @@ func BenchmarkWrite(b *testing.B) {
 	for n := range b.N {
 		batch := backoffice.Batch{Sensors: []backoffice.SensorUpdate{{Kind: backoffice.UpdateSeen, SensorKey: k, At: start, Live: true}}}
 		for i := range 100 {
-			batch.Tracks = append(batch.Tracks, minimisedTrack(k, n*100+i, start))
+			batch.Tracks = append(batch.Tracks, storetest.MinimisedTrack(k, n*100+i, start))
 		}
 		if _, err := db.Write(context.Background(), &batch); err != nil {
 			b.Fatal(err)
@@ -64,7 +51,7 @@ func BenchmarkPurge(b *testing.B) {
 	day := func(d int) {
 		batch := backoffice.Batch{Sensors: []backoffice.SensorUpdate{notice}}
 		for range 1000 {
-			tr := minimisedTrack(k, id, now.Add(-time.Duration(d)*24*time.Hour))
+			tr := storetest.MinimisedTrack(k, id, now.Add(-time.Duration(d)*24*time.Hour))
 			tr.Expires = tr.Start.Add(90 * 24 * time.Hour)
 			batch.Tracks = append(batch.Tracks, tr)
 			id++

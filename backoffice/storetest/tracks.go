@@ -4,7 +4,9 @@ import (
 	crand "crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -77,4 +79,18 @@ func Found(t testing.TB, dir string, markers [][]byte) int {
 		t.Fatal(err)
 	}
 	return len(seen)
+}
+
+// MinimisedTrack is the i-th of a family of 2-minute floor tracks of k as stored after minimisation: 240
+// points at 2 Hz on a 0.1 m grid, starting at start and kept 90 days. Its id is i+1 in 24 hex digits. The
+// stores' benchmarks write it, so that their figures compare.
+func MinimisedTrack(k backoffice.SensorKey, i int, start time.Time) backoffice.Track {
+	tr := backoffice.Track{Store: k.Store, Sensor: k.Sensor, ID: fmt.Sprintf("%024x", i+1), Final: true, Space: "floor",
+		W: 640, H: 480, Start: start, Minimised: true, Expires: start.Add(90 * 24 * time.Hour)}
+	for j := range 240 {
+		a := float64(j) / 20
+		tr.Points = append(tr.Points, backoffice.Point{T: int64(j) * 500, X: math.Round(50+40*math.Cos(a)+float64(i%7)) / 10,
+			Y: math.Round(50+30*math.Sin(1.3*a)) / 10})
+	}
+	return tr
 }
